@@ -1,0 +1,87 @@
+"""Environment-driven configuration: every PARLEY_* variable, its default, and parsing."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def data_dir() -> Path:
+    path = Path(env("PARLEY_DATA_DIR", str(BASE_DIR / "var")))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def secret_key() -> str:
+    """PARLEY_SECRET_KEY, or one generated once and kept under the data dir."""
+    value = env("PARLEY_SECRET_KEY")
+    if value:
+        return value
+    path = data_dir() / "secret_key"
+    if not path.exists():
+        # O_EXCL: two processes starting together must not write two different keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+def database(url: str | None = None) -> dict[str, object]:
+    """Translate PARLEY_DATABASE_URL (sqlite:///path or postgresql://...) into Django's dict."""
+    url = url or env("PARLEY_DATABASE_URL", "sqlite:///var/parley.sqlite3")
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        raw = unquote(url[len("sqlite:///") :])
+        path = Path(raw)
+        if not path.is_absolute():
+            # Relative paths are relative to the data dir's parent when they start with var/,
+            # so the default lands in PARLEY_DATA_DIR.
+            path = data_dir() / path.relative_to("var") if raw.startswith("var/") else BASE_DIR / path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(path),
+            "OPTIONS": {
+                # WAL + synchronous=FULL: a committed message survives a process or OS crash.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                    " PRAGMA busy_timeout=10000;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+            "TEST": {"NAME": str(path.with_name(path.stem + "-test.sqlite3"))},
+        }
+    if parsed.scheme in ("postgres", "postgresql"):
+        options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parsed.path.lstrip("/")) or "parley",
+            "USER": unquote(parsed.username or ""),
+            "PASSWORD": unquote(parsed.password or ""),
+            "HOST": parsed.hostname or "",
+            "PORT": str(parsed.port or ""),
+            "OPTIONS": options,
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+        }
+    raise ValueError(f"PARLEY_DATABASE_URL: unsupported scheme {parsed.scheme!r} (use sqlite:/// or postgresql://)")
+
+
+def listen(name: str, default: str) -> tuple[str, int]:
+    """Parse HOST:PORT from an environment variable."""
+    value = env(name, default)
+    host, _, port = value.rpartition(":")
+    return host.strip("[]") or "127.0.0.1", int(port)

@@ -1,0 +1,83 @@
+"""Factories for tests and benchmarks: small functions that build valid objects with overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+from django.contrib.auth.models import User
+
+from parley.core import time
+from parley.marketplace.models import (
+    AuthorizedSender,
+    Buyer,
+    Marketplace,
+    Order,
+    OrderItem,
+    ProductCategory,
+    Seller,
+)
+
+_seq = itertools.count(1)
+PASSWORD = "parley-test-pw"  # noqa: S105 - test accounts only
+
+
+def marketplace(**kw: Any) -> Marketplace:
+    kw.setdefault("id", "ATVPDKIKX0DER")
+    kw.setdefault("name", "Demo Marketplace")
+    obj, _ = Marketplace.objects.get_or_create(id=kw.pop("id"), defaults=kw)
+    return obj
+
+
+def user(username: str | None = None, **kw: Any) -> User:
+    username = username or f"user{next(_seq)}"
+    return User.objects.create_user(username=username, password=PASSWORD, **kw)
+
+
+def seller(*, login: bool = True, senders: tuple[str, ...] = (), **kw: Any) -> Seller:
+    n = next(_seq)
+    kw.setdefault("id", f"A{n:013d}")
+    kw.setdefault("display_name", f"Seller {n}")
+    kw.setdefault("email", f"seller{n}@seller.example")
+    if login and "user" not in kw:
+        kw["user"] = user(f"seller{n}")
+    obj = Seller.objects.create(**kw)
+    for address in senders:
+        AuthorizedSender.objects.create(seller=obj, email=address, confirmed_at=time.now())
+    return obj
+
+
+def buyer(*, login: bool = True, **kw: Any) -> Buyer:
+    n = next(_seq)
+    kw.setdefault("id", f"B{n:013d}")
+    kw.setdefault("name", f"Buyer {n}")
+    kw.setdefault("email", f"buyer{n}@buyer.example")
+    if login and "user" not in kw:
+        kw["user"] = user(f"buyer{n}")
+    return Buyer.objects.create(**kw)
+
+
+def order(
+    *,
+    seller: Seller | None = None,
+    buyer: Buyer | None = None,
+    category: str = "electronics",
+    items: int = 1,
+    **kw: Any,
+) -> Order:
+    n = next(_seq)
+    now = time.now()
+    status = kw.setdefault("status", Order.Status.UNSHIPPED)
+    kw.setdefault("id", f"113-{n % 10**7:07d}-{(n * 7919) % 10**7:07d}")
+    kw.setdefault("marketplace", marketplace())
+    kw.setdefault("purchased_at", now - dt.timedelta(days=10))
+    if status in ("Shipped", "Delivered", "Returned", "PartiallyShipped"):
+        kw.setdefault("shipped_at", now - dt.timedelta(days=8))
+    if status in ("Delivered", "Returned"):
+        kw.setdefault("delivered_at", now - dt.timedelta(days=6))
+    obj = Order.objects.create(seller=seller or globals()["seller"](), buyer=buyer or globals()["buyer"](), **kw)
+    cat = ProductCategory.objects.get(code=category)
+    for i in range(items):
+        OrderItem.objects.create(order=obj, sku=f"SKU-{n}-{i}", title=f"Item {n}-{i}", quantity=1, category=cat)
+    return obj

@@ -1,0 +1,13 @@
+"""Login, logout and the home page that sends each user to their front end."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from parley.core import views
+
+urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+]

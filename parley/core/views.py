@@ -1,0 +1,32 @@
+"""Home (a redirect to the user's own front end) and a health check."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    for attr, url_name in (("seller", "sellercentral:orders"), ("buyer", "buyers:inbox")):
+        if hasattr(user, attr):
+            try:
+                return redirect(reverse(url_name))
+            except NoReverseMatch:
+                break
+    if user.is_staff:
+        try:
+            return redirect(reverse("operators:dashboard"))
+        except NoReverseMatch:
+            return redirect("/admin/")
+    return render(request, "core/home.html")
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"ok": True})

@@ -1,0 +1,55 @@
+"""Put mail in the durable outbox inside the caller's transaction; wake workers after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from parley.conversations.models import Message
+from parley.core import time
+from parley.delivery.models import OutboundMail
+
+# In-process workers register here so a commit wakes them at once instead of at their next poll.
+_wakers: list[Callable[[], None]] = []
+
+
+def add_waker(fn: Callable[[], None]) -> None:
+    _wakers.append(fn)
+
+
+def remove_waker(fn: Callable[[], None]) -> None:
+    if fn in _wakers:
+        _wakers.remove(fn)
+
+
+def _wake() -> None:
+    for fn in list(_wakers):
+        fn()
+
+
+@dataclass(frozen=True)
+class OutboundSpec:
+    purpose: str
+    mail_from: str
+    rcpt_to: list[str]
+    data: bytes
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def enqueue(*, spec: OutboundSpec, message: Message | None = None, now: dt.datetime | None = None) -> OutboundMail:
+    """Store one outbound mail; it is sent only if the surrounding transaction commits."""
+    at = now or time.now()
+    row = OutboundMail.objects.create(
+        message=message,
+        purpose=spec.purpose,
+        mail_from=spec.mail_from,
+        rcpt_to=spec.rcpt_to,
+        data=spec.data,
+        next_attempt_at=at,
+        created_at=at,
+    )
+    transaction.on_commit(_wake)
+    return row

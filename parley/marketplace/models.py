@@ -1,0 +1,207 @@
+"""Marketplaces, sellers, buyers, categories, orders and the relay addresses between them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from parley.core.ids import relay_local_part
+
+
+def default_tag_words() -> list[str]:
+    # The English reference text writes the tag as [Important], the Chinese one as [重要].
+    return ["Important", "重要"]
+
+
+def default_enforcement() -> dict[str, int]:
+    # Violations (upheld flags + tag misuse) within `window_days` that move a seller down the ladder.
+    return {"window_days": 90, "warn": 1, "restrict": 3, "block": 5, "block_days": 14, "suspend": 8}
+
+
+class Marketplace(models.Model):
+    class PolicyMode(models.TextChoices):
+        SEED = "seed", _("Reference text (the [Important] tag makes an email critical)")
+        REASON_ONLY = "reason-only", _("Contact reason only (the tag has no effect)")
+
+    id = models.CharField(primary_key=True, max_length=20)
+    name = models.CharField(max_length=100)
+    default_locale = models.CharField(max_length=10, default="en")
+    policy_mode = models.CharField(max_length=20, choices=PolicyMode.choices, default=PolicyMode.SEED)
+    tag_words = models.JSONField(default=default_tag_words)
+    daily_cap_multiplier = models.PositiveIntegerField(default=5)
+    daily_cap_base = models.PositiveIntegerField(default=600)
+    enforcement = models.JSONField(default=default_enforcement)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+
+class Seller(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        WARNED = "warned", _("Warned")
+        RESTRICTED = "restricted", _("Messaging restricted")
+        BLOCKED = "blocked", _("Proactive messaging blocked")
+        SUSPENDED = "suspended", _("Selling suspended")
+
+    id = models.CharField(primary_key=True, max_length=20)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="seller"
+    )
+    display_name = models.CharField(max_length=100)
+    email = models.EmailField(help_text="Primary address: buyer replies are delivered here.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    proactive_blocked_until = models.DateTimeField(null=True, blank=True)
+    avg_daily_orders = models.FloatField(default=0)
+    timezone = models.CharField(max_length=64, default="UTC")
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.id})"
+
+
+class AuthorizedSender(models.Model):
+    """An address the seller may write to buyers from, in their own mail client."""
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="authorized_senders")
+    email = models.EmailField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirm_token_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["seller", "email"], name="uniq_authorized_sender")]
+        indexes = [models.Index(fields=["email"])]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Buyer(models.Model):
+    id = models.CharField(primary_key=True, max_length=40)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="buyer"
+    )
+    name = models.CharField(max_length=100)
+    # Never shown to a seller, never put in a header a seller receives.
+    email = models.EmailField()
+    locale = models.CharField(max_length=10, default="en-US")
+    opted_out = models.BooleanField(default=False)
+    timezone = models.CharField(max_length=64, default="UTC")
+
+    class Meta:
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+
+class ProductCategory(models.Model):
+    code = models.SlugField(primary_key=True, max_length=40)
+    name_en = models.CharField(max_length=100)
+    name_zh = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name_plural = "product categories"
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "Pending", _("Pending")
+        UNSHIPPED = "Unshipped", _("Unshipped")
+        PARTIALLY_SHIPPED = "PartiallyShipped", _("Partially shipped")
+        SHIPPED = "Shipped", _("Shipped")
+        DELIVERED = "Delivered", _("Delivered")
+        CANCELED = "Canceled", _("Canceled")
+        RETURNED = "Returned", _("Returned")
+
+    class Fulfillment(models.TextChoices):
+        MERCHANT = "merchant", _("Fulfilled by seller")
+        MARKETPLACE = "marketplace", _("Fulfilled by marketplace")
+
+    id = models.CharField(primary_key=True, max_length=19)  # 3-7-7 digits
+    marketplace = models.ForeignKey(Marketplace, on_delete=models.PROTECT, related_name="orders")
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="orders")
+    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    fulfillment = models.CharField(max_length=20, choices=Fulfillment.choices, default=Fulfillment.MERCHANT)
+    purchased_at = models.DateTimeField()
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Manage Orders: one seller's orders newest first, optionally by status.
+            models.Index(fields=["seller", "-purchased_at"], name="order_seller_recent"),
+            models.Index(fields=["seller", "status", "-purchased_at"], name="order_seller_status_recent"),
+            models.Index(fields=["buyer"], name="order_buyer"),
+        ]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    sku = models.CharField(max_length=64)
+    title = models.CharField(max_length=300)
+    quantity = models.PositiveIntegerField(default=1)
+    category = models.ForeignKey(ProductCategory, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["sku"])]
+
+    def __str__(self) -> str:
+        return f"{self.sku} × {self.quantity}"
+
+
+class RelayAddress(models.Model):
+    """An anonymized address for one (buyer, seller) pair; random, stable and never reused.
+
+    kind=buyer: the seller writes here to reach the buyer. kind=seller: the buyer writes here to
+    reach the seller.
+    """
+
+    class Kind(models.TextChoices):
+        BUYER = "buyer", _("Buyer's relay address")
+        SELLER = "seller", _("Seller's relay address")
+
+    local_part = models.CharField(max_length=64, unique=True, default=relay_local_part)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="relay_addresses")
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="relay_addresses")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["buyer", "seller", "kind"], name="uniq_relay_pair_kind"),
+        ]
+
+    def address(self) -> str:
+        return f"{self.local_part}@{settings.RELAY_DOMAIN}"
+
+    def __str__(self) -> str:
+        return self.address()
+
+
+class StandingChange(models.Model):
+    """Audit trail of a seller's standing: who moved it, when, why."""
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="standing_changes")
+    from_status = models.CharField(max_length=20, choices=Seller.Status.choices)
+    to_status = models.CharField(max_length=20, choices=Seller.Status.choices)
+    reason = models.TextField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.seller_id}: {self.from_status} → {self.to_status}"

@@ -1,0 +1,101 @@
+"""Reads of marketplace objects on behalf of a user (access_*) and the facts the policy engine needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from django.http import Http404
+
+from parley.marketplace.models import Buyer, Order, RelayAddress, Seller
+from parley.policy.types import BuyerFacts, MarketplaceFacts, OrderFacts, SellerFacts
+
+
+def access_order_for_seller(seller: Seller, order_id: str) -> Order:
+    """The seller's own order, or 404 for "not yours" and "not there" alike."""
+    try:
+        return Order.objects.select_related("buyer", "marketplace", "seller").get(id=order_id, seller=seller)
+    except Order.DoesNotExist:
+        raise Http404("No such order.") from None
+
+
+def access_order_for_buyer(buyer: Buyer, order_id: str) -> Order:
+    try:
+        return Order.objects.select_related("buyer", "marketplace", "seller").get(id=order_id, buyer=buyer)
+    except Order.DoesNotExist:
+        raise Http404("No such order.") from None
+
+
+def relay_address(*, buyer: Buyer, seller: Seller, kind: str) -> RelayAddress:
+    """The pair's relay address of `kind`, created on first use; stable afterwards."""
+    obj, _ = RelayAddress.objects.get_or_create(buyer=buyer, seller=seller, kind=kind)
+    return obj
+
+
+def buyer_relay_address(order: Order) -> str:
+    """Where the seller writes (from their own mail client) to reach this order's buyer."""
+    return relay_address(buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.BUYER).address()
+
+
+def order_categories(order: Order) -> frozenset[str]:
+    return frozenset(order.items.values_list("category_id", flat=True))
+
+
+def reasons_used(order: Order) -> frozenset[str]:
+    from parley.conversations.models import Message
+
+    return frozenset(
+        Message.objects.filter(conversation__order=order, reason__isnull=False)
+        .exclude(state__in=[Message.State.BLOCKED, Message.State.BOUNCED])
+        .values_list("reason_id", flat=True)
+    )
+
+
+def order_facts(order: Order) -> OrderFacts:
+    return OrderFacts(
+        id=order.id,
+        seller_id=order.seller_id,
+        buyer_id=order.buyer_id,
+        status=order.status,
+        fulfillment=order.fulfillment,  # type: ignore[arg-type]
+        categories=order_categories(order),
+        purchased_at=order.purchased_at,
+        shipped_at=order.shipped_at,
+        delivered_at=order.delivered_at,
+        reasons_used=reasons_used(order),
+    )
+
+
+def daily_cap(seller: Seller, marketplace_multiplier: int = 5, marketplace_base: int = 600) -> int:
+    """5 × the seller's average daily orders + 600, unless the marketplace says otherwise."""
+    return int(marketplace_multiplier * seller.avg_daily_orders) + marketplace_base
+
+
+def sent_today(seller: Seller, now: dt.datetime) -> int:
+    from parley.conversations.models import Message
+
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (
+        Message.objects.filter(seller=seller, direction=Message.Direction.SELLER_TO_BUYER, created_at__gte=start)
+        .filter(~Q(state=Message.State.BLOCKED))
+        .count()
+    )
+
+
+def seller_facts(seller: Seller, *, now: dt.datetime, multiplier: int = 5, base: int = 600) -> SellerFacts:
+    return SellerFacts(
+        id=seller.id,
+        status=seller.status,  # type: ignore[arg-type]
+        proactive_blocked_until=seller.proactive_blocked_until,
+        sent_today=sent_today(seller, now),
+        daily_cap=daily_cap(seller, multiplier, base),
+    )
+
+
+def buyer_facts(buyer: Buyer) -> BuyerFacts:
+    return BuyerFacts(id=buyer.id, opted_out=buyer.opted_out)
+
+
+def marketplace_facts(order: Order) -> MarketplaceFacts:
+    m = order.marketplace
+    return MarketplaceFacts(id=m.id, policy_mode=m.policy_mode, tag_words=tuple(m.tag_words))  # type: ignore[arg-type]

@@ -1,0 +1,112 @@
+"""Django settings for Parley; every knob comes from a PARLEY_* environment variable (see README)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from parley import config
+
+BASE_DIR = config.BASE_DIR
+DATA_DIR = config.data_dir()
+SECRET_KEY = config.secret_key()
+DEBUG = config.env("PARLEY_DEBUG", "0").lower() in ("1", "true", "yes", "on")
+ALLOWED_HOSTS = [h for h in config.env("PARLEY_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in config.env("PARLEY_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+RELAY_DOMAIN = config.env("PARLEY_RELAY_DOMAIN", "relay.parley.localhost").lower()
+HTTP_LISTEN = config.env("PARLEY_HTTP_LISTEN", "127.0.0.1:8000")
+SMTP_LISTEN = config.env("PARLEY_SMTP_LISTEN", "127.0.0.1:2525")
+PUBLIC_URL = config.env("PARLEY_PUBLIC_URL", f"http://{HTTP_LISTEN}").rstrip("/")
+VERIFY_SENDER = config.env("PARLEY_VERIFY_SENDER", "")  # "" or "dmarc"
+OUTBOUND_SMTP = config.env("PARLEY_OUTBOUND_SMTP", "")  # smtp://host:port; empty: Maildir under data dir
+MAIL_FROM = config.env("PARLEY_MAIL_FROM", f"no-reply@{RELAY_DOMAIN}")
+MAX_MESSAGE_BYTES = int(config.env("PARLEY_MAX_MESSAGE_BYTES", str(25 * 1024 * 1024)))
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "parley.core",
+    "parley.marketplace",
+    "parley.policy",
+    "parley.conversations",
+    "parley.delivery",
+    "parley.mailgate",
+    "parley.sellercentral",
+    "parley.buyers",
+    "parley.operators",
+    "parley.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "parley.core.middleware.TimezoneMiddleware",
+]
+
+ROOT_URLCONF = "parley.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "parley" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+WSGI_APPLICATION = "parley.wsgi.application"
+
+DATABASES = {"default": config.database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [BASE_DIR / "parley" / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "parley" / "static"]
+# Served by WhiteNoise from the app directories, so `parley run` needs no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": config.env("PARLEY_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

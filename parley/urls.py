@@ -1,0 +1,11 @@
+"""URL map: each front end mounts its own urls module."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("parley.core.urls")),
+]
