@@ -50,13 +50,23 @@ def notify_buyer(msg: Message) -> None:
     """Queue a web/API seller message to the buyer's real address, replies going to the seller's relay."""
     order = msg.conversation.order
     _assign_relay_id(msg)
-    seller_relay = relay_address(buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.SELLER).address()
+    seller_relay = relay_address(
+        buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.SELLER
+    ).address()
     zh = order.buyer.locale.lower().startswith("zh")
     url = _thread_url("buyers:thread", order.id)
     footer = (
-        f"回复此邮件即可答复卖家。在线查看:{url}" if zh else f"Reply to this email to answer the seller. View online: {url}"
+        f"回复此邮件即可答复卖家。在线查看:{url}"
+        if zh
+        else f"Reply to this email to answer the seller. View online: {url}"
     )
-    mail = _mail(msg=msg, from_name=order.seller.display_name, from_addr=seller_relay, to_addr=order.buyer.email, footer=footer)
+    mail = _mail(
+        msg=msg,
+        from_name=order.seller.display_name,
+        from_addr=seller_relay,
+        to_addr=order.buyer.email,
+        footer=footer,
+    )
     spec = OutboundSpec(
         purpose="notify", mail_from=seller_relay, rcpt_to=[order.buyer.email], data=mail.as_bytes()
     )
@@ -67,9 +77,15 @@ def notify_seller(msg: Message) -> None:
     """Queue a buyer's web message to the seller's primary address from the buyer's relay address."""
     order = msg.conversation.order
     _assign_relay_id(msg)
-    buyer_relay = relay_address(buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.BUYER).address()
+    buyer_relay = relay_address(
+        buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.BUYER
+    ).address()
     url = _thread_url("sellercentral:order", order.id)
     footer = f"Reply to this email, or answer in Seller Central: {url}"
-    mail = _mail(msg=msg, from_name=order.buyer.name, from_addr=buyer_relay, to_addr=order.seller.email, footer=footer)
-    spec = OutboundSpec(purpose="notify", mail_from=buyer_relay, rcpt_to=[order.seller.email], data=mail.as_bytes())
+    mail = _mail(
+        msg=msg, from_name=order.buyer.name, from_addr=buyer_relay, to_addr=order.seller.email, footer=footer
+    )
+    spec = OutboundSpec(
+        purpose="notify", mail_from=buyer_relay, rcpt_to=[order.seller.email], data=mail.as_bytes()
+    )
     enqueue(spec=spec, message=msg, now=msg.created_at)

@@ -20,11 +20,16 @@ class OutboundMail(models.Model):
         SENT = "sent", _("Sent")
         BOUNCED = "bounced", _("Bounced")
 
-    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="outbound")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="outbound"
+    )
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
     mail_from = models.CharField(max_length=320, blank=True)  # envelope sender; "" is the null sender
     rcpt_to = models.JSONField(default=list)
     data = models.BinaryField()  # the complete RFC 5322 message, as it goes on the wire
+    # Where a delivery status notification goes if this mail bounces ("" = nobody): the author's
+    # envelope sender for mail that came in by email.
+    dsn_to = models.CharField(max_length=320, blank=True, default="")
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()

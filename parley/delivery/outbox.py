@@ -39,7 +39,9 @@ class OutboundSpec:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def enqueue(*, spec: OutboundSpec, message: Message | None = None, now: dt.datetime | None = None) -> OutboundMail:
+def enqueue(
+    *, spec: OutboundSpec, message: Message | None = None, now: dt.datetime | None = None
+) -> OutboundMail:
     """Store one outbound mail; it is sent only if the surrounding transaction commits."""
     at = now or time.now()
     row = OutboundMail.objects.create(
@@ -48,6 +50,7 @@ def enqueue(*, spec: OutboundSpec, message: Message | None = None, now: dt.datet
         mail_from=spec.mail_from,
         rcpt_to=spec.rcpt_to,
         data=spec.data,
+        dsn_to=spec.extra.get("dsn_to", ""),
         next_attempt_at=at,
         created_at=at,
     )

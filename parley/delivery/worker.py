@@ -1,0 +1,395 @@
+"""The delivery worker: claims due outbox rows, sends them (smarthost or Maildir), records the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import aiosmtplib
+from django.db import close_old_connections, connection, transaction
+
+from parley.conversations.models import Message
+from parley.core import time
+from parley.delivery import conf
+from parley.delivery.dsn import build_dsn, enhanced_status, visible_recipient
+from parley.delivery.models import OutboundMail
+from parley.delivery.outbox import OutboundSpec, add_waker, enqueue, remove_waker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    mail_from: str
+    rcpt_to: list[str]
+    data: bytes
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery attempt came to: "sent", "temp" (retry later) or "perm" (bounce now)."""
+
+    kind: str
+    code: int = 0
+    text: str = ""
+
+
+class Transport(Protocol):
+    async def send(self, job: Job) -> Outcome: ...
+    async def close(self) -> None: ...
+
+
+# --- transports -------------------------------------------------------------------------------------
+
+
+class MaildirTransport:
+    """The embedded default: every mail lands in one Maildir under the data dir (works offline)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or conf.maildir()
+        self.host = socket.gethostname().replace("/", "_").replace(":", "_")
+
+    def _write(self, job: Job) -> None:
+        for sub in ("tmp", "new", "cur"):
+            (self.path / sub).mkdir(parents=True, exist_ok=True)
+        for i, rcpt in enumerate(job.rcpt_to):
+            # The name depends only on the outbox row: a retry after a crash overwrites, never duplicates.
+            name = f"{int(job.created_at.timestamp())}.P{job.id}R{i}.{self.host}"
+            tmp = self.path / "tmp" / name
+            head = f"Return-Path: <{job.mail_from}>\r\nDelivered-To: {rcpt}\r\n".encode("utf-8", "replace")
+            with open(tmp, "wb") as f:
+                f.write(head + job.data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.rename(tmp, self.path / "new" / name)
+        fd = os.open(self.path / "new", os.O_RDONLY)
+        try:
+            os.fsync(fd)  # the rename itself must survive a crash
+        finally:
+            os.close(fd)
+
+    async def send(self, job: Job) -> Outcome:
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self._write, job)
+        except OSError as e:
+            return Outcome("temp", 0, f"Maildir write failed: {e}")
+        return Outcome("sent", 250, "delivered to Maildir")
+
+    async def close(self) -> None:
+        return None
+
+
+class SmtpTransport:
+    """Sends through the smarthost, keeping connections open between messages (a small pool)."""
+
+    def __init__(self, host: conf.Smarthost, timeout: float) -> None:
+        self.host = host
+        self.timeout = timeout
+        self._idle: list[aiosmtplib.SMTP] = []
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(
+            hostname=self.host.host,
+            port=self.host.port,
+            use_tls=self.host.tls,
+            start_tls=True if self.host.starttls else False,
+            username=self.host.username or None,
+            password=self.host.password or None,
+            timeout=self.timeout,
+            local_hostname=conf.get("SMTP_HOSTNAME") or None,
+        )
+        await client.connect()
+        return client
+
+    async def send(self, job: Job) -> Outcome:
+        client = None
+        while self._idle:
+            candidate = self._idle.pop()
+            if candidate.is_connected:
+                client = candidate
+                break
+        try:
+            if client is None:
+                client = await self._connect()
+            options = []
+            if not job.data.isascii() and client.supports_extension("8bitmime"):
+                options.append("BODY=8BITMIME")
+            errors, reply = await client.sendmail(job.mail_from, job.rcpt_to, job.data, mail_options=options)
+        except aiosmtplib.SMTPRecipientsRefused as e:
+            self._idle.append(client)  # type: ignore[arg-type]
+            first = e.recipients[0]
+            return Outcome("perm" if first.code >= 500 else "temp", first.code, first.message)
+        except aiosmtplib.SMTPResponseException as e:
+            if client is not None and client.is_connected and not isinstance(e, aiosmtplib.SMTPConnectError):
+                self._idle.append(client)
+            elif client is not None:
+                client.close()
+            return Outcome("perm" if e.code >= 500 else "temp", e.code, e.message)
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as e:
+            if client is not None:
+                client.close()
+            return Outcome("temp", 0, f"{type(e).__name__}: {e}")
+        self._idle.append(client)
+        if errors:
+            refused = "; ".join(f"{r}: {resp.code} {resp.message}" for r, resp in errors.items())
+            return Outcome("sent", 250, f"{reply}; refused: {refused}")
+        return Outcome("sent", 250, reply)
+
+    async def close(self) -> None:
+        for client in self._idle:
+            try:
+                await client.quit()
+            except Exception:
+                client.close()
+        self._idle.clear()
+
+
+def make_transport() -> Transport:
+    host = conf.smarthost()
+    if host is None:
+        return MaildirTransport()
+    return SmtpTransport(host, conf.number("OUTBOUND_TIMEOUT"))
+
+
+# --- the database side (runs in the worker's one DB thread) --------------------------------------------
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Delay before retry number `attempts` (1-based): base, 2×base, 4×base, ... capped."""
+    base = conf.number("DELIVERY_BACKOFF")
+    return dt.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), conf.number("DELIVERY_BACKOFF_MAX")))
+
+
+def claim(*, worker: str, limit: int, now: dt.datetime | None = None) -> list[Job]:
+    """Lease up to `limit` due mails to `worker`; no other worker gets them until the lease ends."""
+    now = now or time.now()
+    lease_end = now + dt.timedelta(seconds=conf.number("DELIVERY_LEASE"))
+    with transaction.atomic():
+        due = (
+            OutboundMail.objects.filter(state=OutboundMail.State.QUEUED, next_attempt_at__lte=now)
+            .exclude(locked_until__gt=now)
+            .order_by("next_attempt_at", "id")
+        )
+        # PostgreSQL: rows another worker is claiming are skipped, not waited for. SQLite ignores this;
+        # there the IMMEDIATE transaction already holds the one write lock.
+        ids = list(due.select_for_update(skip_locked=True).values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        OutboundMail.objects.filter(id__in=ids).update(locked_until=lease_end, locked_by=worker)
+        rows = OutboundMail.objects.filter(id__in=ids).values_list(
+            "id", "mail_from", "rcpt_to", "data", "created_at"
+        )
+        jobs = {
+            r[0]: Job(id=r[0], mail_from=r[1], rcpt_to=list(r[2]), data=bytes(r[3]), created_at=r[4])
+            for r in rows
+        }
+    return [jobs[i] for i in ids if i in jobs]
+
+
+def record(*, worker: str, results: list[tuple[Job, Outcome]], now: dt.datetime | None = None) -> None:
+    """Write the outcomes of several attempts in one transaction (one durable commit for all)."""
+    now = now or time.now()
+    give_up = dt.timedelta(seconds=conf.number("DELIVERY_GIVE_UP"))
+    with transaction.atomic():
+        for job, outcome in results:
+            mine = OutboundMail.objects.filter(id=job.id, locked_by=worker, state=OutboundMail.State.QUEUED)
+            if outcome.kind == "sent":
+                mine.update(state=OutboundMail.State.SENT, sent_at=now, locked_until=None, last_error="")
+                continue
+            error = f"{outcome.code} {outcome.text}".strip()[:2000]
+            row = mine.select_for_update().only("id", "attempts", "created_at").first()
+            if row is None:
+                continue  # the lease ran out and another worker owns it now
+            attempts = row.attempts + 1
+            if outcome.kind == "temp" and now - row.created_at < give_up:
+                mine.update(
+                    attempts=attempts,
+                    next_attempt_at=now + backoff(attempts),
+                    locked_until=None,
+                    last_error=error,
+                )
+                log.info("outbox %s: attempt %s failed (%s), retrying", job.id, attempts, error)
+                continue
+            mine.update(
+                attempts=attempts, state=OutboundMail.State.BOUNCED, locked_until=None, last_error=error
+            )
+            log.warning("outbox %s bounced: %s", job.id, error)
+            bounce(OutboundMail.objects.select_related("message").get(id=job.id), outcome=outcome, now=now)
+
+
+def bounce(row: OutboundMail, *, outcome: Outcome, now: dt.datetime) -> None:
+    """Make the failure visible: the message shows "bounced", and an email author gets a DSN."""
+    code = outcome.code or 500
+    status = enhanced_status(code, outcome.text)
+    msg = row.message
+    if msg is not None:
+        Message.objects.filter(pk=msg.pk).update(state=Message.State.BOUNCED, state_code=f"dsn.{status}")
+    if not row.dsn_to or row.purpose == OutboundMail.Purpose.DSN or not row.mail_from:
+        return  # never a report about a report (RFC 3464 §2: no loops)
+    real = row.rcpt_to[0] if row.rcpt_to else ""
+    alias = visible_recipient(msg, real)
+    data = build_dsn(
+        dsn_to=row.dsn_to,
+        real_rcpt=real,
+        alias_rcpt=alias,
+        code=code,
+        text=outcome.text if outcome.code else f"{outcome.text} (gave up after repeated failures)",
+        original=bytes(row.data),
+        arrival=row.created_at,
+        now=now,
+    )
+    enqueue(
+        spec=OutboundSpec(purpose=OutboundMail.Purpose.DSN, mail_from="", rcpt_to=[row.dsn_to], data=data),
+        now=now,
+    )
+
+
+def next_due(now: dt.datetime | None = None) -> float | None:
+    """Seconds until the next queued mail is due (None: nothing queued)."""
+    now = now or time.now()
+    first = (
+        OutboundMail.objects.filter(state=OutboundMail.State.QUEUED)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    return None if first is None else max((first - now).total_seconds(), 0.0)
+
+
+# --- the worker --------------------------------------------------------------------------------------
+
+
+class Worker:
+    """One delivery worker: an asyncio loop in a thread, its database work in one thread of its own."""
+
+    def __init__(self, *, name: str | None = None, transport: Transport | None = None) -> None:
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.transport = transport
+        self.connections = max(int(conf.number("DELIVERY_CONNECTIONS")), 1)
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="delivery-db")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.sent = 0
+
+    async def _in_db(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+        def call() -> T:
+            close_old_connections()
+            return fn(*args, **kw)
+
+        return await asyncio.get_running_loop().run_in_executor(self._db, call)
+
+    def wake(self) -> None:
+        loop, event = self._loop, self._wake
+        if loop is not None and event is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:
+                pass  # the loop just closed
+
+    async def _sender(
+        self, queue: asyncio.Queue[Job | None], done: asyncio.Queue[tuple[Job, Outcome]]
+    ) -> None:
+        assert self.transport is not None
+        while True:
+            job = await queue.get()
+            if job is None:
+                return
+            try:
+                outcome = await self.transport.send(job)
+            except Exception as e:  # a transport bug must not lose the mail: retry it later
+                log.exception("outbox %s: delivery attempt crashed", job.id)
+                outcome = Outcome("temp", 0, f"internal error: {type(e).__name__}")
+            await done.put((job, outcome))
+
+    async def _recorder(self, done: asyncio.Queue[tuple[Job, Outcome]], total: int) -> None:
+        # Group commit: whatever finished while the previous commit ran goes into the next one.
+        left = total
+        while left:
+            batch = [await done.get()]
+            while not done.empty():
+                batch.append(done.get_nowait())
+            await self._in_db(record, worker=self.name, results=batch)
+            self.sent += sum(1 for _, o in batch if o.kind == "sent")
+            left -= len(batch)
+
+    async def run_once(self) -> int:
+        """Claim what is due, deliver it, record the outcomes; returns how many mails were attempted."""
+        if self.transport is None:
+            self.transport = make_transport()
+        jobs = await self._in_db(claim, worker=self.name, limit=self.connections * 16)
+        if not jobs:
+            return 0
+        queue: asyncio.Queue[Job | None] = asyncio.Queue()
+        done: asyncio.Queue[tuple[Job, Outcome]] = asyncio.Queue()
+        for job in jobs:
+            queue.put_nowait(job)
+        senders = min(self.connections, len(jobs))
+        for _ in range(senders):
+            queue.put_nowait(None)
+        await asyncio.gather(
+            *(self._sender(queue, done) for _ in range(senders)), self._recorder(done, len(jobs))
+        )
+        return len(jobs)
+
+    async def main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        add_waker(self.wake)
+        poll = conf.number("DELIVERY_POLL")
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                try:
+                    if await self.run_once():
+                        continue
+                    wait = await self._in_db(next_due)
+                except Exception:
+                    log.exception("delivery worker: database error; retrying shortly")
+                    wait = poll
+                timeout = poll if wait is None else min(wait, poll)
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=max(timeout, 0.01))
+                except TimeoutError:
+                    pass
+        finally:
+            remove_waker(self.wake)
+            if self.transport is not None:
+                await self.transport.close()
+            await self._in_db(connection.close)
+
+    def start(self) -> Callable[[], None]:
+        self._thread = threading.Thread(target=lambda: asyncio.run(self.main()), name="delivery", daemon=True)
+        self._thread.start()
+        return self.stop
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.wake()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self._db.shutdown(wait=True)
+
+
+def start() -> Callable[[], None]:
+    """Run one worker in this process (used by `parley run` and `parley worker`); returns its stop."""
+    worker = Worker()
+    stop = worker.start()
+    host = conf.smarthost()
+    where = f"smarthost {host.host}:{host.port}" if host else f"Maildir {conf.maildir()}"
+    log.info("delivery worker %s started (%s)", worker.name, where)
+    return stop

@@ -1,0 +1,293 @@
+"""What the SMTP gateway answers: recipient checks at RCPT, the policy decision at end of DATA."""
+
+from __future__ import annotations
+
+import logging
+import re
+import textwrap
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from parley.conversations import actions
+from parley.conversations.models import Conversation, Message
+from parley.core import time
+from parley.core.errors import ActionError
+from parley.mailgate import auth, rewrite
+from parley.mailgate.parse import Incoming, MailError, parse
+from parley.marketplace.models import AuthorizedSender, Buyer, Order, RelayAddress, Seller
+from parley.marketplace.selectors import relay_address
+from parley.policy.subject import decode_subject
+
+log = logging.getLogger(__name__)
+
+ORDER_IN_TEXT = re.compile(r"(?<!\d)(\d{3}-\d{7}-\d{7})(?!\d)")
+
+
+@dataclass(frozen=True)
+class Route:
+    """A relay address accepted at RCPT, and who is on either side of it."""
+
+    address: str
+    kind: str  # RelayAddress.Kind: "buyer" (a seller writes to a buyer) or "seller" (the reverse)
+    seller_id: str
+    buyer_id: str
+
+
+def reply(code: str, status: str, text: str) -> str:
+    """A (possibly multi-line) SMTP reply; every line carries the code and enhanced status."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        lines.extend(textwrap.wrap(paragraph, 400, break_long_words=True) or [""])
+    lines = [line for line in lines if line.strip()] or ["OK"]
+    out = [f"{code}-{status} {line}" for line in lines[:-1]]
+    out.append(f"{code} {status} {lines[-1]}")
+    return "\r\n".join(out)
+
+
+def _sender_is_authorized(seller_id: str, address: str) -> bool:
+    return AuthorizedSender.objects.filter(
+        seller_id=seller_id, email__iexact=address, confirmed_at__isnull=False
+    ).exists()
+
+
+def check_rcpt(*, mail_from: str, rcpt: str, taken: Route | None) -> tuple[str, Route | None]:
+    """The answer to RCPT TO:<rcpt> in a transaction from `mail_from`."""
+    local, _, domain = rcpt.rpartition("@")
+    if domain.lower().rstrip(".") != settings.RELAY_DOMAIN or not local:
+        return reply(
+            "550", "5.7.1", f"Relaying denied: this server accepts mail for @{settings.RELAY_DOMAIN} only."
+        ), None
+    found = (
+        RelayAddress.objects.filter(local_part=local.lower())
+        .values_list("kind", "seller_id", "buyer_id")
+        .first()
+    )
+    if found is None:
+        return reply(
+            "550", "5.1.1", f"<{rcpt}>: no such relay address; check that it was copied correctly."
+        ), None
+    route = Route(address=rcpt.lower(), kind=found[0], seller_id=found[1], buyer_id=found[2])
+    if taken is not None and taken != route:
+        return reply(
+            "452", "4.5.3", "One relay address per message, please; send to the others separately."
+        ), None
+    if route.kind == RelayAddress.Kind.BUYER:
+        if not mail_from or not _sender_is_authorized(route.seller_id, mail_from):
+            return reply(
+                "550",
+                "5.7.1",
+                f"<{mail_from}> is not a confirmed authorized sender address of the seller this relay"
+                " address belongs to. Add and confirm the address in Seller Central (Settings, Authorized senders), or"
+                " send from one that is.",
+            ), None
+    else:
+        email = Buyer.objects.filter(id=route.buyer_id).values_list("email", flat=True).first() or ""
+        if not mail_from or mail_from.lower() != email.lower():
+            return reply(
+                "550",
+                "5.7.1",
+                "Only the buyer of this conversation can write to this address, from their own address.",
+            ), None
+    return reply("250", "2.1.5", "Recipient OK"), route
+
+
+def _find_order(*, seller_id: str, buyer_id: str, subject: str, text: str) -> Order | None:
+    pair = Order.objects.filter(seller_id=seller_id, buyer_id=buyer_id)
+    ids = list(dict.fromkeys(ORDER_IN_TEXT.findall(subject) + ORDER_IN_TEXT.findall(text[:20000])))
+    if ids:
+        by_id = {
+            o.id: o for o in pair.filter(id__in=ids[:20]).select_related("buyer", "seller", "marketplace")
+        }
+        for order_id in ids:
+            if order_id in by_id:
+                return by_id[order_id]
+    return pair.select_related("buyer", "seller", "marketplace").order_by("-purchased_at", "-id").first()
+
+
+def _replied_message(incoming: Incoming, order: Order) -> Message | None:
+    conversation = Conversation.objects.filter(order=order).values_list("id", flat=True).first()
+    if conversation is None:
+        return None
+    wanted = incoming.message_ids("In-Reply-To") or incoming.message_ids("References")[-1:]
+    known = rewrite.find_referenced(conversation, wanted)
+    for message_id in wanted:
+        if message_id in known:
+            return known[message_id]
+    return None
+
+
+def _attachments(incoming: Incoming) -> list[actions.NewAttachment]:
+    return [
+        actions.NewAttachment(filename=actions._clean_filename(a.filename), data=a.data)
+        for a in incoming.attachments
+    ]
+
+
+def _refusal(msg: Message, order: Order) -> str:
+    hits = list(msg.decision.hits) if hasattr(msg, "decision") else []
+    reasons = [h for h in hits if h.get("effect") in ("reject", "hold")] or hits[:1]
+    en = (
+        " ".join(h.get("en", "") for h in reasons).strip()
+        or "The marketplace's messaging policy does not allow it."
+    )
+    zh = "".join(h.get("zh", "") for h in reasons).strip() or "根据平台的消息政策,此消息不能发送。"
+    text = (
+        f"Your message about order {order.id} was not delivered to the buyer: {en}\n"
+        "It is recorded in the conversation in Seller Central."
+    )
+    if (order.marketplace.default_locale or "en").lower().startswith("zh"):
+        text += f"\n您关于订单 {order.id} 的消息未送达买家:{zh}\n此消息已记录在卖家平台的对话中。"
+    return reply("550", "5.7.1", text)
+
+
+def handle_data(*, route: Route, mail_from: str, raw: bytes, peer_ip: str = "", helo: str = "") -> str:
+    """Decide on one message and answer; 250 only once it is committed."""
+    try:
+        incoming = parse(raw)
+    except MailError as e:
+        return e.reply
+    if route.kind == RelayAddress.Kind.BUYER:
+        return _seller_to_buyer(
+            route=route, mail_from=mail_from, incoming=incoming, peer_ip=peer_ip, helo=helo
+        )
+    return _buyer_to_seller(route=route, mail_from=mail_from, incoming=incoming)
+
+
+def _seller_to_buyer(*, route: Route, mail_from: str, incoming: Incoming, peer_ip: str, helo: str) -> str:
+    senders = incoming.addresses("From")
+    if len(senders) != 1 or not _sender_is_authorized(route.seller_id, senders[0]):
+        shown = ", ".join(senders) or "(none)"
+        return reply(
+            "550",
+            "5.7.1",
+            f"The From address {shown} is not a confirmed authorized sender address of the seller this relay"
+            " address belongs to. Send from an address you added and confirmed in Seller Central.",
+        )
+    if settings.VERIFY_SENDER == "dmarc":
+        verdict = auth.verify(
+            raw=incoming.raw, mail_from=mail_from, from_addr=senders[0], ip=peer_ip, helo=helo
+        )
+        if not verdict.ok:
+            log.info("refused unauthenticated mail from %s: %s", senders[0], verdict.detail)
+            return reply(
+                "550",
+                "5.7.1",
+                f"Sender authentication failed for {senders[0]}: the message needs a DKIM signature or SPF"
+                " pass aligned with the From domain (DMARC). Found {verdict.detail}.",
+            )
+    raw_subject = incoming.first("Subject") or b""
+    subject = decode_subject(raw_subject).strip()
+    order = _find_order(
+        seller_id=route.seller_id, buyer_id=route.buyer_id, subject=subject, text=incoming.text
+    )
+    if order is None:
+        return reply(
+            "550",
+            "5.7.1",
+            "There is no order between you and this buyer, so Parley cannot relay the message.",
+        )
+    seller: Seller = order.seller
+    buyer: Buyer = order.buyer
+    seller_relay = relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.SELLER).address()
+
+    def outbound(msg: Message) -> None:
+        rewrite.relay(
+            incoming,
+            msg,
+            from_name=seller.display_name,
+            from_addr=seller_relay,
+            to_name=buyer.name,
+            to_addr=buyer.email,
+            hide=[mail_from, *senders, seller.email],
+            dsn_to=mail_from,
+        )
+
+    try:
+        msg = actions.do_send_seller_message(
+            seller=seller,
+            order=order,
+            channel="email",
+            reason=None,
+            subject=subject,
+            raw_subject=raw_subject.decode("utf-8", "surrogateescape"),
+            body=incoming.text,
+            attachments=_attachments(incoming),
+            in_reply_to=_replied_message(incoming, order),
+            rfc_message_id=(incoming.message_ids("Message-ID") or [""])[0],
+            outbound=outbound,
+            now=time.now(),
+        )
+    except ActionError as e:
+        return reply("550", "5.7.1", f"{e.en}\n{e.zh}")
+    if msg.state in (Message.State.BLOCKED, Message.State.BOUNCED):
+        return _refusal(msg, order)
+    if msg.state == Message.State.HELD:
+        return reply("250", "2.0.0", f"Accepted and held for review by the marketplace ({msg.public_id}).")
+    return reply("250", "2.0.0", f"Accepted for delivery to the buyer of order {order.id} ({msg.public_id}).")
+
+
+def _buyer_to_seller(*, route: Route, mail_from: str, incoming: Incoming) -> str:
+    buyer = Buyer.objects.get(id=route.buyer_id)
+    senders = incoming.addresses("From")
+    if len(senders) != 1 or senders[0].lower() != buyer.email.lower():
+        return reply(
+            "550",
+            "5.7.1",
+            "Only the buyer of this conversation can write to this address, from their own address.",
+        )
+    subject = incoming.text_of("Subject")
+    order = _find_order(
+        seller_id=route.seller_id, buyer_id=route.buyer_id, subject=subject, text=incoming.text
+    )
+    if order is None:
+        return reply("550", "5.7.1", "There is no order between you and this seller.")
+    seller: Seller = order.seller
+    buyer_relay = relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.BUYER).address()
+
+    def outbound(msg: Message) -> None:
+        rewrite.relay(
+            incoming,
+            msg,
+            from_name=buyer.name,
+            from_addr=buyer_relay,
+            to_name=seller.display_name,
+            to_addr=seller.email,
+            hide=[mail_from, *senders, buyer.email],
+            dsn_to=mail_from,
+        )
+
+    try:
+        msg = actions.do_send_buyer_message(
+            order=order,
+            channel="email",
+            subject=subject or f"Message about order {order.id}",
+            body=incoming.text,
+            attachments=_attachments(incoming),
+            in_reply_to=_replied_message(incoming, order),
+            rfc_message_id=(incoming.message_ids("Message-ID") or [""])[0],
+            auto_reply=incoming.is_auto_reply,
+            outbound=outbound,
+            now=time.now(),
+        )
+    except ActionError as e:
+        return reply("550", "5.7.1", f"{e.en}\n{e.zh}")
+    if msg.state in (Message.State.BLOCKED, Message.State.BOUNCED):
+        hits = [h for h in msg.decision.hits if h.get("effect") in ("reject", "hold")]
+        en = (
+            " ".join(h.get("en", "") for h in hits) or "The marketplace's messaging policy does not allow it."
+        )
+        return reply("550", "5.7.1", f"Your message was not delivered to the seller: {en}")
+    return reply("250", "2.0.0", f"Accepted for delivery to the seller ({msg.public_id}).")
+
+
+def handle_data_safely(**kw: object) -> str:
+    """handle_data, with any internal fault answered 451 (the sender retries) and logged here only."""
+    try:
+        return handle_data(**kw)  # type: ignore[arg-type]
+    except Exception:
+        log.exception("SMTP DATA failed; answered 451")
+        if transaction.get_connection().in_atomic_block:
+            transaction.get_connection().needs_rollback = True
+        return reply("451", "4.3.0", "Temporary failure on our side; please try again later.")

@@ -1,0 +1,240 @@
+"""Read an incoming message without trusting it: raw header bytes, body bytes, text, attachments."""
+
+from __future__ import annotations
+
+import codecs
+import email
+import html
+import re
+from dataclasses import dataclass, field
+from email.header import decode_header
+from email.message import Message
+from email.policy import compat32
+from email.utils import getaddresses
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 12
+
+_HEADER_NAME = re.compile(rb"[!-9;-~]+")
+_MSGID = re.compile(r"<[^<>\s]+>")
+_TAG = re.compile(r"<[^>]*>")
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_BREAK = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h\d)\b[^>]*>", re.IGNORECASE)
+_BLANKS = re.compile(r"\n{3,}")
+
+_GB = ("gb18030",)
+# Labels Chinese clients write, decoded with a superset codec (mail labelled gb2312 carries GBK
+# characters); and labels decoded as Windows code pages, as browsers do.
+_CHARSETS: dict[str, tuple[str, ...]] = {
+    "gb2312": _GB,
+    "gbk": _GB,
+    "x-gbk": _GB,
+    "cp936": _GB,
+    "euc-cn": _GB,
+    "gb18030": _GB,
+    "big5": ("big5hkscs", "cp950"),
+    "iso-8859-1": ("cp1252",),
+    "us-ascii": ("utf-8", "cp1252"),
+    "ascii": ("utf-8", "cp1252"),
+}
+_GUESS = ("utf-8", "gb18030")
+
+
+class MailError(Exception):
+    """The message cannot be taken; `reply` is the SMTP answer (code, enhanced status, text)."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__(reply)
+        self.reply = reply
+
+
+def codecs_for(label: str | None) -> tuple[str, ...]:
+    if not label:
+        return _GUESS
+    label = label.strip().strip('"').lower()
+    if label in _CHARSETS:
+        return _CHARSETS[label]
+    try:
+        info = codecs.lookup(label)
+    except (LookupError, ValueError):
+        return _GUESS  # unknown charset: guess between the two that senders really use
+    if not getattr(info, "_is_text_encoding", True):
+        return _GUESS
+    return (info.name, *_GUESS)
+
+
+def decode_text(data: bytes, charset: str | None) -> str:
+    names = codecs_for(charset)
+    for name in names:
+        try:
+            return data.decode(name)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return data.decode(names[0], "replace")
+
+
+def decode_words(value: str) -> str:
+    """RFC 2047 words in a filename or display name; tolerant of broken ones."""
+    try:
+        parts = decode_header(value)
+    except Exception:
+        return value
+    out = []
+    for chunk, charset in parts:
+        out.append(decode_text(chunk, charset) if isinstance(chunk, bytes) else chunk)
+    return "".join(out)
+
+
+def html_to_text(markup: str) -> str:
+    text = _SCRIPT.sub("", markup)
+    text = _BREAK.sub("\n", text)
+    text = html.unescape(_TAG.sub("", text))
+    return _BLANKS.sub("\n\n", text).strip()
+
+
+@dataclass
+class Part:
+    filename: str
+    data: bytes
+
+
+@dataclass
+class Incoming:
+    raw: bytes
+    headers: list[tuple[str, bytes]]  # name as sent, raw value (after the colon, folding kept)
+    body: bytes  # everything after the blank line, byte for byte
+    text: str = ""
+    attachments: list[Part] = field(default_factory=list)
+
+    def all(self, name: str) -> list[bytes]:
+        lname = name.lower()
+        return [v for n, v in self.headers if n.lower() == lname]
+
+    def first(self, name: str) -> bytes | None:
+        values = self.all(name)
+        return values[0] if values else None
+
+    def text_of(self, name: str) -> str:
+        """A header as text: 8-bit bytes read as UTF-8 (else GB18030), folding removed, words decoded."""
+        value = self.first(name)
+        if value is None:
+            return ""
+        text = decode_text(value, None)
+        return decode_words(re.sub(r"\r\n(?=[ \t])", "", text).strip())
+
+    def addresses(self, name: str) -> list[str]:
+        values = [decode_text(v, None).replace("\r\n", "") for v in self.all(name)]
+        return [addr for _, addr in getaddresses(values) if addr]
+
+    def message_ids(self, *names: str) -> list[str]:
+        out: list[str] = []
+        for name in names:
+            for value in self.all(name):
+                out.extend(_MSGID.findall(value.decode("ascii", "replace")))
+        return out
+
+    @property
+    def is_auto_reply(self) -> bool:
+        auto = self.text_of("Auto-Submitted").lower()
+        if auto and auto != "no":
+            return True
+        if self.first("X-Autoreply") is not None or self.first("X-Autorespond") is not None:
+            return True
+        return self.text_of("Precedence").lower() in ("bulk", "auto_reply", "junk", "list")
+
+
+def split_headers(raw: bytes) -> tuple[list[tuple[str, bytes]], bytes]:
+    if raw.startswith(b"\r\n"):
+        return [], raw[2:]
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if b"\x00" in head:
+        raise MailError("550 5.6.0 The message headers contain NUL characters, which mail may not carry.")
+    headers: list[tuple[str, bytes]] = []
+    for n, line in enumerate(head.split(b"\r\n"), 1):
+        if b"\r" in line or b"\n" in line:
+            raise MailError(
+                f"550 5.6.0 Header line {n} contains a bare CR or LF; each header line must end with CRLF."
+            )
+        if line[:1] in (b" ", b"\t"):
+            if not headers:
+                raise MailError("550 5.6.0 The message starts with a continuation line, not a header.")
+            name, value = headers[-1]
+            headers[-1] = (name, value + b"\r\n" + line)
+            continue
+        name, colon, value = line.partition(b":")
+        if not colon or not _HEADER_NAME.fullmatch(name):
+            raise MailError(f"550 5.6.0 Header line {n} is not a valid header (name: value).")
+        headers.append((name.decode("ascii"), value))
+    return headers, body if sep else b""
+
+
+def _filename(part: Message) -> str:
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = None
+    if not name:
+        return ""
+    if isinstance(name, tuple):  # RFC 2231 value compat32 could not decode
+        name = decode_text(name[2].encode("latin-1", "replace"), name[0])
+    return decode_words(str(name))
+
+
+def _walk(part: Message, found: Incoming, depth: int, html_parts: list[str]) -> None:
+    if depth > MAX_DEPTH:
+        raise MailError("554 5.6.0 The message nests MIME parts too deeply.")
+    ctype = part.get_content_type()
+    if part.is_multipart():
+        for sub in part.get_payload():
+            if isinstance(sub, Message):
+                _walk(sub, found, depth + 1, html_parts)
+        return
+    filename = _filename(part)
+    disposition = (part.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
+    if ctype == "message/rfc822" and isinstance(part.get_payload(), list):
+        inner = part.get_payload()[0]
+        found.attachments.append(Part(filename or "message.eml", inner.as_bytes()))
+        return
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        data = b""
+    is_text = ctype in ("text/plain", "text/html")
+    if disposition == "attachment" or filename or not is_text:
+        if data or filename:
+            found.attachments.append(Part(filename or f"attachment-{len(found.attachments) + 1}", data))
+        return
+    text = decode_text(data, part.get_content_charset())
+    if ctype == "text/plain":
+        found.text = f"{found.text}\n\n{text}" if found.text else text
+    else:
+        html_parts.append(text)
+
+
+def parse(raw: bytes) -> Incoming:
+    """Split and read a message; raises MailError with the SMTP answer for what cannot be taken."""
+    headers, body = split_headers(raw)
+    if b"\x00" in body:
+        raise MailError("550 5.6.0 The message body contains NUL characters, which mail may not carry.")
+    found = Incoming(raw=raw, headers=headers, body=body)
+    for name in ("From", "Subject", "Date", "Message-ID", "To", "Sender", "Reply-To"):
+        if len(found.all(name)) > 1:
+            raise MailError(f"550 5.6.0 The message has more than one {name} header.")
+    try:
+        tree = email.message_from_bytes(raw, policy=compat32)
+        html_parts: list[str] = []
+        _walk(tree, found, 0, html_parts)
+    except MailError:
+        raise
+    except (RecursionError, ValueError, LookupError, TypeError, AttributeError, UnicodeError) as e:
+        raise MailError(
+            f"554 5.6.0 The message's MIME structure could not be read ({type(e).__name__})."
+        ) from e
+    if not found.text and html_parts:
+        found.text = html_to_text("\n".join(html_parts))
+    total = sum(len(a.data) for a in found.attachments)
+    if total > MAX_ATTACHMENT_BYTES:
+        raise MailError(
+            f"552 5.3.4 The attachments total {total / 1024 / 1024:.1f} MB; the limit is 10 MB in all."
+            " Send fewer or smaller files."
+        )
+    return found

@@ -1,0 +1,185 @@
+"""Relay rewriting: the relayed copy keeps the author's content but none of the author's identity."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from email.header import Header
+from email.utils import format_datetime, formataddr, make_msgid
+from functools import lru_cache
+from pathlib import Path
+
+import dkim
+from django.conf import settings
+from django.db.models import Q
+
+from parley.conversations.models import Message
+from parley.core import time
+from parley.delivery import conf
+from parley.delivery.outbox import OutboundSpec, enqueue
+from parley.mailgate.parse import Incoming
+
+log = logging.getLogger(__name__)
+
+# Headers of the author's message that describe the content, not the author or their systems. Every
+# other header (Received chain, X-Originating-IP, X-Mailer, User-Agent, the origin's DKIM-Signature,
+# Return-Path, Reply-To, Sender, Cc, Disposition-Notification-To, Thread-Index, ...) is dropped.
+KEPT_HEADERS = frozenset(
+    {"subject", "date", "mime-version", "content-type", "content-transfer-encoding", "content-language"}
+)
+SIGNED_HEADERS = [
+    b"from",
+    b"to",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"in-reply-to",
+    b"references",
+    b"mime-version",
+    b"content-type",
+    b"content-transfer-encoding",
+]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _display(name: str) -> str:
+    return _CONTROL.sub(" ", name).strip()
+
+
+def address_header(name: str, display: str, address: str) -> bytes:
+    value = formataddr((_display(display), address), charset="utf-8")
+    return f"{name}: {value}".encode("ascii")
+
+
+def _subject(value: bytes) -> bytes:
+    """Keep the Subject bytes; only 8-bit text that is not UTF-8 (raw GBK, say) is re-encoded."""
+    if value.isascii():
+        return b"Subject:" + value
+    try:
+        value.decode("utf-8")
+        return b"Subject:" + value  # RFC 6532 UTF-8 header: leave it
+    except UnicodeDecodeError:
+        from parley.policy.subject import decode_subject
+
+        text = decode_subject(value).strip()
+        return b"Subject: " + Header(text, "utf-8", header_name="Subject").encode().encode("ascii")
+
+
+def id_for_recipient(msg: Message, recipient_direction: str) -> str:
+    """The Message-ID under which the recipient's mailbox knows `msg`.
+
+    The recipient knows their own messages by the id their client gave (rfc_message_id) and the other
+    side's by the id of the relayed copy (relay_message_id).
+    """
+    authored_by_recipient = msg.direction != recipient_direction
+    if authored_by_recipient and msg.rfc_message_id:
+        return msg.rfc_message_id
+    return msg.relay_message_id
+
+
+def find_referenced(conversation_id: int, ids: Iterable[str]) -> dict[str, Message]:
+    ids = [i for i in ids if i][:50]
+    if not ids:
+        return {}
+    found: dict[str, Message] = {}
+    for m in Message.objects.filter(conversation_id=conversation_id).filter(
+        Q(relay_message_id__in=ids) | Q(rfc_message_id__in=ids)
+    ):
+        for key in (m.relay_message_id, m.rfc_message_id):
+            if key in ids:
+                found.setdefault(key, m)
+    return found
+
+
+@lru_cache(maxsize=4)
+def _dkim_key(path: str) -> bytes:
+    return Path(path).read_bytes()
+
+
+def dkim_sign(data: bytes) -> bytes:
+    """Prepend a DKIM-Signature of the relay domain when PARLEY_DKIM_KEY_FILE/SELECTOR are set."""
+    key_file, selector = conf.get("DKIM_KEY_FILE"), conf.get("DKIM_SELECTOR")
+    if not key_file or not selector:
+        return data
+    signature = dkim.sign(
+        data,
+        selector.encode(),
+        settings.RELAY_DOMAIN.encode(),
+        _dkim_key(key_file),
+        include_headers=[
+            h for h in SIGNED_HEADERS if re.search(b"(?im)^" + h + b":", data.split(b"\r\n\r\n")[0])
+        ],
+    )
+    return signature + data
+
+
+def _scrub_body(body: bytes, real: Iterable[str], alias: str) -> bytes:
+    # Only a literal occurrence is replaced (a signature line, a quoted "From:"); the body is
+    # otherwise passed on byte for byte, never re-encoded.
+    for address in {a.lower() for a in real if a}:
+        if address.encode() in body.lower():
+            body = re.sub(re.escape(address.encode()), alias.encode(), body, flags=re.IGNORECASE)
+    return body
+
+
+def relay(
+    incoming: Incoming,
+    msg: Message,
+    *,
+    from_name: str,
+    from_addr: str,
+    to_name: str,
+    to_addr: str,
+    hide: Iterable[str],
+    dsn_to: str,
+) -> None:
+    """Queue the relayed copy of `incoming` (recorded as `msg`) to `to_addr`, inside the transaction."""
+    msg.relay_message_id = make_msgid(domain=settings.RELAY_DOMAIN)
+    recipient_direction = (
+        Message.Direction.BUYER_TO_SELLER
+        if msg.direction == Message.Direction.SELLER_TO_BUYER
+        else Message.Direction.SELLER_TO_BUYER
+    )
+    references = incoming.message_ids("References")
+    reply_to = incoming.message_ids("In-Reply-To")
+    known = find_referenced(msg.conversation_id, [*reply_to, *references])
+    # Ids Parley does not know are dropped: they could name the author's own domain.
+    mapped_refs = [id_for_recipient(known[i], recipient_direction) for i in references if i in known]
+    mapped_reply = [id_for_recipient(known[i], recipient_direction) for i in reply_to if i in known]
+    if mapped_reply and mapped_reply[-1] not in mapped_refs:
+        mapped_refs.append(mapped_reply[-1])
+    mapped_refs = [r for r in dict.fromkeys(mapped_refs) if r]
+
+    lines = [address_header("From", from_name, from_addr), address_header("To", to_name, to_addr)]
+    has_date = False
+    for name, value in incoming.headers:
+        lname = name.lower()
+        if lname not in KEPT_HEADERS:
+            continue
+        if lname == "subject":
+            lines.append(_subject(value))
+            continue
+        has_date = has_date or lname == "date"
+        lines.append(name.encode("ascii") + b":" + value)
+    if not has_date:
+        lines.append(f"Date: {format_datetime(msg.created_at)}".encode())
+    lines.append(f"Message-ID: {msg.relay_message_id}".encode())
+    if mapped_reply:
+        lines.append(f"In-Reply-To: {mapped_reply[0]}".encode())
+    if mapped_refs:
+        lines.append(("References: " + "\r\n ".join(mapped_refs)).encode())
+    body = _scrub_body(incoming.body, hide, from_addr)
+    data = dkim_sign(b"\r\n".join(lines) + b"\r\n\r\n" + body)
+    Message.objects.filter(pk=msg.pk).update(relay_message_id=msg.relay_message_id)
+    enqueue(
+        spec=OutboundSpec(
+            purpose="relay",
+            mail_from=settings.MAIL_FROM,
+            rcpt_to=[to_addr],
+            data=data,
+            extra={"dsn_to": dsn_to},
+        ),
+        message=msg,
+        now=msg.created_at or time.now(),
+    )

@@ -1,0 +1,157 @@
+"""The SMTP gateway: aiosmtpd on PARLEY_SMTP_LISTEN; the decisions run in database threads."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from parley import config
+from parley.delivery import conf
+from parley.mailgate import gateway
+
+log = logging.getLogger(__name__)
+
+
+class Handler:
+    """aiosmtpd hooks; each one hands the database work to the executor and returns its answer."""
+
+    def __init__(self, executor: ThreadPoolExecutor) -> None:
+        self.executor = executor
+
+    async def _db(self, fn: Callable[..., str | tuple[str, Any]], **kw: Any) -> Any:
+        def call() -> Any:
+            close_old_connections()
+            return fn(**kw)
+
+        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        taken = getattr(envelope, "parley_route", None)
+        try:
+            answer, route = await self._db(
+                gateway.check_rcpt, mail_from=envelope.mail_from or "", rcpt=address, taken=taken
+            )
+        except Exception:
+            log.exception("SMTP RCPT failed; answered 451")
+            return gateway.reply("451", "4.3.0", "Temporary failure on our side; please try again later.")
+        if route is not None:
+            envelope.parley_route = route  # type: ignore[attr-defined]
+            envelope.rcpt_tos.append(address)
+            envelope.rcpt_options.extend(rcpt_options)
+        return str(answer)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        route = getattr(envelope, "parley_route", None)
+        if route is None:
+            return gateway.reply("503", "5.5.1", "No valid recipient.")
+        peer = session.peer[0] if isinstance(session.peer, tuple) else ""
+        return str(
+            await self._db(
+                gateway.handle_data_safely,
+                route=route,
+                mail_from=envelope.mail_from or "",
+                raw=bytes(envelope.original_content or b""),
+                peer_ip=peer,
+                helo=session.host_name or "",
+            )
+        )
+
+
+def tls_context() -> ssl.SSLContext | None:
+    cert, key = conf.get("SMTP_TLS_CERT"), conf.get("SMTP_TLS_KEY")
+    if not cert or not key:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def db_threads() -> int:
+    configured = int(conf.number("SMTP_DB_THREADS"))
+    if configured > 0:
+        return configured
+    return 1 if conf.is_sqlite() else 8  # SQLite has one writer: more threads only queue on its lock
+
+
+class Server:
+    """The gateway in a thread of its own: an event loop for the sessions, threads for the database."""
+
+    def __init__(self, host: str | None = None, port: int | None = None) -> None:
+        default_host, default_port = config.listen("PARLEY_SMTP_LISTEN", settings.SMTP_LISTEN)
+        self.host = default_host if host is None else host
+        self.port = default_port if port is None else port
+        self.executor = ThreadPoolExecutor(max_workers=db_threads(), thread_name_prefix="smtpd-db")
+        self.handler = Handler(self.executor)
+        self.tls = tls_context()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    def _factory(self) -> SMTP:
+        return SMTP(
+            self.handler,
+            data_size_limit=settings.MAX_MESSAGE_BYTES,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            hostname=conf.get("SMTP_HOSTNAME") or settings.RELAY_DOMAIN,
+            ident="Parley ESMTP",
+            tls_context=self.tls,
+            loop=self._loop,
+        )
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            self._server = loop.run_until_complete(loop.create_server(self._factory, self.host, self.port))
+            self.port = self._server.sockets[0].getsockname()[1]
+        except BaseException as e:
+            self._error = e
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            self._server.close()
+            loop.run_until_complete(self._server.wait_closed())
+            loop.close()
+
+    def start(self) -> Callable[[], None]:
+        self._thread = threading.Thread(target=self._run, name="smtpd", daemon=True)
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise self._error
+        log.info("SMTP gateway listening on %s:%s for @%s", self.host, self.port, settings.RELAY_DOMAIN)
+        return self.stop
+
+    def stop(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        # Close each database thread's connection before the threads go away.
+        for _ in range(self.executor._max_workers):
+            self.executor.submit(connection.close)
+        self.executor.shutdown(wait=True)
+
+
+def start() -> Callable[[], None]:
+    """Start the gateway on PARLEY_SMTP_LISTEN (used by `parley run` and `parley smtpd`); returns its stop."""
+    return Server().start()

@@ -1,0 +1,89 @@
+"""An aiosmtpd sink standing in for the buyer's, the seller's or the smarthost's mail server."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+
+class Sink:
+    """Records every message; `data_replies` / `rcpt_replies` script failures (popped per attempt)."""
+
+    def __init__(self) -> None:
+        self.messages: list[Received] = []
+        self.connections = 0
+        self.data_replies: list[str] = []
+        self.rcpt_replies: dict[str, str] = {}
+        self.port = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address in self.rcpt_replies:
+            return self.rcpt_replies[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self._lock:
+            if self.data_replies:
+                return self.data_replies.pop(0)
+            self.messages.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content))
+            )
+        return "250 2.0.0 Ok: queued"
+
+    def _factory(self) -> SMTP:
+        sink = self
+
+        class Counting(SMTP):
+            def connection_made(self, transport: Any) -> None:
+                sink.connections += 1
+                super().connection_made(transport)
+
+        return Counting(self, enable_SMTPUTF8=True, decode_data=False, loop=self._loop, hostname="sink.test")
+
+    def start(self) -> Sink:
+        ready = threading.Event()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            self._server = loop.run_until_complete(loop.create_server(self._factory, "127.0.0.1", 0))
+            self.port = self._server.sockets[0].getsockname()[1]
+            ready.set()
+            loop.run_forever()
+            self._server.close()
+            loop.run_until_complete(self._server.wait_closed())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
