@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install run test check lint typecheck test-suite browser-deps bench bench-smtp clean
+.PHONY: install run test check lint typecheck test-suite system-deps bench bench-smtp clean
 
 install: $(VENV)/.installed
 
@@ -18,13 +18,17 @@ run: install
 	$(BIN)/parley setup
 	$(BIN)/parley run
 
-# Debian's Chromium for the Playwright browser tests (root installs it; others must have it).
-browser-deps:
-	@command -v /usr/bin/chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+# Debian packages the tests drive: Chromium (Playwright browser tests) and swaks (an outside SMTP client).
+# As root they are installed here; otherwise the missing ones are named.
+SYSTEM_DEPS := /usr/bin/chromium:chromium /usr/bin/swaks:swaks
+system-deps:
+	@missing=""; for dep in $(SYSTEM_DEPS); do [ -x "$${dep%%:*}" ] || missing="$$missing $${dep##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing$$missing"; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "the tests need Debian packages:$$missing (sudo apt-get install$$missing)" >&2; exit 1; fi; fi
 
-test: install browser-deps
+test: install system-deps
 	$(BIN)/python -c "from parley.core.i18n import compile_catalogs; compile_catalogs()"
 	$(MAKE) --no-print-directory check
 	$(MAKE) --no-print-directory test-suite
@@ -45,6 +49,7 @@ bench: install
 	$(BIN)/python bench/run.py
 
 bench-smtp: install
+	@[ -x /usr/sbin/smtp-source ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null; }
 	$(BIN)/python bench/bench_smtp.py
 
 clean:

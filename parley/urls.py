@@ -7,5 +7,6 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("parley.api.urls")),  # SP-API paths, /auth/o2/token, /api/
     path("", include("parley.core.urls")),
 ]
