@@ -1,0 +1,639 @@
+"""Parley's own API (/api/v1/, OpenAPI 3): read and answer buyer messages, webhooks, operator upserts."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import Any, Literal
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import get_language
+from ninja import Body, Field, NinjaAPI, Query, Router, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyHeader, HttpBearer, SessionAuthIsStaff
+
+from parley.api import actions, auth
+from parley.api.auth import Principal
+from parley.api.docs import LocalSwagger
+from parley.api.models import WebhookDelivery, WebhookEndpoint
+from parley.conversations import actions as conv_actions
+from parley.conversations.models import Attachment, Conversation, Message
+from parley.core import time
+from parley.core.errors import ActionError
+
+# --- authentication ---------------------------------------------------------------------------------
+
+
+def _principal(token: str | None) -> Principal | None:
+    try:
+        return auth.authenticate_token(token or "")
+    except auth.AuthError:
+        return None
+
+
+class AmzToken(APIKeyHeader):
+    """The SP-API header, so one access token serves both APIs."""
+
+    param_name = "x-amz-access-token"
+
+    def __init__(self, operator: bool = False) -> None:
+        super().__init__()
+        self.operator = operator
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Principal | None:
+        p = _principal(key)
+        return p if p is not None and (p.operator if self.operator else p.seller is not None) else None
+
+
+class Bearer(HttpBearer):
+    def __init__(self, operator: bool = False) -> None:
+        super().__init__()
+        self.operator = operator
+
+    def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
+        p = _principal(token)
+        return p if p is not None and (p.operator if self.operator else p.seller is not None) else None
+
+
+class StaffSession(SessionAuthIsStaff):
+    """A Django staff user's session (with its CSRF token) acts as an operator."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Principal | None:
+        user = super().authenticate(request, key)
+        return Principal(credential=None, seller=None, operator=True) if user is not None else None
+
+
+SELLER_AUTH = [AmzToken(), Bearer()]
+OPERATOR_AUTH = [AmzToken(operator=True), Bearer(operator=True), StaffSession()]
+
+api = NinjaAPI(
+    title="Parley API",
+    version="1",
+    description=(
+        "Read and answer buyer messages, receive webhooks, and (operators) upsert marketplace data. "
+        "Authenticate with an access token from POST /auth/o2/token (the same token as the SP-API "
+        "endpoints), sent as `x-amz-access-token` or `Authorization: Bearer`."
+    ),
+    urls_namespace="parley-api",
+    docs=LocalSwagger(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    details: str = ""
+    hits: list[dict[str, Any]] = []
+    message_id: str | None = None
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str, **extra: Any) -> HttpResponse:
+    return api.create_response(request, {"code": code, "message": message, **extra}, status=status)
+
+
+@api.exception_handler(ActionError)
+def _action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
+    return _error(request, exc.status, exc.code, exc.text(), details=exc.field)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "unauthorized", "A valid access token is required.")
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    first = exc.errors[0] if exc.errors else {}
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    return _error(
+        request, 422, "invalid", "The request is not valid.", details=f"{where}: {first.get('msg', '')}"
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, "error", str(exc))
+
+
+# --- schemas ----------------------------------------------------------------------------------------
+
+State = Literal["delivered", "blocked", "bounced", "queued", "held", "failed"]
+
+
+class PolicyReasonOut(Schema):
+    code: str
+    message: str
+    field: str = ""
+
+
+class AttachmentOut(Schema):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    url: str
+
+
+class MessageOut(Schema):
+    id: str
+    order_id: str
+    direction: Literal["seller_to_buyer", "buyer_to_seller"]
+    channel: str
+    state: str
+    state_code: str
+    reason: str | None
+    subject: str
+    body: str
+    critical: bool
+    created_at: dt.datetime
+    delivered_at: dt.datetime | None
+    in_reply_to: str | None
+    awaiting_response: bool
+    no_response_needed: bool
+    responded_at: dt.datetime | None
+    policy_reasons: list[PolicyReasonOut]
+    attachments: list[AttachmentOut]
+
+
+class MessagePage(Schema):
+    items: list[MessageOut]
+    next_cursor: str | None
+
+
+class ConversationOut(Schema):
+    order_id: str
+    buyer_name: str
+    created_at: dt.datetime
+    last_message_at: dt.datetime | None
+    message_count: int
+    awaiting_response: bool
+
+
+class ConversationPage(Schema):
+    items: list[ConversationOut]
+    next_cursor: str | None
+
+
+class ConversationFilters(Schema):
+    order: str | None = Field(None, max_length=40, description="Only this order's conversation")
+    state: State | None = Field(None, description="Conversations with a message in this state")
+    awaiting_response: bool | None = Field(None, description="With a buyer message still awaiting an answer")
+    cursor: str | None = Field(None, max_length=200, description="next_cursor of the previous page")
+    limit: int = Field(50, ge=1, le=200)
+
+
+class MessageFilters(ConversationFilters):
+    state: State | None = Field(None, description="Messages in this state")
+    direction: Literal["seller_to_buyer", "buyer_to_seller"] | None = None
+    awaiting_response: bool | None = Field(
+        None, description="Buyer messages still awaiting an answer (or not)"
+    )
+
+
+class UploadIn(Schema):
+    uploadDestinationId: str = Field(..., max_length=40)
+    fileName: str = Field(..., max_length=255)
+
+
+class ReplyIn(Schema):
+    text: str = Field(..., max_length=10000)
+    attachments: list[UploadIn] = Field(default_factory=list, max_length=5)
+
+
+class WebhookIn(Schema):
+    url: str = Field(..., max_length=500)
+    events: list[str] = Field(default_factory=list, max_length=10)
+
+
+class WebhookOut(Schema):
+    id: str
+    url: str
+    events: list[str]
+    active: bool
+    created_at: dt.datetime
+    secret: str | None = None
+
+
+class DeliveryOut(Schema):
+    id: str
+    event: str
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    last_status: int | None
+    last_error: str
+    created_at: dt.datetime
+    delivered_at: dt.datetime | None
+
+
+class ImportCounts(Schema):
+    created: int
+    updated: int
+    unchanged: int
+
+
+class ImportReportOut(Schema):
+    marketplaces: ImportCounts
+    sellers: ImportCounts
+    buyers: ImportCounts
+    orders: ImportCounts
+
+
+class ImportIssueOut(Schema):
+    path: str
+    message: str
+
+
+class ImportErrorOut(Schema):
+    code: str
+    message: str
+    issues: list[ImportIssueOut]
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def _seller(request: HttpRequest) -> Any:
+    principal: Principal = request.auth  # type: ignore[attr-defined]
+    return principal.seller
+
+
+def _zh() -> bool:
+    return (get_language() or "en").startswith("zh")
+
+
+def _awaiting_q() -> Q:
+    return Q(
+        direction=Message.Direction.BUYER_TO_SELLER,
+        state=Message.State.DELIVERED,
+        responded_at__isnull=True,
+        no_response_needed=False,
+    )
+
+
+def _message_out(request: HttpRequest, m: Message) -> dict[str, Any]:
+    hits = []
+    decision = getattr(m, "decision", None)
+    if decision is not None:
+        hits = [
+            {
+                "code": h.get("code", ""),
+                "message": h.get("zh" if _zh() else "en", ""),
+                "field": h.get("field") or "",
+            }
+            for h in decision.hits
+            if h.get("effect") in ("reject", "hold")
+        ]
+    return {
+        "id": m.public_id,
+        "order_id": m.conversation.order_id,
+        "direction": m.direction,
+        "channel": m.channel,
+        "state": m.state,
+        "state_code": m.state_code,
+        "reason": m.reason_id,
+        "subject": m.subject,
+        "body": m.body,
+        "critical": m.critical,
+        "created_at": m.created_at,
+        "delivered_at": m.delivered_at,
+        "in_reply_to": m.in_reply_to.public_id if m.in_reply_to else None,
+        "awaiting_response": (
+            m.direction == Message.Direction.BUYER_TO_SELLER
+            and m.state == Message.State.DELIVERED
+            and m.responded_at is None
+            and not m.no_response_needed
+        ),
+        "no_response_needed": m.no_response_needed,
+        "responded_at": m.responded_at,
+        "policy_reasons": hits,
+        "attachments": [
+            {
+                "id": a.public_id,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "url": f"/api/v1/messages/{m.public_id}/attachments/{a.public_id}",
+            }
+            for a in m.attachments.all()
+        ],
+    }
+
+
+def _encode_cursor(when: dt.datetime, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{when.isoformat()}|{pk}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, _, pk = raw.partition("|")
+        parsed = dt.datetime.fromisoformat(when)
+        if parsed.tzinfo is None:
+            raise ValueError("naive")
+        return parsed, int(pk)
+    except (ValueError, UnicodeDecodeError):
+        raise ActionError(
+            "cursor.invalid", "The cursor is not valid.", "游标无效。", field="cursor"
+        ) from None
+
+
+def _page(qs: QuerySet[Any], field: str, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
+    """Keyset pagination, newest first: stable under inserts, no OFFSET scans."""
+    if cursor:
+        when, pk = _decode_cursor(cursor)
+        qs = qs.filter(Q(**{f"{field}__lt": when}) | Q(**{field: when, "pk__lt": pk}))
+    rows = list(qs.order_by(f"-{field}", "-pk")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = _encode_cursor(getattr(rows[-1], field), rows[-1].pk) if more and rows else None
+    return rows, nxt
+
+
+def _message_for_seller(seller: Any, message_id: str) -> Message:
+    """The seller's own message (either direction), or 404 for not-yours and not-there alike."""
+    m = (
+        Message.objects.select_related("conversation", "decision", "in_reply_to")
+        .prefetch_related("attachments")
+        .filter(public_id=message_id, seller=seller)
+        .first()
+    )
+    if m is None:
+        raise Http404("No such message.")
+    return m
+
+
+# --- seller endpoints -------------------------------------------------------------------------------
+
+seller_router = Router(auth=SELLER_AUTH, tags=["messages"])
+
+
+@seller_router.get("/conversations", response=ConversationPage, summary="List conversations, newest first")
+def list_conversations(request: HttpRequest, f: Query[ConversationFilters]) -> dict[str, Any]:  # type: ignore[type-arg]
+    order, state, awaiting_response, cursor, limit = f.order, f.state, f.awaiting_response, f.cursor, f.limit
+    seller = _seller(request)
+    qs = Conversation.objects.filter(seller=seller).select_related("buyer")
+    qs = qs.annotate(ts=Coalesce("last_message_at", "created_at"))
+    if order:
+        qs = qs.filter(order_id=order)
+    if state:
+        qs = qs.filter(Exists(Message.objects.filter(conversation=OuterRef("pk"), state=state)))
+    if awaiting_response is not None:
+        waiting = Exists(Message.objects.filter(_awaiting_q(), conversation=OuterRef("pk")))
+        qs = qs.filter(waiting) if awaiting_response else qs.exclude(waiting)
+    rows, nxt = _page(qs, "ts", cursor, limit)
+    items = []
+    for c in rows:
+        msgs = Message.objects.filter(conversation=c)
+        items.append(
+            {
+                "order_id": c.order_id,
+                "buyer_name": c.buyer.name,
+                "created_at": c.created_at,
+                "last_message_at": c.last_message_at,
+                "message_count": msgs.count(),
+                "awaiting_response": msgs.filter(_awaiting_q()).exists(),
+            }
+        )
+    return {"items": items, "next_cursor": nxt}
+
+
+@seller_router.get(
+    "/messages", response=MessagePage, summary="List messages in both directions, newest first"
+)
+def list_messages(request: HttpRequest, f: Query[MessageFilters]) -> dict[str, Any]:  # type: ignore[type-arg]
+    order, state, direction, cursor, limit = f.order, f.state, f.direction, f.cursor, f.limit
+    awaiting_response = f.awaiting_response
+    seller = _seller(request)
+    qs = (
+        Message.objects.filter(seller=seller)
+        .select_related("conversation", "decision", "in_reply_to")
+        .prefetch_related("attachments")
+    )
+    if order:
+        qs = qs.filter(conversation__order_id=order)
+    if state:
+        qs = qs.filter(state=state)
+    if direction:
+        qs = qs.filter(direction=direction)
+    if awaiting_response is not None:
+        qs = qs.filter(_awaiting_q()) if awaiting_response else qs.exclude(_awaiting_q())
+    rows, nxt = _page(qs, "created_at", cursor, limit)
+    return {"items": [_message_out(request, m) for m in rows], "next_cursor": nxt}
+
+
+@seller_router.get("/messages/{message_id}", response=MessageOut, summary="Read one message")
+def read_message(request: HttpRequest, message_id: str) -> dict[str, Any]:
+    return _message_out(request, _message_for_seller(_seller(request), message_id))
+
+
+@seller_router.get(
+    "/messages/{message_id}/attachments/{attachment_id}",
+    summary="Download an attachment",
+    response={200: None, 404: ErrorOut},
+)
+def download_attachment(request: HttpRequest, message_id: str, attachment_id: str) -> HttpResponse:
+    m = _message_for_seller(_seller(request), message_id)
+    att = Attachment.objects.filter(message=m, public_id=attachment_id).first()
+    if att is None:
+        raise Http404("No such attachment.")
+    response = HttpResponse(bytes(att.data), content_type=att.content_type)
+    # Always a download: a seller's browser must not render a buyer's file inline.
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(att.filename)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")
+
+
+@seller_router.post(
+    "/messages/{message_id}/reply",
+    response={201: MessageOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut},
+    summary="Reply to a buyer's message",
+)
+def reply(request: HttpRequest, message_id: str, payload: ReplyIn) -> tuple[int, dict[str, Any]]:
+    seller = _seller(request)
+    target = _message_for_seller(seller, message_id)
+    msg = actions.check_send_api_message(
+        seller=seller,
+        order_id=target.conversation.order_id,
+        reason_code=None,
+        body=payload.text,
+        uploads=[actions.UploadRef(u.uploadDestinationId, u.fileName) for u in payload.attachments],
+        in_reply_to_id=target.public_id,
+    )
+    msg = _message_for_seller(seller, msg.public_id)
+    out = _message_out(request, msg)
+    if msg.state == Message.State.BLOCKED:
+        first = out["policy_reasons"][0] if out["policy_reasons"] else {"code": msg.state_code, "message": ""}
+        from parley.api.spapi_views import INPUT_HIT_PREFIXES
+
+        status = 400 if first["code"].startswith(INPUT_HIT_PREFIXES) else 403
+        return status, {
+            "code": first["code"],
+            "message": first["message"],
+            "details": first.get("field", ""),
+            "hits": out["policy_reasons"],
+            "message_id": msg.public_id,
+        }
+    return 201, out
+
+
+@seller_router.post(
+    "/messages/{message_id}/no-response-needed",
+    response={200: MessageOut, 400: ErrorOut, 404: ErrorOut},
+    summary="Mark a buyer's message as needing no response",
+)
+def no_response_needed(request: HttpRequest, message_id: str) -> tuple[int, dict[str, Any]]:
+    seller = _seller(request)
+    m = _message_for_seller(seller, message_id)
+    if m.direction != Message.Direction.BUYER_TO_SELLER:
+        raise ActionError(
+            "message.not_buyer_message",
+            "Only a buyer's message can be marked as needing no response.",
+            "只能将买家的消息标记为无需回复。",
+        )
+    conv_actions.do_mark_no_response_needed(message=m, now=time.now())
+    return 200, _message_out(request, _message_for_seller(seller, message_id))
+
+
+# --- webhooks ---------------------------------------------------------------------------------------
+
+webhook_router = Router(auth=SELLER_AUTH, tags=["webhooks"])
+
+
+def _webhook_out(ep: WebhookEndpoint, secret: bool = False) -> dict[str, Any]:
+    return {
+        "id": ep.public_id,
+        "url": ep.url,
+        "events": ep.events,
+        "active": ep.active,
+        "created_at": ep.created_at,
+        "secret": ep.secret if secret else None,
+    }
+
+
+@webhook_router.get("/webhooks", response=list[WebhookOut], summary="List webhook endpoints")
+def list_webhooks(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_webhook_out(ep) for ep in WebhookEndpoint.objects.filter(seller=_seller(request)).order_by("id")]
+
+
+@webhook_router.post(
+    "/webhooks",
+    response={201: WebhookOut, 400: ErrorOut},
+    summary="Add a webhook endpoint (the signing secret is shown once)",
+    description="Events: " + ", ".join(actions.EVENTS) + ". An empty list subscribes to all.",
+)
+def create_webhook(request: HttpRequest, payload: WebhookIn) -> tuple[int, dict[str, Any]]:
+    ep = actions.check_create_webhook(seller=_seller(request), url=payload.url, events=payload.events)
+    return 201, _webhook_out(ep, secret=True)
+
+
+def _webhook_for_seller(seller: Any, webhook_id: str) -> WebhookEndpoint:
+    ep = WebhookEndpoint.objects.filter(public_id=webhook_id, seller=seller).first()
+    if ep is None:
+        raise Http404("No such webhook.")
+    return ep
+
+
+@webhook_router.delete(
+    "/webhooks/{webhook_id}", response={204: None, 404: ErrorOut}, summary="Remove a webhook"
+)
+def delete_webhook(request: HttpRequest, webhook_id: str) -> tuple[int, None]:
+    actions.do_delete_webhook(endpoint=_webhook_for_seller(_seller(request), webhook_id))
+    return 204, None
+
+
+@webhook_router.get(
+    "/webhooks/{webhook_id}/deliveries", response=list[DeliveryOut], summary="Recent deliveries of a webhook"
+)
+def list_deliveries(request: HttpRequest, webhook_id: str) -> list[dict[str, Any]]:
+    ep = _webhook_for_seller(_seller(request), webhook_id)
+    rows = WebhookDelivery.objects.filter(endpoint=ep).order_by("-id")[:100]
+    return [
+        {
+            "id": r.public_id,
+            "event": r.event,
+            "status": r.status,
+            "attempts": r.attempts,
+            "next_attempt_at": r.next_attempt_at,
+            "last_status": r.last_status,
+            "last_error": r.last_error,
+            "created_at": r.created_at,
+            "delivered_at": r.delivered_at,
+        }
+        for r in rows
+    ]
+
+
+# --- operator endpoints -----------------------------------------------------------------------------
+
+operator_router = Router(auth=OPERATOR_AUTH, tags=["operator"])
+SECTIONS = ("marketplaces", "sellers", "buyers", "orders")
+
+
+def _import(data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    from parley.marketplace.importer import ImportDataError, import_data
+
+    try:
+        report = import_data(data)
+    except ImportDataError as e:
+        return 400, {
+            "code": "import.invalid",
+            "message": "Nothing was written: some records are not valid.",
+            "issues": [i.to_json() for i in e.issues],
+        }
+    return 200, report.to_json()
+
+
+@operator_router.post(
+    "/operator/import",
+    response={200: ImportReportOut, 400: ImportErrorOut},
+    summary="Upsert marketplaces, sellers, buyers and orders (the `parley import` format), idempotently",
+)
+def operator_import(
+    request: HttpRequest,
+    payload: Body[dict[str, list[dict[str, Any]]]],  # type: ignore[type-arg]
+) -> tuple[int, dict[str, Any]]:
+    unknown = sorted(set(payload) - set(SECTIONS))
+    if unknown:
+        return 400, {
+            "code": "import.invalid",
+            "message": "Unknown top-level keys.",
+            "issues": [
+                {"path": k, "message": f"unknown section (use {', '.join(SECTIONS)})"} for k in unknown
+            ],
+        }
+    return _import(payload)
+
+
+@operator_router.put(
+    "/operator/{section}",
+    response={200: ImportReportOut, 400: ImportErrorOut},
+    summary="Upsert records of one kind (same record format as `parley import`)",
+)
+def operator_upsert(
+    request: HttpRequest,
+    section: Literal["marketplaces", "sellers", "buyers", "orders"],
+    payload: Body[list[dict[str, Any]]],  # type: ignore[type-arg]
+) -> tuple[int, dict[str, Any]]:
+    return _import({section: payload})
+
+
+api.add_router("/v1", seller_router)
+api.add_router("/v1", webhook_router)
+api.add_router("/v1", operator_router)

@@ -1,0 +1,219 @@
+"""Parley's own API under /api/v1/: read, reply, no-response-needed, webhooks, operator upserts, docs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.test import Client
+
+from parley.conversations import actions as conv_actions
+from parley.conversations.actions import NewAttachment
+from parley.conversations.models import Message
+from parley.core import testing, time
+from parley.marketplace.models import Order, Seller
+from tests.api.conftest import Api, token_for
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def buyer_writes(order: Order, body: str = "Where is my parcel?", **kw: Any) -> Message:
+    return conv_actions.check_send_buyer_message(buyer=order.buyer, order_id=order.id, channel="web", body=body, **kw)
+
+
+def test_list_messages_both_directions_with_state_and_policy_reasons(api: Api, seller: Seller) -> None:
+    order = testing.order(seller=seller, status="Unshipped", buyer=testing.buyer(opted_out=True))
+    asked = buyer_writes(order)
+    api.post(f"/messaging/v1/orders/{order.id}/messages/confirmDeliveryDetails", {"text": "Use coupon X"})
+    r = api.get("/api/v1/messages")
+    assert r.status_code == 200
+    items = r.json()["items"]
+    assert [(m["direction"], m["state"]) for m in items] == [
+        ("seller_to_buyer", "blocked"),
+        ("buyer_to_seller", "delivered"),
+    ]
+    blocked = items[0]
+    assert blocked["policy_reasons"][0]["code"] == blocked["state_code"] != ""
+    assert blocked["policy_reasons"][0]["message"]
+    assert items[1]["id"] == asked.public_id
+    assert items[1]["awaiting_response"] is True
+    assert r.json()["next_cursor"] is None
+
+
+def test_filters_and_cursor_pagination(api: Api, seller: Seller) -> None:
+    orders = [testing.order(seller=seller, status="Shipped") for _ in range(3)]
+    start = time.now()
+    for i, order in enumerate(orders):
+        for j in range(2):
+            time.freeze(start + dt.timedelta(minutes=i * 10 + j))
+            buyer_writes(order, body=f"question {i}.{j}")
+    time.freeze(start + dt.timedelta(minutes=30))
+    seen: list[str] = []
+    cursor = None
+    while True:
+        r = api.get("/api/v1/messages", data={"limit": 4, **({"cursor": cursor} if cursor else {})})
+        assert r.status_code == 200
+        seen += [m["body"] for m in r.json()["items"]]
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"question {i}.{j}" for i in (2, 1, 0) for j in (1, 0)]
+    r = api.get("/api/v1/messages", data={"order": orders[1].id})
+    assert [m["body"] for m in r.json()["items"]] == ["question 1.1", "question 1.0"]
+    # Answer order 0: its buyer messages no longer await a response.
+    api.post(f"/api/v1/messages/{Message.objects.filter(conversation__order=orders[0]).first().public_id}/reply", {"text": "Shipped today."})
+    r = api.get("/api/v1/messages", data={"awaiting_response": "true"})
+    assert sorted(m["order_id"] for m in r.json()["items"]) == sorted([orders[1].id] * 2 + [orders[2].id] * 2)
+    r = api.get("/api/v1/conversations", data={"awaiting_response": "true"})
+    assert sorted(c["order_id"] for c in r.json()["items"]) == sorted([orders[1].id, orders[2].id])
+    r = api.get("/api/v1/conversations", data={"limit": 2})
+    page = r.json()
+    assert len(page["items"]) == 2 and page["next_cursor"]
+    r2 = api.get("/api/v1/conversations", data={"limit": 2, "cursor": page["next_cursor"]})
+    assert len(r2.json()["items"]) == 1 and r2.json()["next_cursor"] is None
+    # The reply made order 0's conversation the latest one.
+    assert [(c["order_id"], c["message_count"]) for c in page["items"]] == [(orders[0].id, 3), (orders[2].id, 2)]
+    r = api.get("/api/v1/messages", data={"state": "delivered", "direction": "seller_to_buyer"})
+    assert [m["body"] for m in r.json()["items"]] == ["Shipped today."]
+    assert api.get("/api/v1/messages", data={"cursor": "garbage"}).status_code == 400
+
+
+def test_read_message_and_download_its_attachment(api: Api, seller: Seller) -> None:
+    order = testing.order(seller=seller, status="Shipped")
+    msg = buyer_writes(order, attachments=[NewAttachment(filename="photo.png", data=PNG)])
+    r = api.get(f"/api/v1/messages/{msg.public_id}")
+    assert r.status_code == 200
+    att = r.json()["attachments"][0]
+    assert (att["filename"], att["content_type"], att["size"]) == ("photo.png", "image/png", len(PNG))
+    d = api.get(att["url"])
+    assert d.status_code == 200
+    assert d.content == PNG
+    assert d["Content-Type"] == "image/png"
+    assert d["Content-Disposition"].startswith("attachment;")
+
+
+def test_another_sellers_message_is_404(api: Api) -> None:
+    other = testing.order(status="Shipped")
+    msg = buyer_writes(other, attachments=[NewAttachment(filename="photo.png", data=PNG)])
+    att = msg.attachments.get()
+    assert api.get(f"/api/v1/messages/{msg.public_id}").status_code == 404
+    assert api.get(f"/api/v1/messages/{msg.public_id}/attachments/{att.public_id}").status_code == 404
+    assert api.post(f"/api/v1/messages/{msg.public_id}/reply", {"text": "hi"}).status_code == 404
+    assert api.post(f"/api/v1/messages/{msg.public_id}/no-response-needed").status_code == 404
+    assert api.get("/api/v1/messages").json()["items"] == []
+    assert api.get("/api/v1/conversations").json()["items"] == []
+
+
+def test_reply_to_a_buyer_message(api: Api, seller: Seller) -> None:
+    order = testing.order(seller=seller, status="Shipped", buyer=testing.buyer(opted_out=True))
+    msg = buyer_writes(order)
+    r = api.post(f"/api/v1/messages/{msg.public_id}/reply", {"text": "It left our warehouse today."})
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert (body["state"], body["in_reply_to"], body["channel"]) == ("delivered", msg.public_id, "api")
+    msg.refresh_from_db()
+    assert msg.responded_at is not None
+    # A blocked reply is a 4xx that says why, and the blocked message is on record.
+    r = api.post(f"/api/v1/messages/{msg.public_id}/reply", {"text": "Here is a coupon for you"})
+    assert r.status_code in (400, 403)
+    assert r.json()["code"].startswith("content.")
+    assert Message.objects.get(public_id=r.json()["message_id"]).state == "blocked"
+
+
+def test_reply_only_to_buyer_messages(api: Api, seller: Seller) -> None:
+    order = testing.order(seller=seller, status="Shipped")
+    msg = buyer_writes(order)
+    mine = api.post(f"/api/v1/messages/{msg.public_id}/reply", {"text": "On its way."}).json()
+    r = api.post(f"/api/v1/messages/{mine['id']}/reply", {"text": "again"})
+    assert r.status_code == 400
+    assert r.json()["code"] == "message.not_buyer_message"
+    r = api.post(f"/api/v1/messages/{mine['id']}/no-response-needed")
+    assert r.status_code == 400
+
+
+def test_mark_no_response_needed(api: Api, seller: Seller) -> None:
+    order = testing.order(seller=seller, status="Shipped")
+    msg = buyer_writes(order, body="Thanks!")
+    r = api.post(f"/api/v1/messages/{msg.public_id}/no-response-needed")
+    assert r.status_code == 200
+    assert r.json()["no_response_needed"] is True
+    assert r.json()["awaiting_response"] is False
+    assert api.get("/api/v1/messages", data={"awaiting_response": "true"}).json()["items"] == []
+
+
+def test_bearer_header_and_missing_token(seller: Seller) -> None:
+    order = testing.order(seller=seller)
+    buyer_writes(order)
+    api = Api(token_for(seller), header="Authorization")
+    assert len(api.get("/api/v1/messages").json()["items"]) == 1
+    r = Client().get("/api/v1/messages")
+    assert r.status_code == 401
+    assert r.json()["code"] == "unauthorized"
+    # A seller token is not an operator token.
+    assert api.post("/api/v1/operator/import", {"marketplaces": []}).status_code == 401
+
+
+IMPORT = {
+    "marketplaces": [{"id": "A1F83G8C2ARO7P", "name": "UK", "default_locale": "en-GB"}],
+    "sellers": [{"id": "SELLERX1", "name": "Brit Tools", "email": "ops@brit.example"}],
+    "buyers": [{"id": "BUYERX1", "name": "Ada", "email": "ada@buyer.example", "locale": "en-GB"}],
+    "orders": [
+        {
+            "id": "202-1234567-7654321",
+            "seller": "SELLERX1",
+            "buyer": "BUYERX1",
+            "marketplace": "A1F83G8C2ARO7P",
+            "status": "Unshipped",
+            "purchased_at": "2026-11-01T10:00:00Z",
+            "items": [{"sku": "HAM-1", "title": "Hammer", "category": "electronics", "quantity": 1}],
+        }
+    ],
+}
+
+
+def test_operator_import_is_idempotent(db: None) -> None:
+    op = Api(token_for(operator=True), header="Authorization")
+    r = op.post("/api/v1/operator/import", IMPORT)
+    assert r.status_code == 200, r.content
+    assert r.json()["orders"] == {"created": 1, "updated": 0, "unchanged": 0}
+    r = op.post("/api/v1/operator/import", IMPORT)
+    assert r.json() == {k: {"created": 0, "updated": 0, "unchanged": 1} for k in IMPORT}
+    changed = [{**IMPORT["orders"][0], "status": "Shipped", "shipped_at": "2026-11-02T10:00:00Z"}]
+    r = op.put("/api/v1/operator/orders", changed)
+    assert r.status_code == 200, r.content
+    assert r.json()["orders"] == {"created": 0, "updated": 1, "unchanged": 0}
+    assert Order.objects.get(id="202-1234567-7654321").status == "Shipped"
+    bad = op.put("/api/v1/operator/orders", [{**IMPORT["orders"][0], "buyer": "NOBODY"}])
+    assert bad.status_code == 400
+    assert bad.json()["issues"][0]["path"].startswith("orders[0]")
+
+
+def test_operator_import_with_a_staff_session(db: None) -> None:
+    staff = User.objects.create_user("ops", password="x", is_staff=True)
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(staff)
+    r = c.post("/api/v1/operator/import", IMPORT, content_type="application/json")
+    assert r.status_code == 403  # no CSRF token: a session alone is not enough
+    c.get("/api/docs")
+    token = c.cookies["csrftoken"].value
+    r = c.post("/api/v1/operator/import", IMPORT, content_type="application/json", headers={"X-CSRFToken": token})
+    assert r.status_code == 200, r.content
+
+
+def test_openapi_document_and_local_docs(db: None) -> None:
+    c = Client()
+    spec = c.get("/api/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    assert "/api/v1/messages" in spec["paths"]
+    assert "/api/v1/messages/{message_id}/reply" in spec["paths"]
+    page = c.get("/api/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets and all(a.startswith("/api/docs/assets/") for a in assets), assets
+    for a in assets:
+        assert c.get(a).status_code == 200
+    assert "cdn" not in html.lower()
+    assert c.get("/api/docs/assets/../../settings.py").status_code == 404
