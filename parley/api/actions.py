@@ -20,20 +20,12 @@ from parley.core import time
 from parley.core.errors import ActionError
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Seller
+from parley.policy.sniff import ALLOWED_TYPES, sniff
 
 MAX_UPLOAD_BYTES = conv_actions.MAX_FILE_BYTES
 UPLOAD_TTL = dt.timedelta(minutes=15)  # like the X-Amz-Expires=900 of Amazon's pre-signed URLs
-# Types a buyer can open safely; anything else (executables, archives, unknown bytes) is refused.
-UPLOAD_TYPES = frozenset(
-    {
-        "application/pdf",
-        "image/jpeg",
-        "image/png",
-        "image/gif",
-        "image/webp",
-        "text/plain",
-    }
-)
+# The types the policy lets a message carry (PDF, images, plain text): refused at upload already.
+UPLOAD_TYPES = ALLOWED_TYPES
 _MESSAGING_RESOURCE = re.compile(r"^/?messaging/v1/orders/([^/]+)/messages/([A-Za-z]+)/?$")
 EVENTS = (
     "buyer_message.received",
@@ -96,8 +88,6 @@ def check_store_upload(
     *, destination_id: str, upload_key: str, data: bytes, now: dt.datetime | None = None
 ) -> Attachment:
     """The PUT to an upload URL: check key, expiry, digest, size and type (sniffed), keep the file."""
-    from parley.policy.sniff import sniff
-
     at = now or time.now()
     dest = UploadDestination.objects.filter(id=destination_id).first()
     if dest is None or not secrets.compare_digest(dest.upload_key_hash, digest(upload_key)):

@@ -41,7 +41,7 @@ MAX_JSON_BYTES = 256 * 1024
 MARKETPLACE_KEYS = ("marketplaceIds", "MarketplaceIds", "marketplaceId", "MarketplaceId", "marketplace_ids")
 # Hits about the content or the chosen reason are the request's fault (400); the rest (opt-out,
 # standing, caps, ownership) are refusals of an otherwise valid request (403).
-INPUT_HIT_PREFIXES = ("reason.", "content.", "attachment", "body.", "length.", "text.", "link", "html")
+INPUT_HIT_PREFIXES = ("reason.", "content.", "attachments.", "length.")
 
 
 class SpApiError(Exception):
@@ -267,8 +267,7 @@ def available_actions(order: Order, model: str, now: Any) -> list[spapi.Operatio
     offered = available_reasons([r.spec() for r in reasons.values()], ms.order_facts(order), now)
     ops: list[spapi.Operation] = []
     for item in offered:
-        code = getattr(item, "code", None) or getattr(getattr(item, "reason", None), "code", None) or item
-        reason = reasons.get(str(code))
+        reason = reasons.get(item.reason.code) if item.available else None
         op = _op_for_reason(reason, model) if reason else None
         if op is not None and op not in ops:
             ops.append(op)

@@ -11,9 +11,6 @@ from parley.api import auth
 from parley.core import testing
 from parley.core.i18n import compile_catalogs
 from parley.marketplace.models import Seller
-from tests.api import _policy_stub
-
-_policy_stub.install()
 
 
 @pytest.fixture(scope="session", autouse=True)

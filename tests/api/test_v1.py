@@ -20,7 +20,9 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def buyer_writes(order: Order, body: str = "Where is my parcel?", **kw: Any) -> Message:
-    return conv_actions.check_send_buyer_message(buyer=order.buyer, order_id=order.id, channel="web", body=body, **kw)
+    return conv_actions.check_send_buyer_message(
+        buyer=order.buyer, order_id=order.id, channel="web", body=body, **kw
+    )
 
 
 def test_list_messages_both_directions_with_state_and_policy_reasons(api: Api, seller: Seller) -> None:
@@ -63,7 +65,10 @@ def test_filters_and_cursor_pagination(api: Api, seller: Seller) -> None:
     r = api.get("/api/v1/messages", data={"order": orders[1].id})
     assert [m["body"] for m in r.json()["items"]] == ["question 1.1", "question 1.0"]
     # Answer order 0: its buyer messages no longer await a response.
-    api.post(f"/api/v1/messages/{Message.objects.filter(conversation__order=orders[0]).first().public_id}/reply", {"text": "Shipped today."})
+    api.post(
+        f"/api/v1/messages/{Message.objects.filter(conversation__order=orders[0]).first().public_id}/reply",
+        {"text": "Shipped today."},
+    )
     r = api.get("/api/v1/messages", data={"awaiting_response": "true"})
     assert sorted(m["order_id"] for m in r.json()["items"]) == sorted([orders[1].id] * 2 + [orders[2].id] * 2)
     r = api.get("/api/v1/conversations", data={"awaiting_response": "true"})
@@ -74,7 +79,10 @@ def test_filters_and_cursor_pagination(api: Api, seller: Seller) -> None:
     r2 = api.get("/api/v1/conversations", data={"limit": 2, "cursor": page["next_cursor"]})
     assert len(r2.json()["items"]) == 1 and r2.json()["next_cursor"] is None
     # The reply made order 0's conversation the latest one.
-    assert [(c["order_id"], c["message_count"]) for c in page["items"]] == [(orders[0].id, 3), (orders[2].id, 2)]
+    assert [(c["order_id"], c["message_count"]) for c in page["items"]] == [
+        (orders[0].id, 3),
+        (orders[2].id, 2),
+    ]
     r = api.get("/api/v1/messages", data={"state": "delivered", "direction": "seller_to_buyer"})
     assert [m["body"] for m in r.json()["items"]] == ["Shipped today."]
     assert api.get("/api/v1/messages", data={"cursor": "garbage"}).status_code == 400
@@ -198,7 +206,9 @@ def test_operator_import_with_a_staff_session(db: None) -> None:
     assert r.status_code == 403  # no CSRF token: a session alone is not enough
     c.get("/api/docs")
     token = c.cookies["csrftoken"].value
-    r = c.post("/api/v1/operator/import", IMPORT, content_type="application/json", headers={"X-CSRFToken": token})
+    r = c.post(
+        "/api/v1/operator/import", IMPORT, content_type="application/json", headers={"X-CSRFToken": token}
+    )
     assert r.status_code == 200, r.content
 
 
