@@ -7,6 +7,9 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("buyers/", include("parley.buyers.urls")),
+    path("operators/", include("parley.operators.urls")),
+    path("account-health/", include("parley.operators.urls_health")),
     path("", include("parley.api.urls")),  # SP-API paths, /auth/o2/token, /api/
     path("", include("parley.core.urls")),
 ]

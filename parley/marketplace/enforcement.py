@@ -1,0 +1,251 @@
+"""The enforcement ladder: upheld violations move a seller down, each step audited; operators reinstate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from parley.marketplace.models import Marketplace, Seller, StandingChange, default_enforcement
+
+# Worst last: the ladder only ever moves a seller to the right automatically.
+LADDER: tuple[str, ...] = (
+    Seller.Status.ACTIVE,
+    Seller.Status.WARNED,
+    Seller.Status.RESTRICTED,
+    Seller.Status.BLOCKED,
+    Seller.Status.SUSPENDED,
+)
+THRESHOLD_KEYS = ("warn", "restrict", "block", "suspend")
+STEP_FOR_KEY = {
+    "warn": Seller.Status.WARNED,
+    "restrict": Seller.Status.RESTRICTED,
+    "block": Seller.Status.BLOCKED,
+    "suspend": Seller.Status.SUSPENDED,
+}
+
+# What each standing means, in the words the seller and the operator both see.
+STANDING_EXPLANATION = {
+    Seller.Status.ACTIVE: _("In good standing: you can message buyers as usual."),
+    Seller.Status.WARNED: _(
+        "Warning: further upheld reports or misuse of [Important] will restrict your messaging."
+    ),
+    Seller.Status.RESTRICTED: _(
+        "Messaging restricted: you can only send messages needed to complete an order (critical reasons)."
+    ),
+    Seller.Status.BLOCKED: _(
+        "Proactive messaging blocked: you cannot start conversations with buyers until the date shown;"
+        " you can still answer buyers who write to you."
+    ),
+    Seller.Status.SUSPENDED: _("Selling privileges suspended: you cannot message buyers."),
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Upheld violations within `window_days` that put a seller on each step."""
+
+    window_days: int
+    warn: int
+    restrict: int
+    block: int
+    block_days: int
+    suspend: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "window_days": self.window_days,
+            "warn": self.warn,
+            "restrict": self.restrict,
+            "block": self.block,
+            "block_days": self.block_days,
+            "suspend": self.suspend,
+        }
+
+
+def validate_thresholds(raw: Any) -> tuple[Thresholds | None, list[tuple[str, str]]]:
+    """Parse a marketplace's enforcement JSON. Returns (thresholds, errors as (en, zh))."""
+    errors: list[tuple[str, str]] = []
+    if not isinstance(raw, dict):
+        return None, [("Thresholds must be an object.", "阈值必须是一个对象。")]
+    values: dict[str, int] = {}
+    defaults = default_enforcement()
+    unknown = sorted(set(raw) - set(defaults))
+    if unknown:
+        errors.append((f"Unknown threshold(s): {', '.join(unknown)}.", f"未知的阈值:{', '.join(unknown)}。"))
+    for key in defaults:
+        value = raw.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors.append((f"{key} must be a whole number.", f"{key} 必须是整数。"))
+            continue
+        if not 1 <= value <= 3650:
+            errors.append((f"{key} must be between 1 and 3650.", f"{key} 必须在 1 到 3650 之间。"))
+            continue
+        values[key] = value
+    if errors:
+        return None, errors
+    steps = [values[k] for k in THRESHOLD_KEYS]
+    if any(a >= b for a, b in itertools.pairwise(steps)):
+        errors.append(
+            (
+                "Each step needs more violations than the one before: warn < restrict < block < suspend.",
+                "每一级所需的违规次数必须多于上一级:警告 < 限制 < 屏蔽 < 暂停。",
+            )
+        )
+        return None, errors
+    return Thresholds(**values), []
+
+
+def thresholds(marketplace: Marketplace | None) -> Thresholds:
+    """The marketplace's thresholds; the defaults if unset or invalid (validation happens on edit)."""
+    parsed, _errors = validate_thresholds(marketplace.enforcement if marketplace else None)
+    return parsed or Thresholds(**default_enforcement())
+
+
+def seller_marketplace(seller: Seller) -> Marketplace | None:
+    """The marketplace whose thresholds apply: where the seller's most recent order was placed."""
+    order = seller.orders.select_related("marketplace").order_by("-purchased_at").first()
+    return order.marketplace if order else Marketplace.objects.order_by("id").first()
+
+
+def counted_since(seller: Seller, *, now: dt.datetime, window_days: int) -> dt.datetime:
+    """Violations count from the start of the window, or from the last reinstatement if later."""
+    start = now - dt.timedelta(days=window_days)
+    last = (
+        StandingChange.objects.filter(seller=seller, to_status=Seller.Status.ACTIVE)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return max(start, last) if last else start
+
+
+def upheld_count(seller: Seller, *, now: dt.datetime, window_days: int) -> int:
+    from parley.conversations.models import Violation
+
+    since = counted_since(seller, now=now, window_days=window_days)
+    return Violation.objects.filter(
+        seller=seller, status=Violation.Status.UPHELD, created_at__gt=since, created_at__lte=now
+    ).count()
+
+
+def step_for(count: int, t: Thresholds) -> str:
+    """The standing `count` upheld violations call for."""
+    status: str = Seller.Status.ACTIVE
+    for key in THRESHOLD_KEYS:
+        if count >= getattr(t, key):
+            status = STEP_FOR_KEY[key]
+    return status
+
+
+def rank(status: str) -> int:
+    return LADDER.index(status) if status in LADDER else 0
+
+
+def _change(
+    seller: Seller,
+    *,
+    to_status: str,
+    reason: str,
+    actor: User | None,
+    now: dt.datetime,
+    until: dt.datetime | None = None,
+) -> StandingChange:
+    change = StandingChange.objects.create(
+        seller=seller,
+        from_status=seller.status,
+        to_status=to_status,
+        reason=reason,
+        actor=actor,
+        until=until,
+        created_at=now,
+    )
+    seller.status = to_status
+    seller.proactive_blocked_until = until
+    seller.save(update_fields=["status", "proactive_blocked_until"])
+    return change
+
+
+def apply_ladder(
+    seller: Seller, *, actor: User | None, now: dt.datetime, trigger: str = ""
+) -> StandingChange | None:
+    """Move the seller to the step their upheld violations call for, if that is worse than now."""
+    with transaction.atomic():
+        seller = Seller.objects.select_for_update().get(pk=seller.pk)
+        expire_block(seller, now=now)
+        t = thresholds(seller_marketplace(seller))
+        count = upheld_count(seller, now=now, window_days=t.window_days)
+        target = step_for(count, t)
+        if rank(target) <= rank(seller.status):
+            return None
+        until = now + dt.timedelta(days=t.block_days) if target == Seller.Status.BLOCKED else None
+        reason = (
+            f"{count} upheld violation(s) in {t.window_days} days"
+            f" (threshold for {Seller.Status(target).label}: {_threshold_for(target, t)})."
+        )
+        if trigger:
+            reason += f" Latest: {trigger}"
+        return _change(seller, to_status=target, reason=reason, actor=actor, now=now, until=until)
+
+
+def _threshold_for(status: str, t: Thresholds) -> int:
+    for key, step in STEP_FOR_KEY.items():
+        if step == status:
+            return int(getattr(t, key))
+    return 0
+
+
+def expire_block(seller: Seller, *, now: dt.datetime) -> StandingChange | None:
+    """A proactive-messaging block that has run out leaves the seller restricted (one step up)."""
+    if (
+        seller.status == Seller.Status.BLOCKED
+        and seller.proactive_blocked_until is not None
+        and seller.proactive_blocked_until <= now
+    ):
+        return _change(
+            seller,
+            to_status=Seller.Status.RESTRICTED,
+            reason=f"Proactive messaging block ended {seller.proactive_blocked_until:%Y-%m-%d %H:%M} UTC.",
+            actor=None,
+            now=now,
+        )
+    return None
+
+
+def expire_blocks(*, now: dt.datetime) -> int:
+    """Run expire_block for every seller whose block has ended (for a periodic job)."""
+    count = 0
+    for seller in Seller.objects.filter(status=Seller.Status.BLOCKED, proactive_blocked_until__lte=now):
+        with transaction.atomic():
+            if expire_block(seller, now=now):
+                count += 1
+    return count
+
+
+def set_standing(
+    seller: Seller,
+    *,
+    to_status: str,
+    reason: str,
+    actor: User | None,
+    now: dt.datetime,
+    block_days: int | None = None,
+) -> StandingChange:
+    """An operator puts the seller on a step by hand (reinstating is to_status=active)."""
+    with transaction.atomic():
+        seller = Seller.objects.select_for_update().get(pk=seller.pk)
+        until = None
+        if to_status == Seller.Status.BLOCKED:
+            days = block_days or thresholds(seller_marketplace(seller)).block_days
+            until = now + dt.timedelta(days=days)
+        return _change(seller, to_status=to_status, reason=reason, actor=actor, now=now, until=until)
+
+
+def reinstate(seller: Seller, *, reason: str, actor: User | None, now: dt.datetime) -> StandingChange:
+    """Back to active; violations before this moment no longer count toward the ladder."""
+    return set_standing(seller, to_status=Seller.Status.ACTIVE, reason=reason, actor=actor, now=now)

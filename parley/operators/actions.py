@@ -1,0 +1,254 @@
+"""Operator writes: review decisions, standing changes and settings edits, each recorded for audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.db import transaction
+from django.http import Http404
+
+from parley.conversations.models import Flag, Violation
+from parley.core import time
+from parley.core.errors import ActionError
+from parley.marketplace import enforcement
+from parley.marketplace.models import Marketplace, Seller, StandingChange
+from parley.operators.forms import (
+    ContactReasonForm,
+    MarketplacePolicyForm,
+    StandingForm,
+    marketplace_snapshot,
+    reason_snapshot,
+)
+from parley.operators.models import ReviewDecision, SettingsChange
+from parley.policy.models import ContactReason
+
+Actor = AbstractBaseUser | AnonymousUser
+
+
+class FormInvalid(ActionError):
+    """Validation failed; `form` carries the per-field errors for the page to show."""
+
+    def __init__(self, form: Any) -> None:
+        super().__init__("form.invalid", "Please correct the errors below.", "请更正以下错误。")
+        self.form = form
+
+
+def _require_staff(actor: Actor) -> User:
+    if not getattr(actor, "is_staff", False) or not getattr(actor, "is_active", False):
+        raise ActionError("auth.forbidden", "Operators only.", "仅限运营人员。", status=403)
+    return actor  # type: ignore[return-value]
+
+
+def _decision(value: object) -> str:
+    if value not in ReviewDecision.Decision.values:
+        raise ActionError(
+            "review.decision", "Choose uphold or dismiss.", "请选择维持或驳回。", field="decision"
+        )
+    return str(value)
+
+
+def _already(status: str) -> ActionError:
+    return ActionError(
+        "review.already_resolved",
+        f"This item was already decided ({status}).",
+        f"此项已处理({status})。",
+        status=409,
+    )
+
+
+def check_resolve_flag(
+    *, actor: Actor, flag_id: int | str, decision: object, note: object = "", now: dt.datetime | None = None
+) -> Flag:
+    staff = _require_staff(actor)
+    try:
+        flag = Flag.objects.select_related("message__seller").get(pk=int(flag_id))
+    except (Flag.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such flag.") from None
+    return do_resolve_flag(
+        actor=staff,
+        flag=flag,
+        decision=_decision(decision),
+        note=str(note or "")[:2000],
+        now=now or time.now(),
+    )
+
+
+def do_resolve_flag(*, actor: User | None, flag: Flag, decision: str, note: str, now: dt.datetime) -> Flag:
+    """Uphold: a flag_upheld violation is recorded and the seller's ladder re-evaluated. Dismiss: closed."""
+    with transaction.atomic():
+        flag = Flag.objects.select_for_update().select_related("message__seller").get(pk=flag.pk)
+        if flag.status != Flag.Status.OPEN:
+            raise _already(flag.status)
+        flag.status = Flag.Status.UPHELD if decision == "uphold" else Flag.Status.DISMISSED
+        flag.resolved_at = now
+        flag.resolved_by = actor  # type: ignore[assignment]
+        flag.save(update_fields=["status", "resolved_at", "resolved_by"])
+        ReviewDecision.objects.create(flag=flag, decision=decision, note=note, actor=actor, created_at=now)
+        if decision == "uphold":
+            seller = flag.message.seller
+            Violation.objects.create(
+                seller=seller,
+                message=flag.message,
+                kind=Violation.Kind.FLAG_UPHELD,
+                status=Violation.Status.UPHELD,
+                detail=f"Buyer report upheld ({flag.get_category_display()}). {note}".strip(),
+                created_at=now,
+            )
+            enforcement.apply_ladder(
+                seller, actor=actor, now=now, trigger=f"buyer report on {flag.message.public_id} upheld."
+            )
+    return flag
+
+
+def check_resolve_violation(
+    *,
+    actor: Actor,
+    violation_id: int | str,
+    decision: object,
+    note: object = "",
+    now: dt.datetime | None = None,
+) -> Violation:
+    staff = _require_staff(actor)
+    try:
+        violation = Violation.objects.get(pk=int(violation_id))
+    except (Violation.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such violation.") from None
+    return do_resolve_violation(
+        actor=staff,
+        violation=violation,
+        decision=_decision(decision),
+        note=str(note or "")[:2000],
+        now=now or time.now(),
+    )
+
+
+def do_resolve_violation(
+    *, actor: User | None, violation: Violation, decision: str, note: str, now: dt.datetime
+) -> Violation:
+    with transaction.atomic():
+        violation = Violation.objects.select_for_update().select_related("seller").get(pk=violation.pk)
+        if violation.status != Violation.Status.OPEN:
+            raise _already(violation.status)
+        violation.status = Violation.Status.UPHELD if decision == "uphold" else Violation.Status.DISMISSED
+        if note:
+            violation.detail = f"{violation.detail}\nOperator: {note}".strip()
+        violation.save(update_fields=["status", "detail"])
+        ReviewDecision.objects.create(
+            violation=violation, decision=decision, note=note, actor=actor, created_at=now
+        )
+        if decision == "uphold":
+            enforcement.apply_ladder(
+                violation.seller, actor=actor, now=now, trigger=f"{violation.get_kind_display()} upheld."
+            )
+    return violation
+
+
+def check_set_standing(
+    *, actor: Actor, seller_id: str, data: Mapping[str, Any], now: dt.datetime | None = None
+) -> StandingChange:
+    staff = _require_staff(actor)
+    seller = Seller.objects.filter(pk=seller_id).first()
+    if seller is None:
+        raise Http404("No such seller.")
+    form = StandingForm(data)
+    if not form.is_valid():
+        raise FormInvalid(form)
+    d = form.cleaned_data
+    return enforcement.set_standing(
+        seller,
+        to_status=d["to_status"],
+        reason=d["reason"],
+        actor=staff,
+        now=now or time.now(),
+        block_days=d.get("block_days"),
+    )
+
+
+def check_update_marketplace(
+    *, actor: Actor, marketplace_id: str, data: Mapping[str, Any], now: dt.datetime | None = None
+) -> SettingsChange | None:
+    staff = _require_staff(actor)
+    market = Marketplace.objects.filter(pk=marketplace_id).first()
+    if market is None:
+        raise Http404("No such marketplace.")
+    form = MarketplacePolicyForm(data)
+    if not form.is_valid():
+        raise FormInvalid(form)
+    return do_update_marketplace(
+        actor=staff,
+        marketplace=market,
+        values=form.values(),
+        note=form.cleaned_data["note"],
+        now=now or time.now(),
+    )
+
+
+def do_update_marketplace(
+    *,
+    actor: User | None,
+    marketplace: Marketplace,
+    values: dict[str, Any],
+    note: str,
+    now: dt.datetime,
+) -> SettingsChange | None:
+    """Apply validated settings; returns the history entry, or None when nothing changed."""
+    with transaction.atomic():
+        market = Marketplace.objects.select_for_update().get(pk=marketplace.pk)
+        before = marketplace_snapshot(market)
+        for key, value in values.items():
+            setattr(market, key, value)
+        after = marketplace_snapshot(market)
+        if after == before:
+            return None
+        market.save()
+        return SettingsChange.objects.create(
+            kind=SettingsChange.Kind.MARKETPLACE,
+            object_id=market.pk,
+            before=before,
+            after=after,
+            actor=actor,
+            note=note,
+            created_at=now,
+        )
+
+
+def check_save_reason(
+    *, actor: Actor, code: str | None, data: Mapping[str, Any], now: dt.datetime | None = None
+) -> tuple[ContactReason, SettingsChange | None]:
+    """Create (code=None) or edit a catalog entry."""
+    staff = _require_staff(actor)
+    instance = None
+    if code is not None:
+        instance = ContactReason.objects.filter(pk=code).first()
+        if instance is None:
+            raise Http404("No such contact reason.")
+    form = ContactReasonForm(data, instance=instance)
+    if not form.is_valid():
+        raise FormInvalid(form)
+    return do_save_reason(actor=staff, form=form, now=now or time.now())
+
+
+def do_save_reason(
+    *, actor: User | None, form: ContactReasonForm, now: dt.datetime
+) -> tuple[ContactReason, SettingsChange | None]:
+    with transaction.atomic():
+        before = None
+        if form.instance.pk and not form.instance._state.adding:
+            before = reason_snapshot(ContactReason.objects.select_for_update().get(pk=form.instance.pk))
+        reason = form.save()
+        after = reason_snapshot(reason)
+        if before == after:
+            return reason, None
+        change = SettingsChange.objects.create(
+            kind=SettingsChange.Kind.REASON,
+            object_id=reason.pk,
+            before=before,
+            after=after,
+            actor=actor,
+            note=form.cleaned_data.get("note", ""),
+            created_at=now,
+        )
+        return reason, change

@@ -1,0 +1,219 @@
+"""Validated forms for the operator's settings editors (used by the console and the admin alike)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from parley.marketplace.enforcement import validate_thresholds
+from parley.marketplace.models import Marketplace, Order, ProductCategory, Seller
+from parley.policy.models import ContactReason
+
+ORDER_ERROR = _("Each step needs more violations than the one before: warn < restrict < block < suspend.")
+CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,63}$")
+
+
+def _words(raw: str) -> list[str]:
+    return [w.strip() for w in re.split(r"[,\n]", raw or "") if w.strip()]
+
+
+class MarketplacePolicyForm(forms.Form):
+    policy_mode = forms.ChoiceField(label=_("Policy mode"), choices=Marketplace.PolicyMode.choices)
+    tag_words = forms.CharField(
+        label=_("Tag words"),
+        help_text=_("One per line or comma-separated, without brackets: Important, 重要"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    daily_cap_multiplier = forms.IntegerField(
+        label=_("Daily cap: × average daily orders"), min_value=0, max_value=1000
+    )
+    daily_cap_base = forms.IntegerField(label=_("Daily cap: + base"), min_value=1, max_value=1_000_000)
+    window_days = forms.IntegerField(label=_("Violations counted over (days)"), min_value=1, max_value=3650)
+    warn = forms.IntegerField(label=_("Warning at (violations)"), min_value=1, max_value=3650)
+    restrict = forms.IntegerField(label=_("Restrict to critical reasons at"), min_value=1, max_value=3650)
+    block = forms.IntegerField(label=_("Block proactive messaging at"), min_value=1, max_value=3650)
+    block_days = forms.IntegerField(label=_("Block lasts (days)"), min_value=1, max_value=3650)
+    suspend = forms.IntegerField(label=_("Suspend selling at"), min_value=1, max_value=3650)
+    note = forms.CharField(label=_("Why this change (kept in the history)"), required=False, max_length=500)
+
+    ENFORCEMENT = ("window_days", "warn", "restrict", "block", "block_days", "suspend")
+
+    @classmethod
+    def initial_for(cls, m: Marketplace) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "policy_mode": m.policy_mode,
+            "tag_words": "\n".join(m.tag_words or []),
+            "daily_cap_multiplier": m.daily_cap_multiplier,
+            "daily_cap_base": m.daily_cap_base,
+        }
+        initial.update({k: (m.enforcement or {}).get(k) for k in cls.ENFORCEMENT})
+        return initial
+
+    def clean_tag_words(self) -> list[str]:
+        words = _words(self.cleaned_data["tag_words"])
+        if not words:
+            raise forms.ValidationError(_("Give at least one tag word."))
+        seen: set[str] = set()
+        for w in words:
+            if "[" in w or "]" in w:
+                raise forms.ValidationError(
+                    _("Write the words without brackets: the brackets are added for you.")
+                )
+            if len(w) > 30:
+                raise forms.ValidationError(_("A tag word can be at most 30 characters."))
+            if w.casefold() in seen:
+                raise forms.ValidationError(_("“%(word)s” is listed twice.") % {"word": w})
+            seen.add(w.casefold())
+        if len(words) > 10:
+            raise forms.ValidationError(_("At most 10 tag words."))
+        return words
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if all(k in data for k in self.ENFORCEMENT):
+            _t, errors = validate_thresholds({k: data[k] for k in self.ENFORCEMENT})
+            if errors:
+                # The ranges are checked per field, so only the ordering of the steps can fail here.
+                self.add_error(None, ORDER_ERROR)
+        return data
+
+    def values(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {
+            "policy_mode": d["policy_mode"],
+            "tag_words": d["tag_words"],
+            "daily_cap_multiplier": d["daily_cap_multiplier"],
+            "daily_cap_base": d["daily_cap_base"],
+            "enforcement": {k: d[k] for k in self.ENFORCEMENT},
+        }
+
+
+def marketplace_snapshot(m: Marketplace) -> dict[str, Any]:
+    return {
+        "policy_mode": m.policy_mode,
+        "tag_words": list(m.tag_words or []),
+        "daily_cap_multiplier": m.daily_cap_multiplier,
+        "daily_cap_base": m.daily_cap_base,
+        "enforcement": dict(m.enforcement or {}),
+    }
+
+
+REASON_FIELDS = [
+    "name_en",
+    "name_zh",
+    "critical",
+    "solicitation",
+    "once_per_order",
+    "order_statuses",
+    "categories",
+    "fulfillment_channels",
+    "window_anchor",
+    "window_start_days",
+    "window_end_days",
+    "max_length",
+    "attachments",
+    "max_attachments",
+    "allows_links",
+    "subject_en",
+    "subject_zh",
+    "unavailable_en",
+    "unavailable_zh",
+    "active",
+    "position",
+    "sp_api_action",
+]
+
+
+def reason_snapshot(r: ContactReason) -> dict[str, Any]:
+    return {"code": r.code, **{f: getattr(r, f) for f in REASON_FIELDS}}
+
+
+class ContactReasonForm(forms.ModelForm):
+    order_statuses = forms.MultipleChoiceField(
+        label=_("Order statuses"), choices=Order.Status.choices, widget=forms.CheckboxSelectMultiple
+    )
+    categories = forms.MultipleChoiceField(
+        label=_("Product categories (none: any)"),
+        choices=(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    fulfillment_channels = forms.MultipleChoiceField(
+        label=_("Fulfillment (none: any)"),
+        choices=Order.Fulfillment.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    note = forms.CharField(label=_("Why this change (kept in the history)"), required=False, max_length=500)
+
+    class Meta:
+        model = ContactReason
+        fields = ["code", *REASON_FIELDS]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        categories: Any = self.fields["categories"]
+        categories.choices = [(c.code, c.name_en) for c in ProductCategory.objects.order_by("code")]
+        if self.instance and self.instance.pk:
+            # The code is the reason's identity: messages and the API refer to it.
+            self.fields["code"].disabled = True
+        self.fields["max_length"].min_value = 1  # type: ignore[attr-defined]
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"]
+        if not self.instance.pk and not CODE_RE.match(code or ""):
+            raise forms.ValidationError(_("Use letters, digits and underscores, starting with a letter."))
+        return str(code)
+
+    def _subject(self, field: str) -> str:
+        value = self.cleaned_data.get(field, "")
+        if "{order_id}" not in value:
+            raise forms.ValidationError(_("The subject must contain {order_id}."))
+        try:
+            value.format(order_id="113-0000000-0000000")
+        except (KeyError, IndexError, ValueError):
+            raise forms.ValidationError(_("Only the placeholder {order_id} may appear in braces.")) from None
+        return str(value)
+
+    def clean_subject_en(self) -> str:
+        return self._subject("subject_en")
+
+    def clean_subject_zh(self) -> str:
+        return self._subject("subject_zh")
+
+    def clean_max_length(self) -> int:
+        value = self.cleaned_data["max_length"]
+        if not 1 <= value <= 20000:
+            raise forms.ValidationError(_("Between 1 and 20000 characters."))
+        return int(value)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("window_start_days"), data.get("window_end_days")
+        if start is not None and end is not None and start > end:
+            self.add_error("window_end_days", _("The window must end after it starts."))
+        for f in ("window_start_days", "window_end_days"):
+            if data.get(f) is not None and not -3650 <= data[f] <= 3650:
+                self.add_error(f, _("Between -3650 and 3650 days."))
+        att, n = data.get("attachments"), data.get("max_attachments")
+        if att == ContactReason.Attachments.NONE and n:
+            self.add_error("max_attachments", _("Attachments are not allowed, so the maximum must be 0."))
+        if att == ContactReason.Attachments.REQUIRED and not n:
+            self.add_error("max_attachments", _("Attachments are required, so allow at least one."))
+        if n is not None and n > 20:
+            self.add_error("max_attachments", _("At most 20 attachments."))
+        if data.get("solicitation") and data.get("critical"):
+            self.add_error("critical", _("A review or feedback request is never critical."))
+        return data
+
+
+STANDING_CHOICES = [(s.value, s.label) for s in Seller.Status]
+
+
+class StandingForm(forms.Form):
+    to_status = forms.ChoiceField(label=_("New standing"), choices=STANDING_CHOICES)
+    reason = forms.CharField(label=_("Reason (kept in the audit trail)"), max_length=1000)
+    block_days = forms.IntegerField(label=_("Block for (days)"), min_value=1, max_value=3650, required=False)

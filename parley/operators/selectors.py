@@ -1,0 +1,143 @@
+"""Reads for the operator console: the review queue, a seller's history, dashboard series."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
+
+from parley.conversations import metrics
+from parley.conversations.models import Flag, Message, Violation
+from parley.marketplace import enforcement
+from parley.marketplace.models import Seller, StandingChange
+
+
+def open_flags() -> QuerySet[Flag]:
+    return (
+        Flag.objects.filter(status=Flag.Status.OPEN)
+        .select_related("message__seller", "message__reason", "buyer")
+        .order_by("created_at", "id")
+    )
+
+
+def open_violations() -> QuerySet[Violation]:
+    return (
+        Violation.objects.filter(status=Violation.Status.OPEN)
+        .select_related("seller", "message__reason")
+        .order_by("created_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class SellerHistory:
+    seller: Seller
+    explanation: str
+    upheld_in_window: int
+    thresholds: enforcement.Thresholds
+    next_step: str | None
+    changes: list[StandingChange]
+    violations: list[Violation]
+    flags: dict[str, int]
+    response: list[metrics.ResponseStats]
+    messages_sent_30d: int
+
+
+def seller_history(seller: Seller, *, now: dt.datetime) -> SellerHistory:
+    t = enforcement.thresholds(enforcement.seller_marketplace(seller))
+    count = enforcement.upheld_count(seller, now=now, window_days=t.window_days)
+    next_step = None
+    for key in enforcement.THRESHOLD_KEYS:
+        step = enforcement.STEP_FOR_KEY[key]
+        if enforcement.rank(step) > enforcement.rank(seller.status):
+            next_step = f"{Seller.Status(step).label}: {getattr(t, key)}"
+            break
+    flag_counts = dict(
+        Flag.objects.filter(message__seller=seller).values_list("status").annotate(n=Count("id")).order_by()
+    )
+    return SellerHistory(
+        seller=seller,
+        explanation=str(enforcement.STANDING_EXPLANATION.get(Seller.Status(seller.status), "")),
+        upheld_in_window=count,
+        thresholds=t,
+        next_step=next_step,
+        changes=list(StandingChange.objects.filter(seller=seller).select_related("actor")[:50]),
+        violations=list(
+            Violation.objects.filter(seller=seller).select_related("message").order_by("-created_at")[:50]
+        ),
+        flags={s.value: flag_counts.get(s.value, 0) for s in Flag.Status},
+        response=metrics.seller_response_stats(seller, now=now),
+        messages_sent_30d=Message.objects.filter(
+            seller=seller,
+            direction=Message.Direction.SELLER_TO_BUYER,
+            created_at__gte=now - dt.timedelta(days=30),
+            created_at__lte=now,
+        ).count(),
+    )
+
+
+# How a seller message's outcome is classified on the dashboard, first match wins.
+OUTCOMES: list[tuple[str, Q]] = [
+    ("optout", Q(state__in=["blocked", "bounced"], state_code__startswith="optout.")),
+    ("content", Q(state__in=["blocked", "bounced"], state_code__startswith="content.")),
+    ("bounced", Q(state="bounced")),
+    ("blocked", Q(state="blocked")),
+    ("delivered", Q(state="delivered")),
+]
+
+
+def _exclusive(i: int) -> Q:
+    q = OUTCOMES[i][1]
+    for _name, earlier in OUTCOMES[:i]:
+        q &= ~earlier
+    return q
+
+
+def _days(now: dt.datetime, days: int) -> tuple[dt.datetime, list[dt.date]]:
+    start = (now - dt.timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, [(start + dt.timedelta(days=i)).date() for i in range(days)]
+
+
+def outcomes_per_day(*, now: dt.datetime, days: int = 30) -> tuple[list[dt.date], dict[str, list[int]]]:
+    """Seller-to-buyer messages per day by outcome, in one grouped query."""
+    start, day_list = _days(now, days)
+    aggregates: dict[str, Any] = {
+        name: Count("id", filter=_exclusive(i)) for i, (name, _q) in enumerate(OUTCOMES)
+    }
+    rows = (
+        Message.objects.filter(
+            direction=Message.Direction.SELLER_TO_BUYER, created_at__gte=start, created_at__lte=now
+        )
+        .order_by()
+        .annotate(day=TruncDate("created_at", tzinfo=dt.UTC))
+        .values("day")
+        .annotate(**aggregates)
+    )
+    by_day: dict[dt.date, Any] = {r["day"]: r for r in rows}
+    return day_list, {
+        name: [by_day[d][name] if d in by_day else 0 for d in day_list] for name, _q in OUTCOMES
+    }
+
+
+def per_day(
+    qs: QuerySet[Any], *, now: dt.datetime, days: int = 30, group: str = ""
+) -> tuple[list[dt.date], dict[str, list[int]]]:
+    start, day_list = _days(now, days)
+    base = (
+        qs.filter(created_at__gte=start, created_at__lte=now)
+        .order_by()
+        .annotate(day=TruncDate("created_at", tzinfo=dt.UTC))
+    )
+    series: dict[str, list[int]] = {}
+    if group:
+        rows = base.values("day", group).annotate(n=Count("id"))
+        keys = sorted({r[group] for r in rows})
+        for k in keys:
+            counts = {r["day"]: r["n"] for r in rows if r[group] == k}
+            series[k] = [counts.get(d, 0) for d in day_list]
+    else:
+        counts = {r["day"]: r["n"] for r in base.values("day").annotate(n=Count("id"))}
+        series["all"] = [counts.get(d, 0) for d in day_list]
+    return day_list, series

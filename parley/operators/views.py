@@ -1,0 +1,330 @@
+"""The operator console: dashboard, review queue and decisions, seller standing, settings editors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages as flash
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from parley.conversations.models import Flag, Message, PolicyDecision, Violation
+from parley.core import time
+from parley.core.errors import ActionError
+from parley.marketplace.models import Marketplace, Seller
+from parley.operators import actions, charts, selectors
+from parley.operators.forms import ContactReasonForm, MarketplacePolicyForm, StandingForm
+from parley.operators.models import SettingsChange
+from parley.policy.models import ContactReason
+
+View = Callable[..., HttpResponse]
+
+
+def staff_required(view: View) -> View:
+    """Anonymous: to the login page. Signed in but not staff (a seller, a buyer): 403."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (request.user.is_staff and request.user.is_active):
+            raise PermissionDenied("Operators only.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _lang() -> str:
+    return get_language() or "en"
+
+
+@staff_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    from parley.conversations import metrics
+
+    now = time.now()
+    days_n = 30
+    days, outcomes = selectors.outcomes_per_day(now=now, days=days_n)
+    labels = {
+        "delivered": _("Delivered"),
+        "optout": _("Blocked: buyer opted out"),
+        "content": _("Blocked: content"),
+        "blocked": _("Blocked: other"),
+        "bounced": _("Bounced"),
+    }
+    outcome_chart = charts.stacked_bars(
+        title=_("Seller messages per day by outcome"),
+        days=days,
+        series=[(labels[k], outcomes[k]) for k in ("delivered", "optout", "content", "blocked", "bounced")],
+        chart_id="chart-outcomes",
+    )
+    _d, flags = selectors.per_day(Flag.objects.all(), now=now, days=days_n, group="category")
+    flag_chart = charts.stacked_bars(
+        title=_("Buyer reports per day"),
+        days=days,
+        series=[(str(Flag.Category(k).label), v) for k, v in flags.items()] or [(_("Reports"), [0] * days_n)],
+        chart_id="chart-flags",
+    )
+    _d, violations = selectors.per_day(Violation.objects.all(), now=now, days=days_n, group="kind")
+    violation_chart = charts.stacked_bars(
+        title=_("Violations per day"),
+        days=days,
+        series=[(str(Violation.Kind(k).label), v) for k, v in violations.items()]
+        or [(_("Violations"), [0] * days_n)],
+        chart_id="chart-violations",
+    )
+    daily = metrics.daily_response(now=now, days=days_n)
+    response_chart = charts.line(
+        title=_("Average response time (hours) by day the buyer wrote"),
+        days=days,
+        series=[
+            (
+                _("Average response (h)"),
+                [
+                    d.avg_response.total_seconds() / 3600 if d.avg_response is not None else None
+                    for d in daily
+                ],
+            ),
+        ],
+        chart_id="chart-response",
+    )
+    late_chart = charts.line(
+        title=_("Late responses (%) by day the buyer wrote"),
+        days=days,
+        series=[(_("Late (%)"), [100 * d.late / d.due if d.due else None for d in daily])],
+        chart_id="chart-late",
+        unit="%",
+    )
+    totals = {k: sum(v) for k, v in outcomes.items()}
+    return render(
+        request,
+        "operators/dashboard.html",
+        {
+            "nav": "dashboard",
+            "charts": [outcome_chart, flag_chart, violation_chart, response_chart, late_chart],
+            "totals": [
+                (labels[k], totals[k]) for k in ("delivered", "optout", "content", "blocked", "bounced")
+            ],
+            "open_flags": selectors.open_flags().count(),
+            "open_violations": selectors.open_violations().count(),
+            "sellers_by_status": [
+                (s.label, Seller.objects.filter(status=s.value).count()) for s in Seller.Status
+            ],
+            "days": days_n,
+        },
+    )
+
+
+@staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "operators/queue.html",
+        {
+            "nav": "queue",
+            "flags": list(selectors.open_flags()[:200]),
+            "violations": list(selectors.open_violations()[:200]),
+        },
+    )
+
+
+def _message_context(message: Message | None, now: dt.datetime) -> dict[str, Any]:
+    decision = PolicyDecision.objects.filter(message=message).first() if message else None
+    seller = message.seller if message else None
+    return {
+        "message": message,
+        "decision": decision,
+        "hits": decision.hits if decision else [],
+        "history": selectors.seller_history(seller, now=now) if seller else None,
+        "attachments": list(message.attachments.all()) if message else [],
+    }
+
+
+@staff_required
+def flag_detail(request: HttpRequest, flag_id: int) -> HttpResponse:
+    flag = get_object_or_404(
+        Flag.objects.select_related("message__seller", "message__reason", "buyer"), pk=flag_id
+    )
+    if request.method == "POST":
+        try:
+            actions.check_resolve_flag(
+                actor=request.user,
+                flag_id=flag.pk,
+                decision=request.POST.get("decision"),
+                note=request.POST.get("note", ""),
+            )
+        except ActionError as e:
+            flash.error(request, e.text(_lang()))
+        else:
+            flash.success(
+                request,
+                _("Report upheld: a violation was recorded.")
+                if request.POST.get("decision") == "uphold"
+                else _("Report dismissed."),
+            )
+            return redirect("operators:seller", seller_id=flag.message.seller_id)
+        return redirect("operators:flag", flag_id=flag.pk)
+    ctx = _message_context(flag.message, time.now())
+    ctx.update({"nav": "queue", "flag": flag, "item": flag, "kind": "flag"})
+    return render(request, "operators/review.html", ctx)
+
+
+@staff_required
+def violation_detail(request: HttpRequest, violation_id: int) -> HttpResponse:
+    violation = get_object_or_404(
+        Violation.objects.select_related("seller", "message__reason"), pk=violation_id
+    )
+    if request.method == "POST":
+        try:
+            actions.check_resolve_violation(
+                actor=request.user,
+                violation_id=violation.pk,
+                decision=request.POST.get("decision"),
+                note=request.POST.get("note", ""),
+            )
+        except ActionError as e:
+            flash.error(request, e.text(_lang()))
+        else:
+            flash.success(
+                request,
+                _("Violation upheld.")
+                if request.POST.get("decision") == "uphold"
+                else _("Violation dismissed."),
+            )
+            return redirect("operators:seller", seller_id=violation.seller_id)
+        return redirect("operators:violation", violation_id=violation.pk)
+    ctx = _message_context(violation.message, time.now())
+    if ctx["history"] is None:
+        ctx["history"] = selectors.seller_history(violation.seller, now=time.now())
+    ctx.update({"nav": "queue", "violation": violation, "item": violation, "kind": "violation"})
+    return render(request, "operators/review.html", ctx)
+
+
+@staff_required
+def sellers(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    qs = Seller.objects.order_by("display_name", "id")
+    if q:
+        qs = qs.filter(Q(id__iexact=q) | Q(display_name__icontains=q))
+    if status in Seller.Status.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "operators/sellers.html",
+        {"nav": "sellers", "page": page, "q": q, "status": status, "statuses": Seller.Status.choices},
+    )
+
+
+@staff_required
+def seller(request: HttpRequest, seller_id: str) -> HttpResponse:
+    obj = get_object_or_404(Seller, pk=seller_id)
+    form = StandingForm()
+    if request.method == "POST":
+        try:
+            change = actions.check_set_standing(actor=request.user, seller_id=obj.pk, data=request.POST)
+        except actions.FormInvalid as e:
+            form = e.form
+        else:
+            flash.success(
+                request,
+                _("Standing changed to %(status)s.") % {"status": Seller.Status(change.to_status).label},
+            )
+            return redirect("operators:seller", seller_id=obj.pk)
+    return render(
+        request,
+        "operators/seller.html",
+        {"nav": "sellers", "history": selectors.seller_history(obj, now=time.now()), "form": form},
+    )
+
+
+@staff_required
+def settings_index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "operators/settings.html",
+        {
+            "nav": "settings",
+            "marketplaces": Marketplace.objects.order_by("id"),
+            "reasons": ContactReason.objects.order_by("position", "code"),
+            "changes": SettingsChange.objects.select_related("actor")[:20],
+        },
+    )
+
+
+@staff_required
+def marketplace_edit(request: HttpRequest, marketplace_id: str) -> HttpResponse:
+    market = get_object_or_404(Marketplace, pk=marketplace_id)
+    form = MarketplacePolicyForm(initial=MarketplacePolicyForm.initial_for(market))
+    if request.method == "POST":
+        try:
+            change = actions.check_update_marketplace(
+                actor=request.user, marketplace_id=market.pk, data=request.POST
+            )
+        except actions.FormInvalid as e:
+            form = e.form
+        else:
+            flash.success(request, _("Settings saved.") if change else _("Nothing changed."))
+            return redirect("operators:settings")
+    return render(
+        request,
+        "operators/edit.html",
+        {
+            "nav": "settings",
+            "form": form,
+            "title": _("Policy settings: %(name)s") % {"name": market},
+            "changes": SettingsChange.objects.filter(kind="marketplace", object_id=market.pk).select_related(
+                "actor"
+            )[:20],
+        },
+    )
+
+
+@staff_required
+def reason_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    instance = get_object_or_404(ContactReason, pk=code) if code else None
+    form = ContactReasonForm(instance=instance)
+    if request.method == "POST":
+        try:
+            _reason, change = actions.check_save_reason(actor=request.user, code=code, data=request.POST)
+        except actions.FormInvalid as e:
+            form = e.form
+        else:
+            flash.success(request, _("Contact reason saved.") if change else _("Nothing changed."))
+            return redirect("operators:settings")
+    return render(
+        request,
+        "operators/edit.html",
+        {
+            "nav": "settings",
+            "form": form,
+            "title": _("Contact reason: %(name)s") % {"name": instance}
+            if instance
+            else _("New contact reason"),
+            "changes": SettingsChange.objects.filter(kind="reason", object_id=code).select_related("actor")[
+                :20
+            ]
+            if code
+            else [],
+        },
+    )
+
+
+@staff_required
+def history(request: HttpRequest) -> HttpResponse:
+    page = Paginator(SettingsChange.objects.select_related("actor"), 50).get_page(request.GET.get("page"))
+    return render(request, "operators/history.html", {"nav": "settings", "page": page})
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    raise Http404

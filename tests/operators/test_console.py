@@ -1,0 +1,369 @@
+"""The operator console over HTTP: review decisions, standing, settings with history, dashboard, admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+
+from parley.buyers import actions as buyer_actions
+from parley.buyers.texts import OPT_OUT_EXPLANATION
+from parley.conversations.models import Flag, Message, Violation
+from parley.core import testing, time
+from parley.marketplace.models import Marketplace, Seller, StandingChange
+from parley.operators.models import ReviewDecision, SettingsChange
+from parley.policy.models import ContactReason
+from tests.buyers.helpers import message
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+HITS = [
+    {
+        "rule": "optout",
+        "code": "optout.critical_reason",
+        "effect": "note",
+        "en": "Critical reason: delivered despite opt-out.",
+        "zh": "关键原因",
+        "field": "",
+        "span": None,
+    },
+    {
+        "rule": "content",
+        "code": "content.review_request",
+        "effect": "note",
+        "en": "Mentions a review.",
+        "zh": "提到评价",
+        "field": "body",
+        "span": [0, 6],
+    },
+]
+
+
+def client_for(user: object) -> Client:
+    c = Client()
+    c.force_login(user)  # type: ignore[arg-type]
+    return c
+
+
+@pytest.fixture
+def world() -> dict[str, object]:
+    time.freeze(T0)
+    op = testing.user("operator", is_staff=True)
+    buyer = testing.buyer()
+    seller = testing.seller(display_name="Acme Gadgets")
+    order = testing.order(seller=seller, buyer=buyer)
+    msg = message(order, body="Please leave us 5 stars", hits=HITS, critical=True)
+    flag, _ = buyer_actions.check_flag_message(
+        buyer=buyer, message_id=msg.public_id, category="review", note="asks for stars"
+    )
+    return {"op": op, "buyer": buyer, "seller": seller, "order": order, "msg": msg, "flag": flag}
+
+
+def test_queue_and_review_page_show_message_decision_hits_and_history(world: dict) -> None:
+    c = client_for(world["op"])
+    q = c.get("/operators/queue/").content.decode()
+    assert f'href="/operators/flags/{world["flag"].pk}/"' in q
+    assert "Asks for a review or rating" in q
+    html = c.get(f"/operators/flags/{world['flag'].pk}/").content.decode()
+    assert "Please leave us 5 stars" in html
+    assert "asks for stars" in html
+    assert "optout.critical_reason" in html and "content.review_request" in html
+    assert "Critical reason: delivered despite opt-out." in html
+    assert "Acme Gadgets" in html and "Active" in html
+
+
+def test_uphold_flag_records_violation_decision_and_moves_standing(world: dict) -> None:
+    c = client_for(world["op"])
+    time.freeze(T0 + dt.timedelta(hours=1))
+    r = c.post(
+        f"/operators/flags/{world['flag'].pk}/", {"decision": "uphold", "note": "clear review request"}
+    )
+    assert r.status_code == 302 and r["Location"] == f"/operators/sellers/{world['seller'].pk}/"
+    flag = Flag.objects.get(pk=world["flag"].pk)
+    assert (flag.status, flag.resolved_by, flag.resolved_at) == (
+        "upheld",
+        world["op"],
+        T0 + dt.timedelta(hours=1),
+    )
+    v = Violation.objects.get()
+    assert (v.kind, v.status, v.message_id, v.seller_id) == (
+        "flag_upheld",
+        "upheld",
+        world["msg"].pk,
+        world["seller"].pk,
+    )
+    d = ReviewDecision.objects.get()
+    assert (d.flag_id, d.decision, d.note, d.actor) == (
+        flag.pk,
+        "uphold",
+        "clear review request",
+        world["op"],
+    )
+    seller = Seller.objects.get(pk=world["seller"].pk)
+    assert seller.status == "warned"
+    change = StandingChange.objects.get()
+    assert (change.actor, change.from_status, change.to_status) == (world["op"], "active", "warned")
+    assert "Latest: buyer report on" in change.reason
+    page = c.get(f"/operators/sellers/{seller.pk}/").content.decode()
+    assert "Active → Warned" in page
+    # Deciding again is refused and changes nothing.
+    r = c.post(f"/operators/flags/{flag.pk}/", {"decision": "dismiss"})
+    assert r.status_code == 302
+    assert Flag.objects.get(pk=flag.pk).status == "upheld"
+    assert ReviewDecision.objects.count() == 1
+
+
+def test_dismiss_flag_records_nothing_against_the_seller(world: dict) -> None:
+    c = client_for(world["op"])
+    c.post(f"/operators/flags/{world['flag'].pk}/", {"decision": "dismiss"})
+    assert Flag.objects.get(pk=world["flag"].pk).status == "dismissed"
+    assert Violation.objects.count() == 0
+    assert Seller.objects.get(pk=world["seller"].pk).status == "active"
+    assert c.post(f"/operators/flags/{world['flag'].pk}/", {"decision": "bogus"}).status_code == 302
+    assert ReviewDecision.objects.count() == 1
+
+
+def test_tag_misuse_violation_uphold_and_dismiss(world: dict) -> None:
+    c = client_for(world["op"])
+    v1 = Violation.objects.create(
+        seller=world["seller"],
+        message=world["msg"],
+        kind="tag_misuse",
+        detail="tag.noncritical",
+        created_at=T0,
+    )
+    v2 = Violation.objects.create(
+        seller=world["seller"],
+        message=world["msg"],
+        kind="tag_misuse",
+        detail="tag.noncritical",
+        created_at=T0,
+    )
+    assert f'href="/operators/violations/{v1.pk}/"' in c.get("/operators/queue/").content.decode()
+    assert "Please leave us 5 stars" in c.get(f"/operators/violations/{v1.pk}/").content.decode()
+    c.post(f"/operators/violations/{v1.pk}/", {"decision": "uphold"})
+    c.post(f"/operators/violations/{v2.pk}/", {"decision": "dismiss"})
+    assert Violation.objects.get(pk=v1.pk).status == "upheld"
+    assert Violation.objects.get(pk=v2.pk).status == "dismissed"
+    assert Seller.objects.get(pk=world["seller"].pk).status == "warned"
+
+
+def test_manual_standing_and_reinstate(world: dict) -> None:
+    c = client_for(world["op"])
+    url = f"/operators/sellers/{world['seller'].pk}/"
+    r = c.post(url, {"to_status": "blocked", "reason": "spam wave", "block_days": "3"})
+    assert r.status_code == 302
+    s = Seller.objects.get(pk=world["seller"].pk)
+    assert (s.status, s.proactive_blocked_until) == ("blocked", T0 + dt.timedelta(days=3))
+    r = c.post(url, {"to_status": "active", "reason": ""})
+    assert r.status_code == 200  # reason is required
+    c.post(url, {"to_status": "active", "reason": "appeal accepted"})
+    s.refresh_from_db()
+    assert (s.status, s.proactive_blocked_until) == ("active", None)
+    assert list(
+        StandingChange.objects.order_by("created_at", "id").values_list("to_status", "reason", "actor")
+    ) == [
+        ("blocked", "spam wave", world["op"].pk),
+        ("active", "appeal accepted", world["op"].pk),
+    ]
+
+
+def test_sellers_buyers_and_anonymous_cannot_reach_operator_pages(world: dict) -> None:
+    flag = world["flag"]
+    urls = [
+        "/operators/",
+        "/operators/queue/",
+        f"/operators/flags/{flag.pk}/",
+        "/operators/sellers/",
+        f"/operators/sellers/{world['seller'].pk}/",
+        "/operators/settings/",
+        "/operators/settings/history/",
+        f"/operators/settings/marketplaces/{world['order'].marketplace_id}/",
+        "/operators/settings/reasons/generalQuestion/",
+    ]
+    for user in (world["seller"].user, world["buyer"].user):
+        c = client_for(user)
+        for url in urls:
+            assert c.get(url).status_code == 403, url
+        assert c.post(f"/operators/flags/{flag.pk}/", {"decision": "uphold"}).status_code == 403
+    anon = Client()
+    for url in urls:
+        r = anon.get(url)
+        assert r.status_code == 302 and r["Location"].startswith("/accounts/login/?next="), url
+    assert Flag.objects.get(pk=flag.pk).status == "open"
+    assert client_for(world["seller"].user).get("/admin/").status_code == 302
+
+
+def test_operator_posts_need_csrf(world: dict) -> None:
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(world["op"])
+    assert c.post(f"/operators/flags/{world['flag'].pk}/", {"decision": "uphold"}).status_code == 403
+    assert Flag.objects.get(pk=world["flag"].pk).status == "open"
+
+
+def test_marketplace_settings_validation_and_history(world: dict) -> None:
+    c = client_for(world["op"])
+    mid = world["order"].marketplace_id
+    url = f"/operators/settings/marketplaces/{mid}/"
+    good = {
+        "policy_mode": "reason-only",
+        "tag_words": "Important\n重要\nUrgent",
+        "daily_cap_multiplier": "4",
+        "daily_cap_base": "300",
+        "window_days": "60",
+        "warn": "1",
+        "restrict": "2",
+        "block": "4",
+        "block_days": "10",
+        "suspend": "6",
+        "note": "pilot",
+    }
+    bad = {**good, "tag_words": "[Important]", "restrict": "1", "daily_cap_base": "0"}
+    r = c.post(url, bad)
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert "Write the words without brackets" in html
+    assert "Each step needs more violations than the one before" in html
+    assert SettingsChange.objects.count() == 0
+    assert c.post(url, {**good, "tag_words": "Important, important"}).status_code == 200
+    r = c.post(url, good)
+    assert r.status_code == 302
+    m = Marketplace.objects.get(pk=mid)
+    assert (m.policy_mode, m.tag_words, m.daily_cap_multiplier, m.daily_cap_base) == (
+        "reason-only",
+        ["Important", "重要", "Urgent"],
+        4,
+        300,
+    )
+    assert m.enforcement == {
+        "window_days": 60,
+        "warn": 1,
+        "restrict": 2,
+        "block": 4,
+        "block_days": 10,
+        "suspend": 6,
+    }
+    change = SettingsChange.objects.get()
+    assert (change.kind, change.object_id, change.actor, change.note) == (
+        "marketplace",
+        mid,
+        world["op"],
+        "pilot",
+    )
+    assert change.before["policy_mode"] == "seed" and change.after["policy_mode"] == "reason-only"
+    assert ("daily_cap_base", 600, 300) in change.changed_fields()
+    # Saving the same values again records nothing.
+    c.post(url, good)
+    assert SettingsChange.objects.count() == 1
+    assert "daily_cap_base" in c.get("/operators/settings/history/").content.decode()
+
+
+def test_contact_reason_edit_create_and_validation(world: dict) -> None:
+    c = client_for(world["op"])
+    url = "/operators/settings/reasons/generalQuestion/"
+    r = c.get(url)
+    assert r.status_code == 200
+    form = r.context["form"]
+    data = {
+        k: v
+        for k, v in form.initial.items()
+        if v is not None and k not in ("order_statuses", "categories", "fulfillment_channels")
+    }
+    data = {k: ("on" if v is True else v) for k, v in data.items() if v is not False}
+    data["order_statuses"] = ["Shipped", "Delivered"]
+    data["max_length"] = "1500"
+    data["note"] = "shorter"
+    bad = {**data, "subject_en": "No placeholder", "window_start_days": "10", "window_end_days": "5"}
+    r = c.post(url, bad)
+    assert r.status_code == 200
+    assert "The subject must contain {order_id}." in r.content.decode()
+    assert "The window must end after it starts." in r.content.decode()
+    assert ContactReason.objects.get(pk="generalQuestion").max_length == 2000
+    r = c.post(url, data)
+    assert r.status_code == 302, r.context["form"].errors if r.context else ""
+    reason = ContactReason.objects.get(pk="generalQuestion")
+    assert (reason.max_length, reason.order_statuses) == (1500, ["Shipped", "Delivered"])
+    change = SettingsChange.objects.get()
+    assert (change.kind, change.object_id, change.before["max_length"], change.after["max_length"]) == (
+        "reason",
+        "generalQuestion",
+        2000,
+        1500,
+    )
+    new = {
+        **data,
+        "code": "giftWrap",
+        "name_en": "Gift wrap",
+        "name_zh": "礼品包装",
+        "subject_en": "Gift wrap for {order_id}",
+        "subject_zh": "订单 {order_id} 的礼品包装",
+    }
+    r = c.post("/operators/settings/reasons/new/", new)
+    assert r.status_code == 302
+    assert ContactReason.objects.get(pk="giftWrap").name_zh == "礼品包装"
+    assert SettingsChange.objects.filter(object_id="giftWrap", before__isnull=True).count() == 1
+    assert c.post("/operators/settings/reasons/new/", {**new, "code": "bad code"}).status_code == 200
+
+
+def test_dashboard_renders_local_svg_charts(world: dict) -> None:
+    order = world["order"]
+    message(
+        order,
+        state=Message.State.BLOCKED,
+        state_code="optout.not_critical",
+        created_at=T0 - dt.timedelta(days=1),
+    )
+    message(
+        order, state=Message.State.BLOCKED, state_code="content.link", created_at=T0 - dt.timedelta(days=1)
+    )
+    message(order, state=Message.State.BOUNCED, state_code="dsn.5.1.1", created_at=T0 - dt.timedelta(days=2))
+    r = client_for(world["op"]).get("/operators/")
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert html.count("<svg") == 5
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "").replace(
+        "http://testserver", ""
+    )
+    assert "<script" not in html
+    assert (
+        "03-01: Delivered 0, Blocked: buyer opted out 1, Blocked: content 1, Blocked: other 0, Bounced 0"
+        in html
+    )
+    assert (
+        "Last 30 days (UTC): Delivered 1 · Blocked: buyer opted out 1 · Blocked: content 1 · Blocked: other 0 · Bounced 1"
+        in html
+    )
+    zh = client_for(world["op"]).get("/operators/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "每日卖家消息(按结果)" in zh
+
+
+def test_account_health_page_is_for_sellers_only(world: dict) -> None:
+    seller = world["seller"]
+    html = client_for(seller.user).get("/account-health/").content.decode()
+    assert "In good standing" in html
+    assert OPT_OUT_EXPLANATION["en"] in html
+    assert 'id="response-metrics"' in html
+    assert client_for(world["buyer"].user).get("/account-health/").status_code == 403
+    assert Client().get("/account-health/").status_code == 302
+    zh = client_for(seller.user).get("/account-health/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert OPT_OUT_EXPLANATION["zh"] in zh and "账户状况" in zh
+
+
+def test_admin_lists_every_model_and_audit_data_is_read_only(world: dict) -> None:
+    root = testing.user("root", is_staff=True, is_superuser=True)
+    c = client_for(root)
+    from django.apps import apps
+
+    for model in apps.get_models():
+        if model.__module__.startswith("parley."):
+            assert admin.site.is_registered(model), model
+            url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+            assert c.get(url).status_code == 200, url
+    assert c.get(f"/admin/conversations/message/{world['msg'].pk}/change/").status_code == 200
+    for name in ("standingchange", "policydecision"):
+        model_admin = next(a for m, a in admin.site._registry.items() if m._meta.model_name == name)
+        assert model_admin.has_change_permission(None) is False  # type: ignore[arg-type]
+        assert model_admin.has_delete_permission(None) is False  # type: ignore[arg-type]

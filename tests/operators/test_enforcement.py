@@ -1,0 +1,166 @@
+"""The enforcement ladder: every step, its thresholds per marketplace, the audit trail and reinstatement."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from parley.conversations.models import Violation
+from parley.core import testing, time
+from parley.marketplace import enforcement
+from parley.marketplace.models import Marketplace, Seller, StandingChange
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+STRICT = {"window_days": 30, "warn": 1, "restrict": 2, "block": 3, "block_days": 7, "suspend": 4}
+
+
+@pytest.fixture
+def seller() -> Seller:
+    time.freeze(T0)
+    market = testing.marketplace(id="STRICT01", name="Strict", enforcement=STRICT)
+    s = testing.seller()
+    testing.order(seller=s, marketplace=market)
+    return s
+
+
+def uphold(seller: Seller, at: dt.datetime, actor: object = None) -> StandingChange | None:
+    Violation.objects.create(
+        seller=seller, kind=Violation.Kind.FLAG_UPHELD, status=Violation.Status.UPHELD, created_at=at
+    )
+    return enforcement.apply_ladder(seller, actor=actor, now=at)  # type: ignore[arg-type]
+
+
+def test_each_step_of_the_ladder_in_turn_with_audit(seller: Seller) -> None:
+    op = testing.user("op", is_staff=True)
+    expected = [
+        ("active", "warned", None),
+        ("warned", "restricted", None),
+        ("restricted", "blocked", T0 + dt.timedelta(hours=2, days=7)),
+        ("blocked", "suspended", None),
+    ]
+    for i, (frm, to, until) in enumerate(expected):
+        at = T0 + dt.timedelta(hours=i)
+        change = uphold(seller, at, op)
+        assert change is not None
+        assert (change.from_status, change.to_status, change.until, change.actor, change.created_at) == (
+            frm,
+            to,
+            until,
+            op,
+            at,
+        )
+        assert change.reason.startswith(f"{i + 1} upheld violation(s) in 30 days")
+        seller.refresh_from_db()
+        assert seller.status == to
+        assert seller.proactive_blocked_until == until
+    # Beyond the last step nothing more happens.
+    assert uphold(seller, T0 + dt.timedelta(hours=5)) is None
+    assert StandingChange.objects.filter(seller=seller).count() == 4
+
+
+def test_open_and_dismissed_violations_do_not_count(seller: Seller) -> None:
+    Violation.objects.create(seller=seller, kind="tag_misuse", status="open", created_at=T0)
+    Violation.objects.create(seller=seller, kind="tag_misuse", status="dismissed", created_at=T0)
+    assert enforcement.apply_ladder(seller, actor=None, now=T0) is None
+    assert Seller.objects.get(pk=seller.pk).status == "active"
+
+
+def test_violations_outside_the_window_do_not_count(seller: Seller) -> None:
+    Violation.objects.create(
+        seller=seller, kind="flag_upheld", status="upheld", created_at=T0 - dt.timedelta(days=31)
+    )
+    assert enforcement.apply_ladder(seller, actor=None, now=T0) is None
+    change = uphold(seller, T0)
+    assert change is not None and change.to_status == "warned"
+    # Two in the window would have restricted; only one counts.
+    assert enforcement.upheld_count(seller, now=T0, window_days=30) == 1
+
+
+def test_thresholds_jump_several_steps_at_once(seller: Seller) -> None:
+    for _ in range(3):
+        Violation.objects.create(seller=seller, kind="flag_upheld", status="upheld", created_at=T0)
+    change = enforcement.apply_ladder(seller, actor=None, now=T0)
+    assert change is not None
+    assert (change.from_status, change.to_status) == ("active", "blocked")
+
+
+def test_default_thresholds_from_an_unconfigured_marketplace() -> None:
+    time.freeze(T0)
+    s = testing.seller()
+    testing.order(seller=s)  # the default marketplace: warn 1, restrict 3
+    assert uphold(s, T0).to_status == "warned"  # type: ignore[union-attr]
+    assert uphold(s, T0) is None
+    assert uphold(s, T0).to_status == "restricted"  # type: ignore[union-attr]
+
+
+def test_block_expires_to_restricted(seller: Seller) -> None:
+    enforcement.set_standing(seller, to_status="blocked", reason="manual", actor=None, now=T0, block_days=2)
+    seller.refresh_from_db()
+    assert seller.proactive_blocked_until == T0 + dt.timedelta(days=2)
+    assert enforcement.expire_blocks(now=T0 + dt.timedelta(days=1)) == 0
+    assert enforcement.expire_blocks(now=T0 + dt.timedelta(days=2)) == 1
+    seller.refresh_from_db()
+    assert (seller.status, seller.proactive_blocked_until) == ("restricted", None)
+    last = StandingChange.objects.filter(seller=seller).first()
+    assert last is not None and (last.from_status, last.to_status, last.actor) == (
+        "blocked",
+        "restricted",
+        None,
+    )
+
+
+def test_reinstate_resets_the_count(seller: Seller) -> None:
+    op = testing.user("op2", is_staff=True)
+    uphold(seller, T0)
+    uphold(seller, T0 + dt.timedelta(minutes=1))
+    assert Seller.objects.get(pk=seller.pk).status == "restricted"
+    later = T0 + dt.timedelta(hours=1)
+    change = enforcement.reinstate(seller, reason="Appeal accepted", actor=op, now=later)
+    assert (change.from_status, change.to_status, change.reason, change.actor) == (
+        "restricted",
+        "active",
+        "Appeal accepted",
+        op,
+    )
+    seller.refresh_from_db()
+    assert (seller.status, seller.proactive_blocked_until) == ("active", None)
+    # The next upheld violation is the first since reinstatement: a warning, not a block.
+    assert uphold(seller, later + dt.timedelta(minutes=1)).to_status == "warned"  # type: ignore[union-attr]
+
+
+def test_ladder_never_improves_standing_by_itself(seller: Seller) -> None:
+    enforcement.set_standing(seller, to_status="suspended", reason="fraud", actor=None, now=T0)
+    assert uphold(seller, T0) is None
+    assert Seller.objects.get(pk=seller.pk).status == "suspended"
+
+
+@pytest.mark.parametrize(
+    ("raw", "ok"),
+    [
+        (STRICT, True),
+        ({**STRICT, "warn": 2, "restrict": 2}, False),
+        ({**STRICT, "suspend": 0}, False),
+        ({**STRICT, "block_days": "7"}, False),
+        ({**STRICT, "extra": 1}, False),
+        ({k: v for k, v in STRICT.items() if k != "block"}, False),
+        ([], False),
+    ],
+)
+def test_validate_thresholds(raw: object, ok: bool) -> None:
+    parsed, errors = enforcement.validate_thresholds(raw)
+    assert (parsed is not None, not errors) == (ok, ok)
+
+
+def test_invalid_stored_thresholds_fall_back_to_defaults() -> None:
+    m = Marketplace(id="X", name="X", enforcement={"warn": "lots"})
+    assert enforcement.thresholds(m).as_dict() == {
+        "window_days": 90,
+        "warn": 1,
+        "restrict": 3,
+        "block": 5,
+        "block_days": 14,
+        "suspend": 8,
+    }
