@@ -76,19 +76,18 @@ def build_dsn(
     report.replace_header("Content-Type", "multipart/report")
     report.set_param("report-type", "delivery-status")
 
+    per_message = Message(policy=SMTP)
+    per_message["Reporting-MTA"] = f"dns; {settings.RELAY_DOMAIN}"
+    per_message["Arrival-Date"] = format_datetime(arrival)
+    per_recipient = Message(policy=SMTP)
+    per_recipient["Final-Recipient"] = f"rfc822; {alias_rcpt}"
+    per_recipient["Action"] = "failed"
+    per_recipient["Status"] = status
+    per_recipient["Diagnostic-Code"] = f"smtp; {diagnostic}"
+    per_recipient["Last-Attempt-Date"] = format_datetime(now)
     status_part = Message(policy=SMTP)
     status_part["Content-Type"] = "message/delivery-status"
-    fields = (
-        f"Reporting-MTA: dns; {settings.RELAY_DOMAIN}\r\n"
-        f"Arrival-Date: {format_datetime(arrival)}\r\n"
-        "\r\n"
-        f"Final-Recipient: rfc822; {alias_rcpt}\r\n"
-        "Action: failed\r\n"
-        f"Status: {status}\r\n"
-        f"Diagnostic-Code: smtp; {diagnostic}\r\n"
-        f"Last-Attempt-Date: {format_datetime(now)}\r\n"
-    )
-    status_part.set_payload(fields)
+    status_part.set_payload([per_message, per_recipient])
     report.attach(status_part)
 
     headers_part = Message(policy=SMTP)

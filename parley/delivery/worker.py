@@ -246,7 +246,7 @@ def bounce(row: OutboundMail, *, outcome: Outcome, now: dt.datetime) -> None:
         real_rcpt=real,
         alias_rcpt=alias,
         code=code,
-        text=outcome.text if outcome.code else f"{outcome.text} (gave up after repeated failures)",
+        text=outcome.text + (" (gave up after repeated failures)" if outcome.kind == "temp" else ""),
         original=bytes(row.data),
         arrival=row.created_at,
         now=now,
@@ -370,7 +370,7 @@ class Worker:
             remove_waker(self.wake)
             if self.transport is not None:
                 await self.transport.close()
-            await self._in_db(connection.close)
+            await self._in_db(lambda: connection.close())
 
     def start(self) -> Callable[[], None]:
         self._thread = threading.Thread(target=lambda: asyncio.run(self.main()), name="delivery", daemon=True)

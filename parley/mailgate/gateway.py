@@ -79,8 +79,8 @@ def check_rcpt(*, mail_from: str, rcpt: str, taken: Route | None) -> tuple[str, 
                 "550",
                 "5.7.1",
                 f"<{mail_from}> is not a confirmed authorized sender address of the seller this relay"
-                " address belongs to. Add and confirm the address in Seller Central (Settings, Authorized senders), or"
-                " send from one that is.",
+                " address belongs to. Add and confirm the address in Seller Central (Settings,"
+                " Authorized senders), or send from one that is.",
             ), None
     else:
         email = Buyer.objects.filter(id=route.buyer_id).values_list("email", flat=True).first() or ""

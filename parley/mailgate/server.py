@@ -148,7 +148,7 @@ class Server:
             self._thread.join(timeout=10)
         # Close each database thread's connection before the threads go away.
         for _ in range(self.executor._max_workers):
-            self.executor.submit(connection.close)
+            self.executor.submit(lambda: connection.close())
         self.executor.shutdown(wait=True)
 
 

@@ -89,5 +89,5 @@ def deliver_all(transport: object | None = None, rounds: int = 10) -> int:
     finally:
         from django.db import connection
 
-        worker._db.submit(connection.close).result()
+        worker._db.submit(lambda: connection.close()).result()
         worker._db.shutdown()

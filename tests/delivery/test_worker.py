@@ -1,0 +1,258 @@
+"""The delivery worker: Maildir, smarthost with reused connections, retries, bounces and DSNs, many workers."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email
+import threading
+from pathlib import Path
+
+import pytest
+
+from parley.conversations import actions
+from parley.conversations.models import Message
+from parley.core import time
+from parley.delivery import conf
+from parley.delivery.models import OutboundMail
+from parley.delivery.outbox import OutboundSpec, enqueue
+from parley.delivery.worker import MaildirTransport, SmtpTransport, Worker, backoff
+from tests.mailgate.conftest import SELLER_ADDR, World, deliver_all
+from tests.mailgate.sink import Sink
+
+T0 = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
+
+
+def smtp(sink: Sink) -> SmtpTransport:
+    host = conf.smarthost(sink.url)
+    assert host is not None
+    return SmtpTransport(host, 10)
+
+
+def relay_row(world: World, *, n: int = 1, dsn_to: str = SELLER_ADDR) -> OutboundMail:
+    """A seller's email message to the buyer, as the gateway queues it."""
+    msg = actions.do_send_seller_message(
+        seller=world.seller,
+        order=world.order,
+        channel="email",
+        reason=None,
+        subject=f"Parcel {n}",
+        body="Your parcel is on its way.",
+        outbound=lambda m: None,
+        now=time.now(),
+    )
+    data = (
+        f"From: Shop <{world.seller_relay}>\r\nTo: {world.buyer.email}\r\nSubject: Parcel {n}\r\n"
+        f"Message-ID: <relay-{n}@relay.parley.localhost>\r\n\r\nYour parcel is on its way.\r\n"
+    ).encode()
+    return enqueue(
+        spec=OutboundSpec(
+            purpose="relay",
+            mail_from="no-reply@relay.parley.localhost",
+            rcpt_to=[world.buyer.email],
+            data=data,
+            extra={"dsn_to": dsn_to},
+        ),
+        message=msg,
+    )
+
+
+def test_smarthost_url_parsing() -> None:
+    host = conf.smarthost("smtp://user%40x:p%3Ass@mail.example:587?starttls=1")
+    assert host == conf.Smarthost(
+        host="mail.example", port=587, starttls=True, tls=False, username="user@x", password="p:ss"
+    )
+    assert conf.smarthost("") is None
+    with pytest.raises(ValueError):
+        conf.smarthost("http://mail.example")
+
+
+def test_backoff_doubles_up_to_the_cap(settings: object) -> None:
+    settings.DELIVERY_BACKOFF = 60  # type: ignore[attr-defined]
+    settings.DELIVERY_BACKOFF_MAX = 600  # type: ignore[attr-defined]
+    assert [backoff(n).total_seconds() for n in (1, 2, 3, 4, 5, 6)] == [60, 120, 240, 480, 600, 600]
+
+
+def test_maildir_delivery_is_durable_and_idempotent(world: World, tmp_path: Path) -> None:
+    row = relay_row(world)
+    assert deliver_all(MaildirTransport(tmp_path)) == 1
+    files = list((tmp_path / "new").iterdir())
+    assert len(files) == 1
+    assert (
+        files[0]
+        .read_bytes()
+        .startswith(
+            f"Return-Path: <no-reply@relay.parley.localhost>\r\nDelivered-To: {world.buyer.email}\r\nFrom: Shop".encode()
+        )
+    )
+    assert list((tmp_path / "tmp").iterdir()) == []
+    row.refresh_from_db()
+    assert (row.state, row.attempts, row.sent_at is not None) == ("sent", 0, True)
+    # A retry of the same row (after a crash before "sent" was recorded) overwrites, never duplicates.
+    job = Worker  # noqa: F841
+    from parley.delivery.worker import Job
+
+    MaildirTransport(tmp_path)._write(
+        Job(row.id, row.mail_from, row.rcpt_to, bytes(row.data), row.created_at)
+    )
+    assert len(list((tmp_path / "new").iterdir())) == 1
+
+
+def test_default_transport_is_the_maildir_under_the_data_dir(settings: object) -> None:
+    from parley.delivery.worker import make_transport
+
+    settings.OUTBOUND_SMTP = ""  # type: ignore[attr-defined]
+    transport = make_transport()
+    assert isinstance(transport, MaildirTransport)
+    assert transport.path == Path(settings.DATA_DIR) / "maildir"  # type: ignore[attr-defined]
+
+
+def test_smarthost_connection_is_reused(world: World, sink: Sink, settings: object) -> None:
+    settings.DELIVERY_CONNECTIONS = 1  # type: ignore[attr-defined]
+    for n in range(5):
+        relay_row(world, n=n)
+    assert deliver_all(smtp(sink)) == 5
+    assert len(sink.messages) == 5
+    assert sink.connections == 1
+    assert OutboundMail.objects.filter(state="sent").count() == 5
+
+
+def test_4xx_is_retried_with_exponential_backoff(world: World, sink: Sink, settings: object) -> None:
+    settings.DELIVERY_BACKOFF = 60  # type: ignore[attr-defined]
+    time.freeze(T0)
+    row = relay_row(world)
+    sink.data_replies = ["451 4.3.0 try again later", "452 4.2.2 mailbox full"]
+    assert deliver_all(smtp(sink)) == 1
+    row.refresh_from_db()
+    assert (row.state, row.attempts, row.next_attempt_at) == ("queued", 1, T0 + dt.timedelta(seconds=60))
+    assert row.last_error == "451 4.3.0 try again later"
+    assert deliver_all(smtp(sink)) == 0  # not due yet
+    time.freeze(T0 + dt.timedelta(seconds=61))
+    assert deliver_all(smtp(sink)) == 1
+    row.refresh_from_db()
+    assert (row.attempts, row.next_attempt_at) == (2, T0 + dt.timedelta(seconds=61 + 120))
+    time.freeze(T0 + dt.timedelta(seconds=200))
+    deliver_all(smtp(sink))
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == ("sent", 2)
+    assert len(sink.messages) == 1
+    assert Message.objects.get().state == "delivered"
+
+
+def test_connection_errors_are_retried(world: World, settings: object) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once closed
+    row = relay_row(world)
+    host = conf.smarthost(f"smtp://127.0.0.1:{port}")
+    assert host is not None
+    deliver_all(SmtpTransport(host, 5))
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == ("queued", 1)
+    assert "Connect" in row.last_error or "refused" in row.last_error.lower()
+
+
+def _dsn(world: World) -> email.message.Message:
+    dsn = OutboundMail.objects.get(purpose="dsn")
+    assert (dsn.mail_from, dsn.rcpt_to, dsn.state) == ("", [SELLER_ADDR], "queued")
+    assert world.buyer.email.encode() not in bytes(dsn.data)
+    return email.message_from_bytes(bytes(dsn.data))
+
+
+def test_permanent_failure_bounces_with_a_dsn_to_the_author(world: World, sink: Sink) -> None:
+    row = relay_row(world)
+    sink.rcpt_replies[world.buyer.email] = (
+        f"550 5.1.1 <{world.buyer.email}>: Recipient address rejected: User unknown"
+    )
+    deliver_all(smtp(sink), rounds=1)
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == ("bounced", 1)
+    msg = Message.objects.get()
+    assert (msg.state, msg.state_code) == ("bounced", "dsn.5.1.1")
+    report = _dsn(world)
+    assert report.get_content_type() == "multipart/report"
+    assert report.get_param("report-type") == "delivery-status"
+    human, status, headers = report.get_payload()
+    assert world.buyer_relay in human.get_payload(decode=True).decode()
+    assert status.get_content_type() == "message/delivery-status"
+    fields = status.as_string().replace("\n ", " ")
+    assert f"Final-Recipient: rfc822; {world.buyer_relay}" in fields
+    assert "Action: failed" in fields
+    assert "Status: 5.1.1" in fields
+    assert f"Diagnostic-Code: smtp; 550 5.1.1 <{world.buyer_relay}>: Recipient address rejected" in fields
+    assert headers.get_content_type() == "text/rfc822-headers"
+    assert "Subject: Parcel 1" in headers.get_payload()
+
+
+def test_five_days_of_failures_bounce(world: World, sink: Sink) -> None:
+    time.freeze(T0)
+    row = relay_row(world)
+    OutboundMail.objects.filter(pk=row.pk).update(attempts=12)
+    time.freeze(T0 + dt.timedelta(days=5, seconds=1))
+    sink.data_replies = ["421 4.4.2 connection timed out"]
+    deliver_all(smtp(sink), rounds=1)
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == ("bounced", 13)
+    assert Message.objects.get().state_code == "dsn.4.4.2"
+    human = _dsn(world).get_payload()[0].get_payload(decode=True).decode()
+    assert "421 4.4.2 connection timed out (gave up after repeated failures)" in human
+
+
+def test_dsn_is_never_sent_about_a_dsn(world: World, sink: Sink) -> None:
+    enqueue(
+        spec=OutboundSpec(
+            purpose="dsn",
+            mail_from="",
+            rcpt_to=["gone@seller.example"],
+            data=b"Subject: x\r\n\r\nx\r\n",
+            extra={"dsn_to": "x@y"},
+        )
+    )
+    sink.rcpt_replies["gone@seller.example"] = "550 5.1.1 no"
+    deliver_all(smtp(sink), rounds=1)
+    assert list(OutboundMail.objects.values_list("purpose", "state")) == [("dsn", "bounced")]
+
+
+def test_web_message_bounce_shows_in_the_conversation_without_dsn(world: World, sink: Sink) -> None:
+    relay_row(world, dsn_to="")
+    sink.rcpt_replies[world.buyer.email] = "554 5.7.1 rejected"
+    deliver_all(smtp(sink), rounds=1)
+    assert Message.objects.get().state == "bounced"
+    assert not OutboundMail.objects.filter(purpose="dsn").exists()
+
+
+def test_two_workers_never_send_one_message_twice(world: World, sink: Sink, settings: object) -> None:
+    settings.DELIVERY_CONNECTIONS = 2  # type: ignore[attr-defined]
+    for n in range(120):
+        relay_row(world, n=n)
+    barrier = threading.Barrier(2)
+    counts: list[int] = []
+
+    def run() -> None:
+        worker = Worker(transport=smtp(sink))
+
+        async def go() -> int:
+            barrier.wait()
+            total = 0
+            while n := await worker.run_once():
+                total += n
+            await worker.transport.close()  # type: ignore[union-attr]
+            return total
+
+        counts.append(asyncio.run(go()))
+        from django.db import connection
+
+        worker._db.submit(lambda: connection.close()).result()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    ids = [email.message_from_bytes(m.data)["Message-ID"] for m in sink.messages]
+    assert len(ids) == 120
+    assert len(set(ids)) == 120
+    assert sum(counts) == 120
+    assert OutboundMail.objects.filter(state="sent").count() == 120
