@@ -9,6 +9,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from django.db import transaction
 
@@ -56,6 +57,10 @@ def check_create_upload_destination(
             field="resource",
         )
     ms.access_order_for_seller(seller, m.group(1))  # 404 for another seller's order
+    if "%" in content_md5:
+        # python-amazon-sp-api URL-quotes the digest before its HTTP client quotes the query again;
+        # Base64 has no "%", so one more unquote is always safe.
+        content_md5 = unquote(content_md5)
     if not content_md5 or not _md5_ok(content_md5):
         raise ActionError(
             "InvalidInput",
