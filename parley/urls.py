@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("sellercentral/", include("parley.sellercentral.urls")),
     path("buyers/", include("parley.buyers.urls")),
     path("operators/", include("parley.operators.urls")),
     path("account-health/", include("parley.operators.urls_health")),

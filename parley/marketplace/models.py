@@ -152,7 +152,11 @@ class OrderItem(models.Model):
     category = models.ForeignKey(ProductCategory, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        indexes = [models.Index(fields=["sku"])]
+        indexes = [
+            models.Index(fields=["sku"]),
+            # Manage Orders searches titles by prefix (a range scan on this index).
+            models.Index(fields=["title"], name="orderitem_title"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sku} × {self.quantity}"

@@ -1,0 +1,132 @@
+"""Writes to marketplace objects on a seller's behalf: authorized sender addresses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.http import Http404
+from django.urls import reverse
+
+from parley.core import time
+from parley.core.errors import ActionError
+from parley.core.ids import token
+from parley.marketplace.models import AuthorizedSender, Seller
+
+MAX_AUTHORIZED_SENDERS = 20
+CONFIRM_VALID_DAYS = 7
+
+
+def hash_token(raw: str) -> str:
+    # Only the hash is stored: a database reader cannot confirm an address they do not control.
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def check_add_authorized_sender(
+    *, seller: Seller, email: str, now: dt.datetime | None = None
+) -> AuthorizedSender:
+    """Validate an address a seller wants to write from, then store it unconfirmed and mail the link."""
+    address = (email or "").strip()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ActionError(
+            "sender.invalid", "Enter a valid email address.", "请输入有效的电子邮件地址。", field="email"
+        ) from None
+    if address.lower().endswith("@" + settings.RELAY_DOMAIN):
+        raise ActionError(
+            "sender.relay",
+            "A relay address cannot be an authorized sender.",
+            "中转地址不能作为授权发件地址。",
+            field="email",
+        )
+    existing = AuthorizedSender.objects.filter(seller=seller)
+    if existing.filter(email__iexact=address).exists():
+        raise ActionError(
+            "sender.duplicate",
+            "This address is already on your list.",
+            "此地址已在您的列表中。",
+            field="email",
+        )
+    if existing.count() >= MAX_AUTHORIZED_SENDERS:
+        raise ActionError(
+            "sender.too_many",
+            f"You can have at most {MAX_AUTHORIZED_SENDERS} authorized sender addresses.",
+            f"最多只能有 {MAX_AUTHORIZED_SENDERS} 个授权发件地址。",
+            field="email",
+        )
+    sender, _raw = do_add_authorized_sender(seller=seller, email=address, now=now or time.now())
+    return sender
+
+
+def do_add_authorized_sender(*, seller: Seller, email: str, now: dt.datetime) -> tuple[AuthorizedSender, str]:
+    """Store the address unconfirmed and queue the confirmation mail; returns the raw token."""
+    from parley.delivery.outbox import OutboundSpec, enqueue
+
+    raw = token(24)
+    with transaction.atomic():
+        sender = AuthorizedSender.objects.create(
+            seller=seller, email=email, confirm_token_hash=hash_token(raw)
+        )
+        url = settings.PUBLIC_URL + reverse("sellercentral:confirm_sender", args=[raw])
+        mail = EmailMessage(policy=SMTP)
+        mail["From"] = settings.MAIL_FROM
+        mail["To"] = email
+        mail["Subject"] = "Confirm your sender address / 确认您的发件地址"
+        mail["Date"] = format_datetime(now)
+        mail["Message-ID"] = make_msgid(domain=settings.RELAY_DOMAIN)
+        mail["Auto-Submitted"] = "auto-generated"
+        mail.set_content(
+            f"{seller.display_name} asked to write to buyers from {email}.\n"
+            f"Open this link within {CONFIRM_VALID_DAYS} days to confirm:\n{url}\n\n"
+            f"{seller.display_name} 申请使用 {email} 给买家发送消息。\n"
+            f"请在 {CONFIRM_VALID_DAYS} 天内打开以下链接确认:\n{url}\n\n"
+            "If you did not expect this, ignore this message. / 如果这不是您的操作,请忽略此邮件。\n"
+        )
+        enqueue(
+            spec=OutboundSpec(
+                purpose="system", mail_from=settings.MAIL_FROM, rcpt_to=[email], data=mail.as_bytes()
+            ),
+            now=now,
+        )
+    return sender, raw
+
+
+def sender_for_token(raw: str, *, now: dt.datetime | None = None) -> AuthorizedSender:
+    """The unconfirmed sender a (still valid) confirmation token belongs to, or 404."""
+    at = now or time.now()
+    sender = (
+        AuthorizedSender.objects.select_related("seller")
+        .filter(confirm_token_hash=hash_token(raw or ""), confirmed_at__isnull=True)
+        .first()
+    )
+    if sender is None or not raw or sender.created_at < at - dt.timedelta(days=CONFIRM_VALID_DAYS):
+        raise Http404("No such confirmation.")
+    return sender
+
+
+def check_confirm_authorized_sender(*, raw_token: str, now: dt.datetime | None = None) -> AuthorizedSender:
+    """Whoever holds the mailed token controls the address: confirm it."""
+    sender = sender_for_token(raw_token, now=now)
+    do_confirm_authorized_sender(sender=sender, now=now or time.now())
+    return sender
+
+
+def do_confirm_authorized_sender(*, sender: AuthorizedSender, now: dt.datetime) -> None:
+    AuthorizedSender.objects.filter(pk=sender.pk).update(confirmed_at=now, confirm_token_hash="")
+    sender.confirmed_at = now
+    sender.confirm_token_hash = ""
+
+
+def check_remove_authorized_sender(*, seller: Seller, sender_id: int) -> None:
+    """Remove one of the seller's own addresses (404 for anyone else's)."""
+    deleted, _ = AuthorizedSender.objects.filter(seller=seller, pk=sender_id).delete()
+    if not deleted:
+        raise Http404("No such sender.")

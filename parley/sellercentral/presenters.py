@@ -1,0 +1,197 @@
+"""Turn stored decisions and catalog rows into what Seller Central shows, in the request's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from parley.conversations.models import Message
+from parley.policy.models import ContactReason
+
+RESPONSE_CLOCK = dt.timedelta(hours=24)
+
+
+def zh() -> bool:
+    return (get_language() or "en").startswith("zh")
+
+
+def pick(en: str, zh_text: str) -> str:
+    return zh_text if zh() and zh_text else en
+
+
+@dataclass
+class ReasonChoice:
+    reason: ContactReason
+    available: bool
+    why: str = ""
+    subject: str = ""  # as the buyer will see it, in the buyer's language
+
+    @property
+    def code(self) -> str:
+        return self.reason.code
+
+    @property
+    def name(self) -> str:
+        return self.reason.name(get_language() or "en")
+
+    @property
+    def reach(self) -> str:
+        # Says what the reason does for any buyer who opted out, never whether *this* buyer did.
+        if self.reason.critical:
+            return _(
+                "Critical for completing the order: it reaches the buyer even if they opted out of "
+                "non-critical messages."
+            )
+        return _(
+            "Not critical: buyers who opted out of non-critical messages do not receive it. If this "
+            "buyer has opted out, the message will be blocked."
+        )
+
+    @property
+    def attachments_note(self) -> str:
+        kind = self.reason.attachments
+        if kind == ContactReason.Attachments.NONE:
+            return _("No attachments.")
+        if kind == ContactReason.Attachments.REQUIRED:
+            return _("At least one attachment is required (up to %(n)d).") % {
+                "n": self.reason.max_attachments
+            }
+        return _("Attachments allowed (up to %(n)d).") % {"n": self.reason.max_attachments}
+
+
+@dataclass
+class HitView:
+    code: str
+    text: str
+    field: str
+    span: tuple[int, int] | None
+    effect: str
+
+
+@dataclass
+class Outcome:
+    state: str
+    headline: str
+    detail: str
+    hits: list[HitView] = field(default_factory=list)
+    body_html: SafeString | None = None
+
+
+def hits_of(msg: Message) -> list[HitView]:
+    decision = getattr(msg, "decision", None)
+    raw: list[dict[str, Any]] = list(decision.hits) if decision is not None else []
+    out = []
+    for h in raw:
+        span = h.get("span")
+        out.append(
+            HitView(
+                code=str(h.get("code", "")),
+                text=pick(str(h.get("en", "")), str(h.get("zh", ""))),
+                field=str(h.get("field", "")),
+                span=(int(span[0]), int(span[1])) if span else None,
+                effect=str(h.get("effect", "")),
+            )
+        )
+    return out
+
+
+def reasons_of(msg: Message) -> list[HitView]:
+    """The hits that stopped or held the message, in the current language."""
+    return [h for h in hits_of(msg) if h.effect in ("reject", "hold")]
+
+
+def why_text(msg: Message) -> str:
+    """One line saying why a blocked, bounced or held message did not get through."""
+    reasons = reasons_of(msg)
+    if reasons:
+        return " ".join(h.text for h in reasons)
+    if msg.state_code:
+        return _("Reason code: %(code)s") % {"code": msg.state_code}
+    return ""
+
+
+def highlight(text: str, spans: list[tuple[int, int]]) -> SafeString:
+    """Escape `text` and wrap each offending span in <mark class="offending">."""
+    clean = sorted((max(0, a), min(len(text), b)) for a, b in spans if b > a)
+    merged: list[tuple[int, int]] = []
+    for a, b in clean:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    parts: list[str] = []
+    pos = 0
+    for a, b in merged:
+        if a < pos:
+            continue
+        parts.append(str(conditional_escape(text[pos:a])))
+        parts.append(f'<mark class="offending">{conditional_escape(text[a:b])}</mark>')
+        pos = b
+    parts.append(str(conditional_escape(text[pos:])))
+    return mark_safe("".join(parts))  # noqa: S308 - every piece of text above is escaped
+
+
+def outcome_of(msg: Message) -> Outcome:
+    hits = reasons_of(msg)
+    spans = [h.span for h in hits if h.field == "body" and h.span]
+    body_html = highlight(msg.body, spans)  # type: ignore[arg-type]
+    state = msg.state
+    if state == Message.State.DELIVERED:
+        return Outcome(
+            state,
+            _("Delivered"),
+            _("Your message was delivered to the buyer. It is in the order's message history."),
+            [],
+            body_html,
+        )
+    if state == Message.State.BLOCKED:
+        return Outcome(
+            state,
+            _("Blocked: your message was not sent"),
+            _("The buyer did not receive this message. Why:"),
+            hits,
+            body_html,
+        )
+    if state == Message.State.HELD:
+        return Outcome(
+            state,
+            _("Held for review"),
+            _("Your message is waiting for a review by the marketplace before it reaches the buyer. Why:"),
+            hits,
+            body_html,
+        )
+    if state == Message.State.BOUNCED:
+        return Outcome(
+            state,
+            _("Bounced"),
+            _("The message was returned and did not reach the buyer. Why:"),
+            hits,
+            body_html,
+        )
+    if state == Message.State.FAILED:
+        return Outcome(state, _("Failed"), _("The message could not be delivered."), hits, body_html)
+    return Outcome(
+        state,
+        _("Queued"),
+        _("Your message was accepted and is waiting to be delivered. Its state will change here."),
+        hits,
+        body_html,
+    )
+
+
+def response_clock(msg: Message, now: dt.datetime) -> tuple[str, bool]:
+    """("Respond within 5 h 3 min", False) or ("Overdue by 2 h 0 min", True) for a buyer message."""
+    due = msg.created_at + RESPONSE_CLOCK
+    left = due - now
+    overdue = left.total_seconds() < 0
+    minutes = int(abs(left.total_seconds()) // 60)
+    h, m = divmod(minutes, 60)
+    if overdue:
+        return _("Overdue by %(h)d h %(m)d min") % {"h": h, "m": m}, True
+    return _("Respond within %(h)d h %(m)d min") % {"h": h, "m": m}, False

@@ -1,0 +1,456 @@
+"""Seller Central pages: Manage Orders, order details, Contact Buyer, messages and settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import zoneinfo
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from parley.conversations.models import Attachment, Message
+from parley.core import time
+from parley.core.errors import ActionError
+from parley.marketplace import actions as market_actions
+from parley.marketplace import selectors as ms
+from parley.marketplace.models import AuthorizedSender, Order, Seller
+from parley.policy.models import ContactReason
+from parley.sellercentral import presenters
+from parley.sellercentral.forms import AddSenderForm, OrderFilterForm
+from parley.sellercentral.queries import search_orders
+
+# Mirrors parley.conversations.actions.MAX_FILE_BYTES; checked here before a byte is read.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILES = 10
+
+View = Callable[..., HttpResponse]
+
+
+def seller_view(fn: View) -> View:
+    """Login required; the user must be a seller; dates shown in the seller's time zone."""
+
+    @login_required
+    @functools.wraps(fn)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        seller = Seller.objects.filter(user=request.user).first()  # type: ignore[misc]
+        if seller is None:
+            raise PermissionDenied("Not a seller account.")
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(seller.timezone))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.activate(zoneinfo.ZoneInfo("UTC"))
+        return fn(request, seller, *args, **kwargs)
+
+    return wrapper
+
+
+def _ctx(request: HttpRequest, seller: Seller, section: str, **kw: Any) -> dict[str, Any]:
+    kw.update(seller=seller, section=section)
+    return kw
+
+
+@seller_view
+def home(request: HttpRequest, seller: Seller) -> HttpResponse:
+    return redirect("sellercentral:orders")
+
+
+@seller_view
+def orders(request: HttpRequest, seller: Seller) -> HttpResponse:
+    form = OrderFilterForm(request.GET or None, tz=timezone.get_current_timezone())
+    filt = form.to_filter() if form.is_bound and form.is_valid() else None
+    from parley.sellercentral.queries import OrderFilter
+
+    page = search_orders(seller, filt or OrderFilter())
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "sellercentral/orders.html",
+        _ctx(request, seller, "orders", form=form, page=page, query=query.urlencode()),
+    )
+
+
+def _history(order: Order) -> list[dict[str, Any]]:
+    rows = (
+        Message.objects.filter(conversation__order=order)
+        .select_related("decision", "reason")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+    lang = get_language() or "en"
+    out = []
+    for m in rows:
+        out.append(
+            {
+                "msg": m,
+                "reason_name": m.reason.name(lang) if m.reason else "",
+                "why": presenters.why_text(m)
+                if m.state in (Message.State.BLOCKED, Message.State.BOUNCED, Message.State.HELD)
+                else "",
+            }
+        )
+    return out
+
+
+@seller_view
+def order(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse:
+    obj = ms.access_order_for_seller(seller, order_id)
+    items = list(obj.items.select_related("category").order_by("id"))
+    return render(
+        request,
+        "sellercentral/order.html",
+        _ctx(
+            request,
+            seller,
+            "orders",
+            order=obj,
+            items=items,
+            relay=ms.buyer_relay_address(obj),
+            history=_history(obj),
+        ),
+    )
+
+
+def reason_choices(order: Order, now: dt.datetime) -> list[presenters.ReasonChoice]:
+    """Every active reason, with whether the policy makes it available for this order and why not."""
+    from parley.policy import available_reasons
+
+    reasons = {r.code: r for r in ContactReason.objects.filter(active=True)}
+    out = []
+    for av in available_reasons([r.spec() for r in reasons.values()], ms.order_facts(order), now):
+        why = ""
+        if not av.available:
+            # The catalog's short line first; the engine's own words when the catalog has none.
+            row = reasons[av.reason.code]
+            why = presenters.pick(row.unavailable_en, row.unavailable_zh)
+            if not why and av.hits:
+                why = presenters.pick(av.hits[0].en, av.hits[0].zh)
+            why = why or _("Not available for this order.")
+        out.append(presenters.ReasonChoice(reason=reasons[av.reason.code], available=av.available, why=why))
+    return out
+
+
+def _uploads(request: HttpRequest) -> list[Any]:
+    """The uploaded files as NewAttachment, refusing oversize ones before reading them."""
+    from parley.conversations.actions import NewAttachment
+
+    files = request.FILES.getlist("attachments")
+    if len(files) > MAX_FILES:
+        raise ActionError(
+            "attachments.too_many",
+            f"Attach at most {MAX_FILES} files.",
+            f"最多只能附加 {MAX_FILES} 个文件。",
+            field="attachments",
+        )
+    out = []
+    for f in files:
+        if (f.size or 0) > MAX_FILE_BYTES:
+            name = (f.name or "attachment").replace("\\", "/").rsplit("/", 1)[-1][:200]
+            raise ActionError(
+                "attachments.too_large",
+                f"{name} is larger than 10 MB.",
+                f"{name} 超过 10 MB。",
+                status=413,
+                field="attachments",
+            )
+        out.append(NewAttachment(filename=f.name or "attachment", data=f.read()))
+    return out
+
+
+@seller_view
+@require_http_methods(["GET", "POST"])
+def contact(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse:
+    obj = ms.access_order_for_seller(seller, order_id)
+    now = time.now()
+    choices = reason_choices(obj, now)
+    available = {c.code: c for c in choices if c.available}
+    error = ""
+    status = 200
+    data = request.POST if request.method == "POST" else request.GET
+    chosen = data.get("reason", "")
+    body = request.POST.get("body", "") if request.method == "POST" else ""
+    source = request.GET.get("from", "")
+    if request.method == "GET" and source:
+        # "Write again" after a block: start from the text of that message (only if it is ours).
+        prev = Message.objects.filter(
+            public_id=source, conversation__order=obj, direction=Message.Direction.SELLER_TO_BUYER
+        ).first()
+        if prev is not None:
+            body = prev.body
+            chosen = chosen or (prev.reason_id or "")
+    if request.method == "POST":
+        try:
+            if chosen not in available:
+                raise ActionError(
+                    "reason.unavailable",
+                    "Choose one of the available contact reasons.",
+                    "请选择一个可用的联系原因。",
+                    field="reason",
+                )
+            if not body.strip():
+                raise ActionError("body.empty", "Write a message.", "请填写消息内容。", field="body")
+            from parley.conversations.actions import check_send_seller_message
+
+            msg = check_send_seller_message(
+                seller=seller,
+                order_id=obj.id,
+                channel="web",
+                reason_code=chosen,
+                body=body,
+                attachments=_uploads(request),
+                now=now,
+            )
+        except ActionError as e:
+            error = e.text(get_language())
+            status = e.status if 400 <= e.status < 500 else 400
+        else:
+            return redirect("sellercentral:message", order_id=obj.id, message_id=msg.public_id)
+    if chosen not in available:
+        chosen = ""
+    selected = available.get(chosen)
+    lang = obj.buyer.locale or "en"
+    for c in choices:
+        c.subject = c.reason.subject(order_id=obj.id, language=lang)
+    return render(
+        request,
+        "sellercentral/contact.html",
+        _ctx(
+            request,
+            seller,
+            "orders",
+            order=obj,
+            available=[c for c in choices if c.available],
+            unavailable=[c for c in choices if not c.available],
+            chosen=chosen,
+            selected=selected,
+            subject=selected.subject if selected else "",
+            body=body,
+            error=error,
+            max_length=selected.reason.max_length
+            if selected
+            else max((c.reason.max_length for c in choices if c.available), default=2000),
+        ),
+        status=status,
+    )
+
+
+@seller_view
+def message_outcome(request: HttpRequest, seller: Seller, order_id: str, message_id: str) -> HttpResponse:
+    obj = ms.access_order_for_seller(seller, order_id)
+    msg = (
+        Message.objects.select_related("decision", "reason")
+        .filter(public_id=message_id, conversation__order=obj, seller=seller)
+        .first()
+    )
+    if msg is None:
+        raise Http404("No such message.")
+    return render(
+        request,
+        "sellercentral/outcome.html",
+        _ctx(
+            request,
+            seller,
+            "orders",
+            order=obj,
+            msg=msg,
+            outcome=presenters.outcome_of(msg),
+            reason_name=msg.reason.name(get_language() or "en") if msg.reason else "",
+        ),
+    )
+
+
+def _awaiting(seller: Seller) -> Any:
+    return (
+        Message.objects.filter(
+            seller=seller,
+            direction=Message.Direction.BUYER_TO_SELLER,
+            responded_at__isnull=True,
+            no_response_needed=False,
+            auto_reply=False,
+        )
+        .exclude(state__in=[Message.State.BLOCKED, Message.State.BOUNCED])
+        .select_related("conversation__order", "buyer")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+
+
+def _render_messages(
+    request: HttpRequest,
+    seller: Seller,
+    *,
+    error_for: str = "",
+    error: str = "",
+    body: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    now = time.now()
+    rows = []
+    for m in _awaiting(seller)[:200]:
+        clock, overdue = presenters.response_clock(m, now)
+        rows.append(
+            {"msg": m, "clock": clock, "overdue": overdue, "due": m.created_at + presenters.RESPONSE_CLOCK}
+        )
+    return render(
+        request,
+        "sellercentral/messages.html",
+        _ctx(request, seller, "messages", rows=rows, error_for=error_for, error=error, body=body),
+        status=status,
+    )
+
+
+@seller_view
+def messages_awaiting(request: HttpRequest, seller: Seller) -> HttpResponse:
+    return _render_messages(request, seller)
+
+
+def _buyer_message(seller: Seller, message_id: str) -> Message:
+    msg = (
+        Message.objects.select_related("conversation")
+        .filter(public_id=message_id, seller=seller, direction=Message.Direction.BUYER_TO_SELLER)
+        .first()
+    )
+    if msg is None:
+        raise Http404("No such message.")
+    return msg
+
+
+@seller_view
+@require_POST
+def reply(request: HttpRequest, seller: Seller, message_id: str) -> HttpResponse:
+    target = _buyer_message(seller, message_id)
+    body = request.POST.get("body", "")
+    try:
+        if not body.strip():
+            raise ActionError("body.empty", "Write a message.", "请填写消息内容。", field="body")
+        from parley.conversations.actions import check_send_seller_message
+
+        msg = check_send_seller_message(
+            seller=seller,
+            order_id=target.conversation.order_id,
+            channel="web",
+            reason_code=None,
+            body=body,
+            attachments=_uploads(request),
+            in_reply_to_id=target.public_id,
+        )
+    except ActionError as e:
+        return _render_messages(
+            request,
+            seller,
+            error_for=target.public_id,
+            error=e.text(get_language()),
+            body=body,
+            status=e.status if 400 <= e.status < 500 else 400,
+        )
+    return redirect("sellercentral:message", order_id=target.conversation.order_id, message_id=msg.public_id)
+
+
+@seller_view
+@require_POST
+def no_response(request: HttpRequest, seller: Seller, message_id: str) -> HttpResponse:
+    from parley.conversations.actions import do_mark_no_response_needed
+
+    target = _buyer_message(seller, message_id)
+    do_mark_no_response_needed(message=target, now=time.now())
+    flash.success(request, _("Marked as not needing a response."))
+    return redirect("sellercentral:messages")
+
+
+@seller_view
+def attachment(request: HttpRequest, seller: Seller, attachment_id: str) -> HttpResponse:
+    att = (
+        Attachment.objects.filter(public_id=attachment_id)
+        .filter(Q(message__seller=seller) | Q(seller=seller))
+        .first()
+    )
+    if att is None:
+        raise Http404("No such attachment.")
+    resp = HttpResponse(bytes(att.data), content_type=att.content_type or "application/octet-stream")
+    # Always a download, never rendered inline: the bytes come from other people.
+    from django.utils.http import content_disposition_header
+
+    resp["Content-Disposition"] = content_disposition_header(True, att.filename)
+    resp["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    resp["Cache-Control"] = "private, no-store"
+    return resp
+
+
+@seller_view
+@require_http_methods(["GET", "POST"])
+def permissions(request: HttpRequest, seller: Seller) -> HttpResponse:
+    form = AddSenderForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            sender = market_actions.check_add_authorized_sender(
+                seller=seller, email=form.cleaned_data["email"]
+            )
+        except ActionError as e:
+            form.add_error("email", e.text(get_language()))
+            status = 400
+        else:
+            flash.success(
+                request,
+                _("We sent a confirmation link to %(email)s. The address works once it is confirmed.")
+                % {"email": sender.email},
+            )
+            return redirect("sellercentral:permissions")
+    elif request.method == "POST":
+        status = 400
+    senders = AuthorizedSender.objects.filter(seller=seller).order_by("email")
+    return render(
+        request,
+        "sellercentral/permissions.html",
+        _ctx(request, seller, "settings", form=form, senders=senders),
+        status=status,
+    )
+
+
+@seller_view
+@require_POST
+def remove_sender(request: HttpRequest, seller: Seller, sender_id: int) -> HttpResponse:
+    market_actions.check_remove_authorized_sender(seller=seller, sender_id=sender_id)
+    flash.success(request, _("The address was removed."))
+    return redirect("sellercentral:permissions")
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_sender(request: HttpRequest, token: str) -> HttpResponse:
+    """Opened from the mailed link; no login needed, the token proves control of the mailbox.
+
+    GET only shows a button, so link scanners that prefetch URLs cannot confirm on their own.
+    """
+    if request.method == "POST":
+        sender = market_actions.check_confirm_authorized_sender(raw_token=token)
+        return render(request, "sellercentral/confirm_sender.html", {"sender": sender, "done": True})
+    sender = market_actions.sender_for_token(token)
+    return render(request, "sellercentral/confirm_sender.html", {"sender": sender, "done": False})
+
+
+@seller_view
+def mail_client_help(request: HttpRequest, seller: Seller) -> HttpResponse:
+    return render(
+        request,
+        "sellercentral/mail_client.html",
+        _ctx(
+            request,
+            seller,
+            "help",
+            senders=AuthorizedSender.objects.filter(seller=seller, confirmed_at__isnull=False).order_by(
+                "email"
+            ),
+            max_bytes_mb=10,
+        ),
+    )

@@ -1,0 +1,44 @@
+"""Seller Central test set-up: compiled catalogs and a logged-in seller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from parley.core import testing
+from parley.core.i18n import compile_catalogs
+from parley.marketplace.models import Seller
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _catalogs() -> None:
+    compile_catalogs()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # Factories give every seller and buyer a login; the default hasher costs ~0.3 s per user.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def seller(db: None) -> Seller:
+    return testing.seller(display_name="Acme Tools")
+
+
+@pytest.fixture
+def client_en(seller: Seller) -> Client:
+    c = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert seller.user is not None
+    c.force_login(seller.user)
+    return c
+
+
+@pytest.fixture
+def client_zh(seller: Seller) -> Client:
+    c = Client(HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+    assert seller.user is not None
+    c.force_login(seller.user)
+    return c

@@ -1,0 +1,302 @@
+"""Contact Buyer: reasons, the form, Send and its outcome, in both languages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils.html import escape
+
+from parley.conversations.models import Attachment, Message
+from parley.core import testing, time
+from parley.delivery.models import OutboundMail
+from parley.marketplace.models import Buyer, Order, Seller
+
+from .helpers import seller_message
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def _frozen() -> None:
+    time.freeze(NOW)
+
+
+def zh_client(seller: Seller) -> Client:
+    c = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    c.force_login(seller.user)  # type: ignore[arg-type]
+    return c
+
+
+def outcome(html: str) -> str:
+    m = re.search(r'<div class="outcome state-(\w+)" role="status" aria-live="polite" id="outcome"', html)
+    assert m, html
+    return m.group(1)
+
+
+def test_contact_page_lists_available_and_unavailable_reasons(client_en: Client, seller: Seller) -> None:
+    buyer = testing.buyer(locale="zh-CN")
+    o = testing.order(seller=seller, buyer=buyer, status=Order.Status.UNSHIPPED)
+    html = client_en.get(f"/sellercentral/orders/{o.id}/contact/").content.decode()
+    assert "<h1>Contact Buyer</h1>" in html
+    assert 'id="reason-confirmOrderDetails" value="confirmOrderDetails"' in html
+    assert 'id="reason-generalQuestion" value="generalQuestion"' in html
+    # Not offered, but listed with why.
+    assert 'value="returnRefundQuestion"' not in html
+    assert (
+        "<strong>Return or refund question</strong>: Return questions become available after delivery."
+        in html
+    )
+    # Critical vs not, phrased about buyers in general, never about this buyer.
+    assert "it reaches the buyer even if they opted out of non-critical messages." in html
+    assert "If this buyer has opted out, the message will be blocked." in html
+    # The subject is read-only and in the buyer's language (data for the chosen reason).
+    assert f'data-subject="关于您的订单 {o.id} 的问题"' in html
+    assert 'id="subject" type="text" readonly' in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert 'enctype="multipart/form-data"' in html
+
+
+def test_chosen_reason_shows_subject_limit_and_reach_without_js(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
+    html = client_en.get(
+        f"/sellercentral/orders/{o.id}/contact/", {"reason": "confirmOrderDetails"}
+    ).content.decode()
+    assert f'value="Question about your order {o.id}"' in html
+    assert 'maxlength="2000"' in html
+    assert 'value="confirmOrderDetails" checked' in html
+
+
+def test_contact_page_in_chinese(seller: Seller) -> None:
+    o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
+    html = zh_client(seller).get(f"/sellercentral/orders/{o.id}/contact/").content.decode()
+    assert "<h1>联系买家</h1>" in html
+    assert "确认订单详情" in html
+    assert "<strong>退货或退款问题</strong>:退货问题在订单送达后才可选择。" in html
+    assert "发送" in html
+
+
+def test_send_delivered(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
+    resp = client_en.post(
+        f"/sellercentral/orders/{o.id}/contact/",
+        {"reason": "confirmOrderDetails", "body": "Which colour would you like?"},
+    )
+    msg = Message.objects.get(conversation__order=o)
+    assert resp.status_code == 302
+    assert resp["Location"] == f"/sellercentral/orders/{o.id}/messages/{msg.public_id}/"
+    assert msg.state == "delivered"
+    assert msg.subject == f"Question about your order {o.id}"
+    html = client_en.get(resp["Location"]).content.decode()
+    assert outcome(html) == "delivered"
+    assert "<h1>Delivered</h1>" in html
+    assert "Your message was delivered to the buyer." in html
+    assert OutboundMail.objects.filter(message=msg).count() == 1
+    history = client_en.get(f"/sellercentral/orders/{o.id}/").content.decode()
+    assert "Which colour would you like?" in history
+    assert '<span class="badge state-delivered">Delivered</span>' in history
+
+
+def test_send_delivered_in_chinese(seller: Seller) -> None:
+    c = zh_client(seller)
+    o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
+    resp = c.post(
+        f"/sellercentral/orders/{o.id}/contact/", {"reason": "confirmOrderDetails", "body": "请确认颜色。"}
+    )
+    html = c.get(resp["Location"]).content.decode()
+    assert outcome(html) == "delivered"
+    assert "<h1>已送达</h1>" in html
+
+
+def test_opted_out_buyer_non_critical_reason_is_blocked_with_why(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller, buyer=testing.buyer(opted_out=True), status=Order.Status.UNSHIPPED)
+    resp = client_en.post(
+        f"/sellercentral/orders/{o.id}/contact/",
+        {"reason": "generalQuestion", "body": "Thanks for shopping!"},
+    )
+    msg = Message.objects.get(conversation__order=o)
+    assert msg.state == "blocked"
+    assert OutboundMail.objects.filter(message=msg).count() == 0
+    html = client_en.get(resp["Location"]).content.decode()
+    assert outcome(html) == "blocked"
+    assert "<h1>Blocked: your message was not sent</h1>" in html
+    reason = msg.decision.hits[0]
+    assert reason["code"].startswith("optout")
+    assert f'<li data-code="{reason["code"]}">{reason["en"]}</li>' in html
+    assert f"?from={msg.public_id}" in html  # edit and send again
+    again = client_en.get(f"/sellercentral/orders/{o.id}/contact/?from={msg.public_id}").content.decode()
+    assert ">Thanks for shopping!</textarea>" in again
+    zh = zh_client(seller).get(resp["Location"]).content.decode()
+    assert "<h1>已拦截:您的消息未发送</h1>" in zh
+    assert f'<li data-code="{reason["code"]}">{reason["zh"]}</li>' in zh
+
+
+def test_critical_reason_reaches_opted_out_buyer(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller, buyer=testing.buyer(opted_out=True), status=Order.Status.UNSHIPPED)
+    client_en.post(
+        f"/sellercentral/orders/{o.id}/contact/", {"reason": "confirmOrderDetails", "body": "Size M or L?"}
+    )
+    assert Message.objects.get(conversation__order=o).state == "delivered"
+
+
+def test_offending_content_is_highlighted_and_escaped(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
+    body = "Tom & Jerry: see http://shop.example/x now"
+    resp = client_en.post(
+        f"/sellercentral/orders/{o.id}/contact/", {"reason": "cancellationQuestion", "body": body}
+    )
+    msg = Message.objects.get(conversation__order=o)
+    assert msg.state == "blocked"
+    [hit] = [h for h in msg.decision.hits if h["effect"] == "reject"]
+    assert hit["field"] == "body"
+    a, b = hit["span"]
+    assert body[a:b] == "http://shop.example/x"
+    html = client_en.get(resp["Location"]).content.decode()
+    assert 'Tom &amp; Jerry: see <mark class="offending">http://shop.example/x</mark> now' in html
+    assert f'<li data-code="{hit["code"]}">{escape(hit["en"])}</li>' in html
+    zh = zh_client(seller).get(resp["Location"]).content.decode()
+    assert f'<li data-code="{hit["code"]}">{escape(hit["zh"])}</li>' in zh
+
+
+def test_user_text_is_escaped(client_en: Client, seller: Seller) -> None:
+    buyer = testing.buyer(name='<img src=x onerror="alert(1)">')
+    o = testing.order(seller=seller, buyer=buyer, status=Order.Status.UNSHIPPED)
+    resp = client_en.post(
+        f"/sellercentral/orders/{o.id}/contact/",
+        {"reason": "confirmOrderDetails", "body": "<script>alert(1)</script>"},
+    )
+    pages = [
+        client_en.get(resp["Location"]).content.decode(),
+        client_en.get(f"/sellercentral/orders/{o.id}/").content.decode(),
+        client_en.get("/sellercentral/orders/").content.decode(),
+        client_en.get(f"/sellercentral/orders/{o.id}/contact/").content.decode(),
+    ]
+    for html in pages:
+        assert "<script>alert(1)" not in html
+        assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in pages[2]
+
+
+@pytest.mark.parametrize(
+    ("state", "headline_en", "headline_zh"),
+    [
+        ("held", "Held for review", "等待审核"),
+        ("queued", "Queued", "排队中"),
+        ("bounced", "Bounced", "已退回"),
+    ],
+)
+def test_other_outcomes_in_words(
+    seller: Seller, client_en: Client, state: str, headline_en: str, headline_zh: str
+) -> None:
+    o = testing.order(seller=seller)
+    hits = [
+        {
+            "rule": "x",
+            "code": "x.y",
+            "effect": "hold" if state == "held" else "reject",
+            "en": "Because.",
+            "zh": "因为。",
+            "field": "",
+            "span": None,
+        }
+    ]
+    msg = seller_message(o, "text", state=state, hits=hits if state != "queued" else [])
+    url = f"/sellercentral/orders/{o.id}/messages/{msg.public_id}/"
+    html = client_en.get(url).content.decode()
+    assert outcome(html) == state
+    assert f"<h1>{headline_en}</h1>" in html
+    zh = zh_client(seller).get(url).content.decode()
+    assert f"<h1>{headline_zh}</h1>" in zh
+    if state != "queued":
+        assert '<li data-code="x.y">Because.</li>' in html
+        assert '<li data-code="x.y">因为。</li>' in zh
+
+
+def test_action_errors_rerender_the_form(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
+    url = f"/sellercentral/orders/{o.id}/contact/"
+    resp = client_en.post(url, {"reason": "", "body": "Hello"})
+    assert resp.status_code == 400
+    html = resp.content.decode()
+    assert "Choose one of the available contact reasons." in html
+    assert ">Hello</textarea>" in html
+    resp = client_en.post(url, {"reason": "returnRefundQuestion", "body": "Hello"})
+    assert resp.status_code == 400
+    assert "Choose one of the available contact reasons." in resp.content.decode()
+    resp = client_en.post(url, {"reason": "confirmOrderDetails", "body": "   "})
+    assert resp.status_code == 400
+    assert "Write a message." in resp.content.decode()
+    zh = zh_client(seller).post(url, {"reason": "confirmOrderDetails", "body": ""})
+    assert "请填写消息内容。" in zh.content.decode()
+    assert Message.objects.count() == 0
+
+
+def test_oversize_upload_is_a_clear_error_not_a_500(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
+    big = SimpleUploadedFile("big.pdf", PDF + b"0" * (10 * 1024 * 1024), content_type="application/pdf")
+    resp = client_en.post(
+        f"/sellercentral/orders/{o.id}/contact/",
+        {"reason": "additionalInformation", "body": "See attached", "attachments": [big]},
+    )
+    assert resp.status_code == 413
+    assert "big.pdf is larger than 10 MB." in resp.content.decode()
+    assert Message.objects.count() == 0
+    assert Attachment.objects.count() == 0
+
+
+def test_attachment_sent_and_downloadable_only_by_its_seller(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
+    f = SimpleUploadedFile("../../etc/spec.pdf", PDF, content_type="text/html")
+    resp = client_en.post(
+        f"/sellercentral/orders/{o.id}/contact/",
+        {"reason": "additionalInformation", "body": "Spec attached", "attachments": [f]},
+    )
+    assert resp.status_code == 302
+    att = Attachment.objects.get()
+    assert (att.filename, att.content_type, att.size) == ("spec.pdf", "application/pdf", len(PDF))
+    dl = client_en.get(f"/sellercentral/attachments/{att.public_id}/")
+    assert dl.status_code == 200
+    assert dl["Content-Type"] == "application/pdf"
+    assert dl["Content-Disposition"] == 'attachment; filename="spec.pdf"'
+    assert b"".join(dl) == PDF
+    history = client_en.get(f"/sellercentral/orders/{o.id}/").content.decode()
+    assert f'href="/sellercentral/attachments/{att.public_id}/">spec.pdf</a>' in history
+    other = testing.seller()
+    c = Client()
+    c.force_login(other.user)  # type: ignore[arg-type]
+    assert c.get(f"/sellercentral/attachments/{att.public_id}/").status_code == 404
+    assert c.get("/sellercentral/attachments/att_nope/").status_code == 404
+
+
+def test_reasons_follow_order_status(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller, status=Order.Status.DELIVERED)
+    html = client_en.get(f"/sellercentral/orders/{o.id}/contact/").content.decode()
+    assert 'value="returnRefundQuestion"' in html
+    assert 'value="confirmOrderDetails"' not in html
+    assert "<strong>Confirm order details</strong>: Only before the order has shipped." in html
+
+
+def test_buyer_opted_out_is_not_revealed_before_sending(client_en: Client, seller: Seller) -> None:
+    out = testing.order(seller=seller, buyer=testing.buyer(opted_out=True), status=Order.Status.UNSHIPPED)
+    inn = testing.order(seller=seller, buyer=testing.buyer(opted_out=False), status=Order.Status.UNSHIPPED)
+
+    def page(o: Order) -> str:
+        html = client_en.get(f"/sellercentral/orders/{o.id}/contact/").content.decode()
+        for value in (
+            o.id,
+            o.buyer.name,
+            o.buyer.relay_addresses.first().address() if o.buyer.relay_addresses.exists() else "",
+        ):
+            if value:
+                html = html.replace(value, "X")
+        html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+        return re.sub(r"SKU-\d+-\d+|Item \d+-\d+", "", html)
+
+    assert page(out) == page(inn)
+    assert Buyer.objects.get(pk=out.buyer_id).opted_out

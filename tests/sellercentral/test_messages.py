@@ -1,0 +1,112 @@
+"""Messages awaiting an answer: oldest first, 24-hour clock, reply, no response needed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client
+
+from parley.conversations.models import Message
+from parley.core import testing, time
+from parley.marketplace.models import Seller
+
+from .helpers import buyer_message
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _frozen() -> None:
+    time.freeze(NOW)
+
+
+def test_awaiting_oldest_first_with_clock(client_en: Client, seller: Seller) -> None:
+    o1 = testing.order(seller=seller)
+    o2 = testing.order(seller=seller)
+    newer = buyer_message(o1, "Newer <q>", at=NOW - dt.timedelta(hours=2, minutes=30))
+    older = buyer_message(o2, "Older", at=NOW - dt.timedelta(hours=30))
+    answered = buyer_message(o1, "Answered", at=NOW - dt.timedelta(hours=40))
+    Message.objects.filter(pk=answered.pk).update(responded_at=NOW)
+    foreign = buyer_message(testing.order(), "Not yours")
+    html = client_en.get("/sellercentral/messages/").content.decode()
+    ids = re.findall(r'<article class="card message from-buyer" id="(msg_\w+)"', html)
+    assert ids == [older.public_id, newer.public_id]
+    assert "Overdue by 6 h 0 min" in html
+    assert "Respond within 21 h 30 min" in html
+    assert "Newer &lt;q&gt;" in html
+    assert foreign.public_id not in html and "Answered" not in html
+    zh = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    zh.force_login(seller.user)  # type: ignore[arg-type]
+    zh_html = zh.get("/sellercentral/messages/").content.decode()
+    assert "已超时 6 小时 0 分钟" in zh_html
+    assert "请在 21 小时 30 分钟内回复" in zh_html
+    assert "无需回复" in zh_html
+
+
+def test_empty_messages_page(client_en: Client) -> None:
+    assert (
+        "No buyer messages are waiting for an answer."
+        in client_en.get("/sellercentral/messages/").content.decode()
+    )
+
+
+def test_reply_to_opted_out_buyer_is_delivered_and_stops_clock(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller, buyer=testing.buyer(opted_out=True))
+    question = buyer_message(o, "Can you ship faster?", at=NOW - dt.timedelta(hours=1))
+    resp = client_en.post(f"/sellercentral/messages/{question.public_id}/reply/", {"body": "Yes, tomorrow."})
+    reply = Message.objects.get(direction="seller_to_buyer")
+    assert resp.status_code == 302
+    assert resp["Location"] == f"/sellercentral/orders/{o.id}/messages/{reply.public_id}/"
+    assert reply.state == "delivered"
+    assert reply.in_reply_to_id == question.pk
+    question.refresh_from_db()
+    assert question.responded_at == NOW
+    assert "<h1>Delivered</h1>" in client_en.get(resp["Location"]).content.decode()
+    assert question.public_id not in client_en.get("/sellercentral/messages/").content.decode()
+
+
+def test_reply_error_rerenders_with_text(client_en: Client, seller: Seller) -> None:
+    question = buyer_message(testing.order(seller=seller), "Hello?")
+    resp = client_en.post(f"/sellercentral/messages/{question.public_id}/reply/", {"body": "  "})
+    assert resp.status_code == 400
+    assert "<strong>Not sent:</strong> Write a message." in resp.content.decode()
+
+
+def test_no_response_needed(client_en: Client, seller: Seller) -> None:
+    question = buyer_message(testing.order(seller=seller), "Thanks!")
+    resp = client_en.post(f"/sellercentral/messages/{question.public_id}/no-response/")
+    assert resp.status_code == 302
+    assert resp["Location"] == "/sellercentral/messages/"
+    question.refresh_from_db()
+    assert question.no_response_needed is True
+    html = client_en.get("/sellercentral/messages/").content.decode()
+    assert "Marked as not needing a response." in html
+    assert question.public_id not in html
+
+
+def test_other_sellers_messages_are_404(client_en: Client) -> None:
+    foreign = buyer_message(testing.order(), "Not yours")
+    assert (
+        client_en.post(f"/sellercentral/messages/{foreign.public_id}/reply/", {"body": "x"}).status_code
+        == 404
+    )
+    assert client_en.post(f"/sellercentral/messages/{foreign.public_id}/no-response/").status_code == 404
+    assert (
+        client_en.get(
+            f"/sellercentral/orders/{foreign.conversation.order_id}/messages/{foreign.public_id}/"
+        ).status_code
+        == 404
+    )
+    foreign.refresh_from_db()
+    assert foreign.no_response_needed is False
+    assert Message.objects.count() == 1
+
+
+def test_reply_and_no_response_need_post(client_en: Client, seller: Seller) -> None:
+    question = buyer_message(testing.order(seller=seller), "Hi")
+    assert client_en.get(f"/sellercentral/messages/{question.public_id}/reply/").status_code == 405
+    assert client_en.get(f"/sellercentral/messages/{question.public_id}/no-response/").status_code == 405

@@ -1,0 +1,109 @@
+"""Settings → Messaging permissions, the confirmation link, and the mail-client help page."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+
+import pytest
+from django.test import Client
+
+from parley.core import testing
+from parley.delivery.models import OutboundMail
+from parley.marketplace.actions import hash_token
+from parley.marketplace.models import AuthorizedSender, Seller
+
+pytestmark = pytest.mark.django_db
+
+
+def mailed_link(row: OutboundMail) -> str:
+    mail = email.message_from_bytes(bytes(row.data), policy=email.policy.default)
+    assert mail["To"] == "ops@acme.example"
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Acme Tools asked to write to buyers from ops@acme.example." in text
+    assert "Acme Tools 申请使用 ops@acme.example 给买家发送消息。" in text
+    m = re.search(r"https?://\S+(/sellercentral/settings/messaging/confirm/[\w-]+/)", text)
+    assert m, text
+    return m.group(1)
+
+
+def test_add_confirm_list_remove(client_en: Client, seller: Seller) -> None:
+    resp = client_en.post("/sellercentral/settings/messaging/", {"email": "ops@acme.example"})
+    assert resp.status_code == 302
+    sender = AuthorizedSender.objects.get(seller=seller)
+    assert sender.email == "ops@acme.example"
+    assert sender.confirmed_at is None
+    row = OutboundMail.objects.get(purpose="system")
+    assert row.rcpt_to == ["ops@acme.example"]
+    link = mailed_link(row)
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    assert sender.confirm_token_hash == hash_token(token)
+    assert token not in sender.confirm_token_hash
+    html = client_en.get("/sellercentral/settings/messaging/").content.decode()
+    assert "We sent a confirmation link to ops@acme.example." in html
+    assert "Waiting for confirmation" in html
+
+    anon = Client()
+    page = anon.get(link)
+    assert page.status_code == 200
+    assert "Acme Tools asked to write to buyers from ops@acme.example." in page.content.decode()
+    sender.refresh_from_db()
+    assert sender.confirmed_at is None  # a GET (link scanner) confirms nothing
+    done = anon.post(link)
+    assert "Confirmed: Acme Tools can now write to buyers from ops@acme.example." in done.content.decode()
+    sender.refresh_from_db()
+    assert sender.confirmed_at is not None
+    assert anon.get(link).status_code == 404  # single use
+
+    html = client_en.get("/sellercentral/settings/messaging/").content.decode()
+    assert "Confirmed" in html
+    resp = client_en.post(f"/sellercentral/settings/messaging/{sender.pk}/remove/")
+    assert resp.status_code == 302
+    assert not AuthorizedSender.objects.exists()
+    assert "The address was removed." in client_en.get("/sellercentral/settings/messaging/").content.decode()
+
+
+def test_add_errors(client_en: Client, seller: Seller) -> None:
+    AuthorizedSender.objects.create(seller=seller, email="ops@acme.example")
+    resp = client_en.post("/sellercentral/settings/messaging/", {"email": "OPS@acme.example"})
+    assert resp.status_code == 400
+    assert "This address is already on your list." in resp.content.decode()
+    resp = client_en.post("/sellercentral/settings/messaging/", {"email": "not an address"})
+    assert resp.status_code == 400
+    assert "Enter a valid email address." in resp.content.decode()
+    resp = client_en.post("/sellercentral/settings/messaging/", {"email": "x@relay.parley.localhost"})
+    assert resp.status_code == 400
+    assert "A relay address cannot be an authorized sender." in resp.content.decode()
+    zh = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    zh.force_login(seller.user)  # type: ignore[arg-type]
+    resp = zh.post("/sellercentral/settings/messaging/", {"email": "ops@acme.example"})
+    assert "此地址已在您的列表中。" in resp.content.decode()
+    assert "<h1>消息权限</h1>" in resp.content.decode()
+
+
+def test_other_sellers_sender_is_404(client_en: Client) -> None:
+    other = testing.seller(senders=("x@other.example",))
+    sender = AuthorizedSender.objects.get(seller=other)
+    assert client_en.post(f"/sellercentral/settings/messaging/{sender.pk}/remove/").status_code == 404
+    assert AuthorizedSender.objects.filter(pk=sender.pk).exists()
+    assert "x@other.example" not in client_en.get("/sellercentral/settings/messaging/").content.decode()
+
+
+def test_bad_confirm_token_is_404() -> None:
+    assert Client().get("/sellercentral/settings/messaging/confirm/nope/").status_code == 404
+    assert Client().post("/sellercentral/settings/messaging/confirm/nope/").status_code == 404
+
+
+def test_mail_client_help_in_both_languages(client_en: Client, seller: Seller) -> None:
+    html = client_en.get("/sellercentral/settings/mail-client/").content.decode()
+    assert "<h1>Writing from your mail client</h1>" in html
+    assert "include the word [Important], with the square brackets" in html
+    assert "may result in the suspension of your selling privileges" in html
+    assert "What bounces, and why" in html
+    zh = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    zh.force_login(seller.user)  # type: ignore[arg-type]
+    zh_html = zh.get("/sellercentral/settings/mail-client/").content.decode()
+    assert "[重要]" in zh_html
+    assert "销售权限被暂停" in zh_html
+    assert "中转地址" in zh_html
