@@ -74,16 +74,24 @@ class Verdict:
     detail: str
 
 
+def org_domain(domain: str) -> str:
+    """The organizational domain (public suffix + one label); unknown suffixes count as one label."""
+    try:
+        org = str(get_org_domain(domain))
+    except Exception:
+        org = ""
+    if "." not in org:  # the list does not know this suffix (e.g. .example): it is not one to share
+        org = ".".join(domain.split(".")[-2:])
+    return org
+
+
 def _aligned(domain: str, from_domain: str) -> bool:
     domain, from_domain = domain.lower().rstrip("."), from_domain.lower().rstrip(".")
     if not domain:
         return False
     if domain == from_domain:
         return True
-    try:
-        return bool(get_org_domain(domain) == get_org_domain(from_domain))
-    except Exception:
-        return False
+    return org_domain(domain) == org_domain(from_domain)
 
 
 def verify(*, raw: bytes, mail_from: str, from_addr: str, ip: str, helo: str) -> Verdict:

@@ -175,7 +175,7 @@ def _seller_to_buyer(*, route: Route, mail_from: str, incoming: Incoming, peer_i
                 "550",
                 "5.7.1",
                 f"Sender authentication failed for {senders[0]}: the message needs a DKIM signature or SPF"
-                " pass aligned with the From domain (DMARC). Found {verdict.detail}.",
+                f" pass aligned with the From domain (DMARC). Found {verdict.detail}.",
             )
     raw_subject = incoming.first("Subject") or b""
     subject = decode_subject(raw_subject).strip()

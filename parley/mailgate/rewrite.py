@@ -69,10 +69,11 @@ def _subject(value: bytes) -> bytes:
 def id_for_recipient(msg: Message, recipient_direction: str) -> str:
     """The Message-ID under which the recipient's mailbox knows `msg`.
 
-    The recipient knows their own messages by the id their client gave (rfc_message_id) and the other
-    side's by the id of the relayed copy (relay_message_id).
+    `recipient_direction` is the direction of the messages the recipient writes. The recipient knows
+    their own messages by the id their client gave (rfc_message_id) and the other side's by the id of
+    the relayed copy (relay_message_id).
     """
-    authored_by_recipient = msg.direction != recipient_direction
+    authored_by_recipient = msg.direction == recipient_direction
     if authored_by_recipient and msg.rfc_message_id:
         return msg.rfc_message_id
     return msg.relay_message_id
