@@ -49,8 +49,13 @@ def _axes(days: Sequence[dt.date], top: float, fmt: str = "{:g}") -> list[str]:
     for i, d in enumerate(days):
         if i % max(1, n // 6) == 0 or i == n - 1:
             x = PAD_L + bw * i + bw / 2
-            out.append(f'<text x="{x:.1f}" y="{H - 8}" text-anchor="middle" class="axis">{d:%m-%d}</text>')
+            anchor = "end" if i == n - 1 else "middle"
+            out.append(f'<text x="{x:.1f}" y="{H - 8}" text-anchor="{anchor}" class="axis">{d:%m-%d}</text>')
     return out
+
+
+def _caption(title: str) -> str:
+    return f'<figcaption class="chart-title">{escape(title)}</figcaption>'
 
 
 def _legend(names: Sequence[tuple[str, str]]) -> str:
@@ -70,7 +75,8 @@ def stacked_bars(
 ) -> SafeString:
     """One bar per day, stacked by series; each bar has a <title> with the numbers for screen readers."""
     totals = [sum(s[1][i] for s in series) for i in range(len(days))]
-    top = _nice_max(max(totals, default=0))
+    # Counts: at least 4 so the gridlines fall on whole numbers.
+    top = max(4.0, _nice_max(max(totals, default=0)))
     plot_h = H - PAD_B - PAD_T
     bw = (W - PAD_L) / max(len(days), 1)
     parts = [
@@ -93,7 +99,7 @@ def stacked_bars(
         parts.append("</g>")
     parts.append("</svg>")
     legend = _legend([(name, PALETTE[j % len(PALETTE)]) for j, (name, _v) in enumerate(series)])
-    return mark_safe("".join(parts) + legend)  # noqa: S308 - every dynamic value above is escaped
+    return mark_safe(_caption(title) + "".join(parts) + legend)  # noqa: S308 - dynamic values are escaped
 
 
 def line(
@@ -138,4 +144,4 @@ def line(
             )
     parts.append("</svg>")
     legend = _legend([(name, PALETTE[j % len(PALETTE)]) for j, (name, _v) in enumerate(series)])
-    return mark_safe("".join(parts) + legend)  # noqa: S308 - every dynamic value above is escaped
+    return mark_safe(_caption(title) + "".join(parts) + legend)  # noqa: S308 - dynamic values are escaped

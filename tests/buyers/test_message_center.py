@@ -237,3 +237,20 @@ def test_attachment_download_only_for_own_delivered_messages(setup: dict) -> Non
     assert r.content == b"%PDF-1.4"
     assert c.get(f"/buyers/attachments/{hidden_att.public_id}/").status_code == 404
     assert login(testing.buyer().user).get(f"/buyers/attachments/{att.public_id}/").status_code == 404
+
+
+def test_report_page_and_inbox_in_chinese(setup: dict) -> None:
+    c = login(setup["buyer"].user)
+    html = c.get(
+        f"/buyers/messages/{setup['m1'].public_id}/report/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    for text in (
+        "举报不当消息",
+        "冒犯或骚扰",
+        "营销或垃圾信息",
+        "索要评价或评分",
+        "要求在平台外联系或付款",
+        "其他",
+    ):
+        assert text in html
+    assert "2 条未读消息" in c.get("/buyers/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
