@@ -91,6 +91,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request when it is missing
 STATICFILES_DIRS = [BASE_DIR / "parley" / "static"]
 # Served by WhiteNoise from the app directories, so `parley run` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
