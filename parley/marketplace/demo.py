@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import time as walltime
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 
@@ -38,7 +42,7 @@ MARKETPLACES = [
     {"id": CN, "name": "Parley 中国 (演示)", "default_locale": "zh-hans"},
 ]
 
-# (id, username, display name, email, authorized sender, timezone)
+# (id, username, display name, email, authorized sender, timezone); SKUs carry the seller's prefix.
 SELLERS = [
     ("A2NWCRAFTS0001", "seller", "Northwind Goods", "seller@northwind.example", "orders@northwind.example",
      "America/New_York"),
@@ -48,6 +52,7 @@ SELLERS = [
      "support@cedarco.example", "America/Chicago"),
 ]  # fmt: skip
 MAIN_SELLER = SELLERS[0][0]
+SKU_PREFIX = {SELLERS[0][0]: "NW", SELLERS[1][0]: "YF", SELLERS[2][0]: "CD"}
 
 # (id, username, name, email, locale, opted_out, timezone)
 BUYERS = [
@@ -75,22 +80,22 @@ DEMO_CATEGORIES = ["handmade", "automotive", "digital", "home_services", "books"
 # category -> [(sku, English title, Chinese title)]
 PRODUCTS: dict[str, list[tuple[str, str, str]]] = {
     "handmade": [
-        ("NW-HM-BOARD", "Personalized walnut cutting board (engraved)", "定制胡桃木砧板(可刻字)"),
-        ("NW-HM-PORTRAIT", "Custom pet portrait, 8×10 in, hand-painted", "定制手绘宠物肖像 8×10 英寸"),
-        ("NW-HM-NECKLACE", "Hand-stamped name necklace, sterling silver", "手工刻字纯银姓名项链"),
+        ("HM-BOARD", "Personalized walnut cutting board (engraved)", "定制胡桃木砧板(可刻字)"),
+        ("HM-PORTRAIT", "Custom pet portrait, 8×10 in, hand-painted", "定制手绘宠物肖像 8×10 英寸"),
+        ("HM-NECKLACE", "Hand-stamped name necklace, sterling silver", "手工刻字纯银姓名项链"),
     ],
     "automotive": [
-        ("YF-AU-OBD2", "OBD2 Bluetooth diagnostic scanner", "OBD2 蓝牙汽车故障诊断仪"),
-        ("YF-AU-H11LED", "LED headlight bulbs H11 (pair)", "H11 LED 汽车大灯灯泡(一对)"),
-        ("YF-AU-DASHCAM", "1440p dash cam with night vision", "1440p 夜视行车记录仪"),
+        ("AU-OBD2", "OBD2 Bluetooth diagnostic scanner", "OBD2 蓝牙汽车故障诊断仪"),
+        ("AU-H11LED", "LED headlight bulbs H11 (pair)", "H11 LED 汽车大灯灯泡(一对)"),
+        ("AU-DASHCAM", "1440p dash cam with night vision", "1440p 夜视行车记录仪"),
     ],
     "digital": [
-        ("CD-DG-PHOTO1Y", "Photo Editor Pro, 1-year license", "Photo Editor Pro 一年授权"),
-        ("CD-DG-SPANISH", "Spanish A1 course (download)", "西班牙语 A1 课程(下载版)"),
+        ("DG-PHOTO1Y", "Photo Editor Pro, 1-year license", "Photo Editor Pro 一年授权"),
+        ("DG-SPANISH", "Spanish A1 course (download)", "西班牙语 A1 课程(下载版)"),
     ],
     "home_services": [
-        ("CD-HS-TVMOUNT", "TV wall mount installation (up to 65 in)", "电视壁挂安装(65 英寸以内)"),
-        ("CD-HS-FAN", "Ceiling fan installation", "吊扇安装服务"),
+        ("HS-TVMOUNT", "TV wall mount installation (up to 65 in)", "电视壁挂安装(65 英寸以内)"),
+        ("HS-FAN", "Ceiling fan installation", "吊扇安装服务"),
     ],
     "books": [
         (
@@ -98,16 +103,16 @@ PRODUCTS: dict[str, list[tuple[str, str, str]]] = {
             "The Pragmatic Programmer, 20th Anniversary Edition",
             "程序员修炼之道(20 周年版)",
         ),
-        ("CD-BK-9787536692930", "三体 (The Three-Body Problem), Chinese edition", "三体"),
-        ("CD-BK-9780062316097", "Sapiens: A Brief History of Humankind", "人类简史"),
+        ("BK-9787536692930", "三体 (The Three-Body Problem), Chinese edition", "三体"),
+        ("BK-9780062316097", "Sapiens: A Brief History of Humankind", "人类简史"),
     ],
     "electronics": [
-        ("YF-EL-GAN65", "USB-C 65 W GaN charger", "USB-C 65W 氮化镓充电器"),
-        ("YF-EL-EARBUDS", "Wireless earbuds with charging case", "无线蓝牙耳机(带充电盒)"),
-        ("YF-EL-WEBCAM", "1080p webcam with privacy cover", "1080p 网络摄像头(带防窥盖)"),
+        ("EL-GAN65", "USB-C 65 W GaN charger", "USB-C 65W 氮化镓充电器"),
+        ("EL-EARBUDS", "Wireless earbuds with charging case", "无线蓝牙耳机(带充电盒)"),
+        ("EL-WEBCAM", "1080p webcam with privacy cover", "1080p 网络摄像头(带防窥盖)"),
     ],
-    "home": [("NW-HO-SKILLET", "Cast iron skillet, 12 in", "12 英寸铸铁平底锅")],
-    "clothing": [("NW-CL-SOCKS", "Merino wool crew socks (3 pairs)", "美利奴羊毛中筒袜(3 双装)")],
+    "home": [("HO-SKILLET", "Cast iron skillet, 12 in", "12 英寸铸铁平底锅")],
+    "clothing": [("CL-SOCKS", "Merino wool crew socks (3 pairs)", "美利奴羊毛中筒袜(3 双装)")],
 }
 
 # Days before now for (purchase, ship, delivery) by status; a per-order offset keeps them apart.
@@ -146,14 +151,16 @@ def demo_orders() -> list[DemoOrder]:
     k = 0
     buyers = [b[0] for b in BUYERS]
 
-    def add(seller: str, market: str, status: str, category: str, extra: str | None = None) -> None:
+    def add(
+        seller: str, market: str, status: str, category: str, extra: str | None = None, buyer: str = ""
+    ) -> None:
         nonlocal k
         k += 1
-        # Marketplace fulfillment only for goods that ship from a warehouse.
-        fba = category in ("electronics", "books", "automotive") and k % 3 == 0
-        buyer = buyers[k % len(buyers)]
-        if market == CN:
-            buyer = [b for b in BUYERS if b[4].startswith("zh")][k % 4][0]
+        # Marketplace fulfillment only for goods that ship from a warehouse; story orders ship themselves.
+        fba = category in ("electronics", "books", "automotive") and k % 3 == 0 and not buyer
+        if not buyer:
+            pool = buyers if market == US else [b[0] for b in BUYERS if b[4].startswith("zh")]
+            buyer = pool[(k * 5) % len(pool)]
         out.append(
             DemoOrder(
                 id=_order_id(111 + k % 3, k),
@@ -179,7 +186,24 @@ def demo_orders() -> list[DemoOrder]:
     add(SELLERS[1][0], CN, "Unshipped", "digital")
     for status in STATUSES:
         add(SELLERS[2][0], US, status, ["books", "home_services", "digital"][STATUSES.index(status) % 3])
+    # The orders the demo conversations are about (see STORIES).
+    for _, seller, buyer, market, status, category in STORY_ORDERS:
+        add(seller, market, status, category, buyer=buyer)
     return out
+
+
+# (story, seller, buyer, marketplace, status, category): one demo conversation each.
+STORY_ORDERS = [
+    ("customization", SELLERS[0][0], BUYERS[0][0], US, "Unshipped", "handmade"),
+    ("buyer-question", SELLERS[1][0], BUYERS[1][0], CN, "Shipped", "electronics"),
+    ("critical-opted-out", SELLERS[1][0], BUYERS[3][0], CN, "Unshipped", "electronics"),
+    ("promo-opted-out", SELLERS[0][0], BUYERS[2][0], US, "Delivered", "home"),
+]
+
+
+def story_order_id(story: str) -> str:
+    names = [s[0] for s in STORY_ORDERS]
+    return demo_orders()[-len(names) + names.index(story)].id
 
 
 @dataclass
@@ -188,12 +212,16 @@ class DemoSummary:
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (role, username, password)
     senders: list[tuple[str, str]] = field(default_factory=list)  # (seller name, authorized sender)
     relay_example: tuple[str, str, str] = ("", "", "")  # (buyer name, seller name, relay address)
+    hashes: dict[str, str] = field(default_factory=dict)
 
 
 def _login(username: str, password: str, summary: DemoSummary, **extra: Any) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User.objects.create_user(username=username, password=password, **extra)
+        # One hash per (public) demo password: hashing is deliberately slow, a dozen of them add up.
+        if password not in summary.hashes:
+            summary.hashes[password] = make_password(password)
+        user = User.objects.create(username=username, password=summary.hashes[password], **extra)
         summary.created["users"] += 1
     return user
 
@@ -270,6 +298,7 @@ def seed_demo(*, messages: bool = True) -> DemoSummary:
             cats = [o.category] + ([o.extra_category] if o.extra_category else [])
             for j, cat in enumerate(cats):
                 sku, en, zh_title = PRODUCTS[cat][(len(new_orders) + j) % len(PRODUCTS[cat])]
+                sku = f"{SKU_PREFIX[o.seller]}-{sku}"
                 new_items.append(
                     OrderItem(
                         order_id=o.id,
@@ -296,20 +325,11 @@ def seed_demo(*, messages: bool = True) -> DemoSummary:
 
 def _demo_messages(sellers: dict[str, Seller], buyers: dict[str, Buyer]) -> int:
     """A few conversations through the real write path, so the demo shows delivered, blocked and unanswered."""
-    try:
-        from parley.conversations import actions
-        from parley.conversations.models import Conversation
-    except ImportError:  # the policy engine is not installed in this tree yet
-        return 0
-    orders = {(o.seller, o.buyer, o.status, o.category): o.id for o in demo_orders()}
-    alice, wang, bob = (buyers[b[0]] for b in BUYERS[:3])
-    main, cn = sellers[MAIN_SELLER], sellers[SELLERS[1][0]]
+    from parley.conversations import actions
+    from parley.conversations.models import Conversation
 
-    def order_of(seller: Seller, buyer: Buyer, status: str, category: str | None = None) -> str | None:
-        for (s, b, st, cat), oid in orders.items():
-            if s == seller.id and b == buyer.id and st == status and category in (None, cat):
-                return oid
-        return None
+    alice, wang = buyers[BUYERS[0][0]], buyers[BUYERS[1][0]]
+    main, cn = sellers[MAIN_SELLER], sellers[SELLERS[1][0]]
 
     def seller_says(seller: Seller, reason: str, body: str) -> Callable[[str], Any]:
         return lambda oid: actions.check_send_seller_message(
@@ -322,9 +342,9 @@ def _demo_messages(sellers: dict[str, Seller], buyers: dict[str, Buyer]) -> int:
         )
 
     # One script per order; an order whose conversation already has messages is left alone.
-    scripts: list[tuple[str | None, list[Callable[[str], Any]]]] = [
+    scripts: list[tuple[str, list[Callable[[str], Any]]]] = [
         (
-            order_of(main, alice, "Unshipped", "handmade") or order_of(main, alice, "Unshipped"),
+            "customization",  # critical, delivered; the buyer answers
             [
                 seller_says(
                     main,
@@ -336,11 +356,21 @@ def _demo_messages(sellers: dict[str, Seller], buyers: dict[str, Buyer]) -> int:
             ],
         ),
         (
-            order_of(cn, wang, "Shipped") or order_of(cn, wang, "Unshipped"),
+            "buyer-question",
             [buyer_says(wang, "您好,请问这个订单大概什么时候能送到?谢谢。")],
+        ),  # awaits an answer
+        (
+            "critical-opted-out",  # the buyer opted out, but a critical reason is still delivered
+            [
+                seller_says(
+                    cn,
+                    "confirmDeliveryDetails",
+                    "李先生您好,快递公司反馈您的地址缺少门牌号,请回复完整的收货地址,以便我们尽快发货。",
+                )
+            ],
         ),
         (
-            order_of(main, bob, "Delivered"),
+            "promo-opted-out",  # not critical, and the buyer opted out: blocked
             [
                 seller_says(
                     main, "generalQuestion", "Hi Bob, our spring sale is on: 20% off everything this week!"
@@ -349,8 +379,9 @@ def _demo_messages(sellers: dict[str, Seller], buyers: dict[str, Buyer]) -> int:
         ),
     ]
     made = 0
-    for oid, steps in scripts:
-        if oid is None or Conversation.objects.filter(order_id=oid, messages__isnull=False).exists():
+    for story, steps in scripts:
+        oid = story_order_id(story)
+        if Conversation.objects.filter(order_id=oid, messages__isnull=False).exists():
             continue
         for step in steps:
             step(oid)
@@ -456,6 +487,61 @@ class _Writer:
                 cur.close()
 
 
+INDEX_NOTE = "bulk-dropped-indexes.json"
+
+
+def _secondary_indexes(tables: list[str]) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the plain indexes of `tables`: not primary keys or constraints."""
+    out: list[tuple[str, str]] = []
+    with connection.cursor() as cur:
+        for table in tables:
+            if connection.vendor == "postgresql":
+                cur.execute(
+                    "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema()"
+                    " AND i.tablename = %s AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+                    [table],
+                )
+            else:
+                cur.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL"
+                    " AND sql NOT LIKE 'CREATE UNIQUE%%'",
+                    [table],
+                )
+            out += [(name, sql) for name, sql in cur.fetchall()]
+    return out
+
+
+def _restore_indexes(progress: Callable[[str], None]) -> None:
+    """Recreate indexes a bulk load dropped (also after an interrupted one: the note survives it)."""
+    note = Path(settings.DATA_DIR) / INDEX_NOTE
+    if not note.exists():
+        return
+    started = walltime.monotonic()
+    defs = json.loads(note.read_text())
+    with connection.cursor() as cur:
+        for _name, sql in defs:
+            cur.execute(sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+    note.unlink()
+    progress(f"  rebuilt {len(defs)} indexes in {walltime.monotonic() - started:.1f} s")
+
+
+@contextmanager
+def _without_secondary_indexes(enabled: bool, progress: Callable[[str], None]) -> Iterator[None]:
+    """Building indexes once after a big load is far cheaper than updating them on every random insert."""
+    if not enabled:
+        yield
+        return
+    defs = _secondary_indexes([Order._meta.db_table, OrderItem._meta.db_table])
+    (Path(settings.DATA_DIR) / INDEX_NOTE).write_text(json.dumps(defs))
+    with connection.cursor() as cur:
+        for name, _sql in defs:
+            cur.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(name)}")
+    try:
+        yield
+    finally:
+        _restore_indexes(progress)
+
+
 def _table(model: Any) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
@@ -557,25 +643,58 @@ def seed_bulk(
     if result.buyers:
         progress(f"  {result.buyers:,} buyers ({walltime.monotonic() - started:.1f} s)")
 
+    _restore_indexes(progress)
     have_orders = Order.objects.filter(id__startswith=BULK_ORDER_PREFIX + "-").count()
-    ocols = ["id", "marketplace_id", "seller_id", "buyer_id", "status", "fulfillment", "purchased_at",
-             "shipped_at", "delivered_at"]  # fmt: skip
-    icols = ["order_id", "sku", "title", "quantity", "category_id"]
-    recent: Counter[str] = Counter()  # orders per seller in the last 30 days, for the daily cap
-    day = 86_400.0
-    random_ = rng.random
-    for start in range(have_orders, orders, batch):
+    adding = max(0, orders - have_orders)
+    gen = _OrderGen(rng=rng, now=now, writer=w, catalogs=catalogs, others=others, buyers=want_buyers)
+    with _without_secondary_indexes(adding >= max(50_000, Order.objects.count() // 2), progress):
+        for start in range(have_orders, orders, batch):
+            n_orders, n_items = gen.batch(start, min(start + batch, orders))
+            result.orders += n_orders
+            result.items += n_items
+            progress(f"  {start + n_orders:,} / {orders:,} orders ({walltime.monotonic() - started:.1f} s)")
+
+    if result.orders:
+        # Daily cap = 5 x average daily orders + 600: give the sellers realistic averages.
+        for sid, n in gen.recent.items():
+            Seller.objects.filter(id=sid).update(avg_daily_orders=round(n / 30, 2))
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+    result.seconds = walltime.monotonic() - started
+    return result
+
+
+@dataclass
+class _OrderGen:
+    rng: random.Random
+    now: float
+    writer: _Writer
+    catalogs: dict[str, list[tuple[str, str, str]]]
+    others: list[str]
+    buyers: int
+    recent: Counter[str] = field(default_factory=Counter)  # orders per seller in the last 30 days
+
+    OCOLS = ("id", "marketplace_id", "seller_id", "buyer_id", "status", "fulfillment", "purchased_at",
+             "shipped_at", "delivered_at")  # fmt: skip
+    ICOLS = ("order_id", "sku", "title", "quantity", "category_id")
+
+    def batch(self, start: int, stop: int) -> tuple[int, int]:
+        """Generate and insert orders start..stop-1 with their items in one transaction."""
+        day = 86_400.0
+        random_ = self.rng.random
+        ts = self.writer.ts
+        others, catalogs = self.others, self.catalogs
         orows: list[tuple[Any, ...]] = []
         irows: list[tuple[Any, ...]] = []
-        for i in range(start, min(start + batch, orders)):
+        for i in range(start, stop):
             oid = bulk_order_id(i)
             seller = MAIN_SELLER if random_() < MAIN_SHARE else others[int(random_() * len(others))]
-            buyer = bulk_buyer_id(int(random_() * want_buyers))
+            buyer = bulk_buyer_id(int(random_() * self.buyers))
             age = random_() ** 1.5 * 365  # more recent orders than old ones
             status, ship_after, deliver_after = _lifecycle(age, random_)
-            purchased = now - age * day
+            purchased = self.now - age * day
             if age < 30:
-                recent[seller] += 1
+                self.recent[seller] += 1
             n_items = 1 if random_() < 0.75 else (2 if random_() < 0.8 else 3)
             catalog = catalogs[seller]
             fba = False
@@ -591,30 +710,18 @@ def seed_bulk(
                     buyer,
                     status,
                     "marketplace" if fba and random_() < 0.35 else "merchant",
-                    w.ts(purchased),
-                    w.ts(purchased + ship_after * day) if ship_after is not None else None,
-                    w.ts(purchased + deliver_after * day) if deliver_after is not None else None,
+                    ts(purchased),
+                    ts(purchased + ship_after * day) if ship_after is not None else None,
+                    ts(purchased + deliver_after * day) if deliver_after is not None else None,
                 )
             )
         # Inserting in key order turns random B-tree inserts into mostly sequential ones.
         orows.sort()
         irows.sort()
         with transaction.atomic():
-            w.insert(_table(Order), ocols, orows)
-            w.insert(_table(OrderItem), icols, irows)
-        result.orders += len(orows)
-        result.items += len(irows)
-        done = start + len(orows)
-        progress(f"  {done:,} / {orders:,} orders ({walltime.monotonic() - started:.1f} s)")
-
-    if result.orders:
-        # Daily cap = 5 x average daily orders + 600: give the sellers realistic averages.
-        for sid, n in recent.items():
-            Seller.objects.filter(id=sid).update(avg_daily_orders=round(n / 30, 2))
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE")
-    result.seconds = walltime.monotonic() - started
-    return result
+            self.writer.insert(_table(Order), list(self.OCOLS), orows)
+            self.writer.insert(_table(OrderItem), list(self.ICOLS), irows)
+        return len(orows), len(irows)
 
 
 def _lifecycle(age: float, random_: Callable[[], float]) -> tuple[str, float | None, float | None]:

@@ -76,7 +76,9 @@ def sent_today(seller: Seller, now: dt.datetime) -> int:
 
     start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     return (
-        Message.objects.filter(seller=seller, direction=Message.Direction.SELLER_TO_BUYER, created_at__gte=start)
+        Message.objects.filter(
+            seller=seller, direction=Message.Direction.SELLER_TO_BUYER, created_at__gte=start
+        )
         .filter(~Q(state=Message.State.BLOCKED))
         .count()
     )
@@ -99,3 +101,29 @@ def buyer_facts(buyer: Buyer) -> BuyerFacts:
 def marketplace_facts(order: Order) -> MarketplaceFacts:
     m = order.marketplace
     return MarketplaceFacts(id=m.id, policy_mode=m.policy_mode, tag_words=tuple(m.tag_words))  # type: ignore[arg-type]
+
+
+def contact_reasons_for(order: Order, *, now: dt.datetime) -> list[dict[str, object]]:
+    """The active contact reasons for `order` at `now`: open or not, and why not (in both languages)."""
+    from parley.policy import available_reasons
+    from parley.policy.models import ContactReason
+
+    catalog = list(ContactReason.objects.filter(active=True))
+    names = {r.code: r for r in catalog}
+    out: list[dict[str, object]] = []
+    for a in available_reasons([r.spec() for r in catalog], order_facts(order), now):
+        row = names[a.reason.code]
+        out.append(
+            {
+                "code": row.code,
+                "name_en": row.name_en,
+                "name_zh": row.name_zh,
+                "critical": row.critical,
+                "available": a.available,
+                # The first hit is the most basic reason (status before category before window).
+                "unavailable_reason": None
+                if a.available
+                else {"code": a.hits[0].code, "en": a.hits[0].en, "zh": a.hits[0].zh},
+            }
+        )
+    return out

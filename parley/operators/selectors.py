@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDate
 
 from parley.conversations import metrics
+from parley.conversations.metrics import UtcDate
 from parley.conversations.models import Flag, Message, Violation
 from parley.marketplace import enforcement
 from parley.marketplace.models import Seller, StandingChange
@@ -111,7 +111,7 @@ def outcomes_per_day(*, now: dt.datetime, days: int = 30) -> tuple[list[dt.date]
             direction=Message.Direction.SELLER_TO_BUYER, created_at__gte=start, created_at__lte=now
         )
         .order_by()
-        .annotate(day=TruncDate("created_at", tzinfo=dt.UTC))
+        .annotate(day=UtcDate("created_at"))
         .values("day")
         .annotate(**aggregates)
     )
@@ -126,9 +126,7 @@ def per_day(
 ) -> tuple[list[dt.date], dict[str, list[int]]]:
     start, day_list = _days(now, days)
     base = (
-        qs.filter(created_at__gte=start, created_at__lte=now)
-        .order_by()
-        .annotate(day=TruncDate("created_at", tzinfo=dt.UTC))
+        qs.filter(created_at__gte=start, created_at__lte=now).order_by().annotate(day=UtcDate("created_at"))
     )
     series: dict[str, list[int]] = {}
     if group:

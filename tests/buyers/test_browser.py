@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from parley.config import BASE_DIR
-from parley.conversations import actions
 from parley.conversations.models import Flag, Message
 from parley.core import testing
 from parley.marketplace.models import Seller, StandingChange
@@ -74,45 +73,51 @@ def test_opt_out_block_deliver_report_uphold(browser: object, live_server: objec
     buyer.refresh_from_db()
     assert buyer.opted_out is True
 
-    # 2. The seller writes twice (through the same send path Seller Central uses): a non-critical
-    #    message is blocked because of the opt-out, a critical one arrives.
-    blocked = actions.check_send_seller_message(
-        seller=seller,
-        order_id=order.id,
-        channel="web",
-        reason_code="generalQuestion",
-        body="Check out our new gadgets!",
+    # 2. The seller writes twice from Seller Central's Contact Buyer page: a non-critical message is
+    #    blocked because of the opt-out (and says so), a critical one arrives.
+    seller_page = sign_in(browser, base, seller.user.username, f"/sellercentral/orders/{order.id}/contact/")  # type: ignore[union-attr]
+
+    def contact(reason: str, body: str) -> None:
+        seller_page.goto(f"{base}/sellercentral/orders/{order.id}/contact/")  # type: ignore[attr-defined]
+        seller_page.check(f"#reason-{reason}")  # type: ignore[attr-defined]
+        seller_page.fill("#body", body)  # type: ignore[attr-defined]
+        seller_page.click("#send")  # type: ignore[attr-defined]
+        seller_page.wait_for_selector("#outcome")  # type: ignore[attr-defined]
+
+    contact("generalQuestion", "Check out our new gadgets!")
+    assert seller_page.get_attribute("#outcome", "data-state") == "blocked"  # type: ignore[attr-defined]
+    assert "opted out" in seller_page.inner_text("#outcome")  # type: ignore[attr-defined]
+    shot(seller_page, "02-seller-blocked-by-opt-out.png")
+    contact(
+        "confirmOrderDetails",
+        "Which colour would you like: red or blue? Answer today or I cancel, you lazy buyer.",
     )
+    assert seller_page.get_attribute("#outcome", "data-state") == "delivered"  # type: ignore[attr-defined]
+    shot(seller_page, "03-seller-critical-delivered.png")
+    blocked, delivered = Message.objects.filter(seller=seller).order_by("created_at", "id")
     assert (blocked.state, blocked.state_code) == ("blocked", "optout.not_critical")
-    delivered = actions.check_send_seller_message(
-        seller=seller,
-        order_id=order.id,
-        channel="web",
-        reason_code="confirmOrderDetails",
-        body="Which colour would you like: red or blue? Answer today or I cancel, you lazy buyer.",
-    )
     assert delivered.state == "delivered"
 
     # 3. The buyer sees only the critical message, and reports it.
     buyer_page.goto(f"{base}/buyers/")  # type: ignore[attr-defined]
     assert "Acme Gadgets" in buyer_page.inner_text("table.threads")  # type: ignore[attr-defined]
-    shot(buyer_page, "02-buyer-inbox.png")
+    shot(buyer_page, "04-buyer-inbox.png")
     buyer_page.click("table.threads a")  # type: ignore[attr-defined]
     buyer_page.wait_for_url(f"{base}/buyers/orders/{order.id}/")  # type: ignore[attr-defined]
     text = buyer_page.inner_text("ol.messages")  # type: ignore[attr-defined]
     assert "Which colour would you like" in text
     assert "Check out our new gadgets" not in text
     assert "owner@acme.example" not in buyer_page.content()  # type: ignore[attr-defined]
-    shot(buyer_page, "03-buyer-thread.png")
+    shot(buyer_page, "05-buyer-thread.png")
     buyer_page.click("text=Report this message")  # type: ignore[attr-defined]
     buyer_page.check("#cat-offensive")  # type: ignore[attr-defined]
     buyer_page.fill("#id_note", "Rude and pushy.")  # type: ignore[attr-defined]
     buyer_page.check("#id_hide")  # type: ignore[attr-defined]
-    shot(buyer_page, "04-buyer-report-form.png")
+    shot(buyer_page, "06-buyer-report-form.png")
     buyer_page.click("button:has-text('Report')")  # type: ignore[attr-defined]
     buyer_page.wait_for_selector("text=We received your report")  # type: ignore[attr-defined]
     assert "Which colour would you like" not in buyer_page.inner_text("ol.messages")  # type: ignore[attr-defined]
-    shot(buyer_page, "05-buyer-reported-and-hidden.png")
+    shot(buyer_page, "07-buyer-reported-and-hidden.png")
     flag = Flag.objects.get()
     assert (flag.category, flag.note, flag.message_id) == ("offensive", "Rude and pushy.", delivered.pk)
     assert Message.objects.get(pk=delivered.pk).hidden_by_buyer is True
@@ -122,21 +127,21 @@ def test_opt_out_block_deliver_report_uphold(browser: object, live_server: objec
     op_page.click(f"a[href='/operators/flags/{flag.pk}/']")  # type: ignore[attr-defined]
     op_page.wait_for_selector("text=Policy decision")  # type: ignore[attr-defined]
     assert "you lazy buyer" in op_page.inner_text("main")  # type: ignore[attr-defined]
-    shot(op_page, "06-operator-review.png")
+    shot(op_page, "08-operator-review.png")
     op_page.fill("#id_note", "Insulting the buyer.")  # type: ignore[attr-defined]
     op_page.click("button[value=uphold]")  # type: ignore[attr-defined]
     op_page.wait_for_url(f"{base}/operators/sellers/{seller.pk}/")  # type: ignore[attr-defined]
     assert op_page.inner_text("#standing") == "Warned"  # type: ignore[attr-defined]
-    shot(op_page, "07-operator-seller-standing.png")
+    shot(op_page, "09-operator-seller-standing.png")
     seller.refresh_from_db()
     assert seller.status == Seller.Status.WARNED
     change = StandingChange.objects.get(seller=seller)
     assert (change.from_status, change.to_status, change.actor.username) == ("active", "warned", "operator")  # type: ignore[union-attr]
     op_page.goto(f"{base}/operators/")  # type: ignore[attr-defined]
     assert op_page.locator("svg").count() == 5  # type: ignore[attr-defined]
-    shot(op_page, "08-operator-dashboard.png")
+    shot(op_page, "10-operator-dashboard.png")
 
     # 5. The seller sees the new standing on Account Health.
-    seller_page = sign_in(browser, base, seller.user.username, "/account-health/")  # type: ignore[union-attr]
+    seller_page.goto(f"{base}/account-health/")  # type: ignore[attr-defined]
     assert "Warned" in seller_page.inner_text("#standing")  # type: ignore[attr-defined]
-    shot(seller_page, "09-seller-account-health.png")
+    shot(seller_page, "11-seller-account-health.png")

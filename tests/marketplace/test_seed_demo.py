@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import authenticate
 
+from parley.conversations.models import Message
 from parley.core.ids import is_order_id
 from parley.marketplace import demo
 from parley.marketplace.models import (
@@ -37,6 +38,7 @@ def _rows() -> dict[str, list[tuple[object, ...]]]:
         "orders": list(Order.objects.order_by("id").values_list()),
         "items": list(OrderItem.objects.order_by("id").values_list()),
         "relays": list(RelayAddress.objects.order_by("id").values_list()),
+        "messages": list(Message.objects.order_by("id").values_list()),
     }
 
 
@@ -108,6 +110,26 @@ def test_demo_covers_every_status_and_category_with_consistent_dates() -> None:
     assert set(Order.objects.values_list("marketplace_id", flat=True)) == {demo.US, demo.CN}
     assert all(is_order_id(o.id) for o in orders)
     _assert_dates_fit_status(orders)
+
+
+def test_demo_conversations_go_through_the_policy() -> None:
+    run("seed-demo")
+
+    story = {demo.story_order_id(name): name for name, *_ in demo.STORY_ORDERS}
+    got = [
+        (story[m.conversation.order_id], m.direction, m.state, m.state_code, m.reason_id, m.critical)
+        for m in Message.objects.select_related("conversation").order_by("id")
+    ]
+    assert got == [
+        ("customization", "seller_to_buyer", "delivered", "", "confirmCustomizationDetails", True),
+        ("customization", "buyer_to_seller", "delivered", "", None, False),
+        ("buyer-question", "buyer_to_seller", "delivered", "", None, False),
+        # Li Wei opted out, but a reason needed to complete the order is still delivered...
+        ("critical-opted-out", "seller_to_buyer", "delivered", "", "confirmDeliveryDetails", True),
+        # ...while a non-critical one to an opted-out buyer is blocked.
+        ("promo-opted-out", "seller_to_buyer", "blocked", "optout.not_critical", "generalQuestion", False),
+    ]
+    assert Buyer.objects.get(id="BDEMOLIWEI0004").opted_out is True
 
 
 def test_demo_logins_work_and_are_linked() -> None:
