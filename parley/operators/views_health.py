@@ -26,6 +26,8 @@ def account_health(request: HttpRequest) -> HttpResponse:
         "operators/account_health.html",
         {
             "h": history,
+            "seller": seller,
+            "section": "health",
             "now": now,
             "opt_out_explanation": opt_out_explanation(get_language()),
             # Sellers see what happened and why, not which operator did it.

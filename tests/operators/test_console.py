@@ -367,3 +367,30 @@ def test_admin_lists_every_model_and_audit_data_is_read_only(world: dict) -> Non
         model_admin = next(a for m, a in admin.site._registry.items() if m._meta.model_name == name)
         assert model_admin.has_change_permission(None) is False  # type: ignore[arg-type]
         assert model_admin.has_delete_permission(None) is False  # type: ignore[arg-type]
+
+
+def test_tag_misuse_from_email_reaches_the_queue_and_upholding_moves_the_ladder(world: dict) -> None:
+    from parley.conversations import actions
+
+    seller, order = world["seller"], world["order"]
+    msg = actions.do_send_seller_message(
+        seller=seller,
+        order=order,
+        channel="email",
+        reason=None,
+        subject="[Important] Thank you for your order",
+        raw_subject="[Important] Thank you for your order",
+        body="Thank you for your order! We hope you love it.",
+        sender_owns_order=True,
+        outbound=lambda m: None,
+        now=T0,
+    )
+    assert msg.state == "delivered"  # the tag gets it through; the misuse is recorded for review
+    v = Violation.objects.get(message=msg)
+    assert (v.kind, v.status) == ("tag_misuse", "open")
+    c = client_for(world["op"])
+    html = c.get(f"/operators/violations/{v.pk}/").content.decode()
+    assert "tag.misuse" in html and "tag.present" in html
+    c.post(f"/operators/violations/{v.pk}/", {"decision": "uphold", "note": "thank-you note"})
+    assert Seller.objects.get(pk=seller.pk).status == "warned"
+    assert Violation.objects.get(pk=v.pk).detail.endswith("Operator: thank-you note")

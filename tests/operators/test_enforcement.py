@@ -164,3 +164,16 @@ def test_invalid_stored_thresholds_fall_back_to_defaults() -> None:
         "block_days": 14,
         "suspend": 8,
     }
+
+
+def test_expire_blocks_command(seller: Seller) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    enforcement.set_standing(seller, to_status="blocked", reason="manual", actor=None, now=T0, block_days=1)
+    time.freeze(T0 + dt.timedelta(days=1, seconds=1))
+    out = StringIO()
+    call_command("expire-blocks", stdout=out)
+    assert out.getvalue() == "1 block(s) ended\n"
+    assert Seller.objects.get(pk=seller.pk).status == "restricted"

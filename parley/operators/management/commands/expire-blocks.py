@@ -1,0 +1,18 @@
+"""`parley expire-blocks`: end proactive-messaging blocks whose N days are over."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from parley.core import time
+from parley.marketplace.enforcement import expire_blocks
+
+
+class Command(BaseCommand):
+    help = "Move sellers whose proactive-messaging block has ended back to 'messaging restricted'."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        count = expire_blocks(now=time.now())
+        self.stdout.write(f"{count} block(s) ended")
