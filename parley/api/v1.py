@@ -92,6 +92,11 @@ class ErrorOut(Schema):
     message_id: str | None = None
 
 
+def errors(*codes: int) -> dict[int, type[ErrorOut]]:
+    """Documented error responses: the given ones plus what every endpoint can answer."""
+    return {code: ErrorOut for code in sorted({*codes, 401, 422})}
+
+
 def _error(request: HttpRequest, status: int, code: str, message: str, **extra: Any) -> HttpResponse:
     return api.create_response(request, {"code": code, "message": message, **extra}, status=status)
 
@@ -122,7 +127,8 @@ def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return _error(request, exc.status_code, "error", str(exc))
+    code = "bad_request" if exc.status_code == 400 else "error"
+    return _error(request, exc.status_code, code, str(exc))
 
 
 # --- schemas ----------------------------------------------------------------------------------------
@@ -210,9 +216,18 @@ class ReplyIn(Schema):
     attachments: list[UploadIn] = Field(default_factory=list, max_length=5)
 
 
+Event = Literal[
+    "buyer_message.received",
+    "message.blocked",
+    "message.bounced",
+    "message.flagged",
+    "seller.standing_changed",
+]
+
+
 class WebhookIn(Schema):
-    url: str = Field(..., max_length=500)
-    events: list[str] = Field(default_factory=list, max_length=10)
+    url: str = Field(..., max_length=500, pattern=r"^https?://[^\s/?#]+[^\s]*$")
+    events: list[Event] = Field(default_factory=list, max_length=10, description="Empty: every event")
 
 
 class WebhookOut(Schema):
@@ -257,7 +272,8 @@ class ImportIssueOut(Schema):
 class ImportErrorOut(Schema):
     code: str
     message: str
-    issues: list[ImportIssueOut]
+    details: str = ""
+    issues: list[ImportIssueOut] = []
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -378,7 +394,11 @@ def _message_for_seller(seller: Any, message_id: str) -> Message:
 seller_router = Router(auth=SELLER_AUTH, tags=["messages"])
 
 
-@seller_router.get("/conversations", response=ConversationPage, summary="List conversations, newest first")
+@seller_router.get(
+    "/conversations",
+    response={200: ConversationPage, **errors(400)},
+    summary="List conversations, newest first",
+)
 def list_conversations(request: HttpRequest, f: Query[ConversationFilters]) -> dict[str, Any]:  # type: ignore[type-arg]
     order, state, awaiting_response, cursor, limit = f.order, f.state, f.awaiting_response, f.cursor, f.limit
     seller = _seller(request)
@@ -409,7 +429,9 @@ def list_conversations(request: HttpRequest, f: Query[ConversationFilters]) -> d
 
 
 @seller_router.get(
-    "/messages", response=MessagePage, summary="List messages in both directions, newest first"
+    "/messages",
+    response={200: MessagePage, **errors(400)},
+    summary="List messages in both directions, newest first",
 )
 def list_messages(request: HttpRequest, f: Query[MessageFilters]) -> dict[str, Any]:  # type: ignore[type-arg]
     order, state, direction, cursor, limit = f.order, f.state, f.direction, f.cursor, f.limit
@@ -432,7 +454,9 @@ def list_messages(request: HttpRequest, f: Query[MessageFilters]) -> dict[str, A
     return {"items": [_message_out(request, m) for m in rows], "next_cursor": nxt}
 
 
-@seller_router.get("/messages/{message_id}", response=MessageOut, summary="Read one message")
+@seller_router.get(
+    "/messages/{message_id}", response={200: MessageOut, **errors(404)}, summary="Read one message"
+)
 def read_message(request: HttpRequest, message_id: str) -> dict[str, Any]:
     return _message_out(request, _message_for_seller(_seller(request), message_id))
 
@@ -440,7 +464,7 @@ def read_message(request: HttpRequest, message_id: str) -> dict[str, Any]:
 @seller_router.get(
     "/messages/{message_id}/attachments/{attachment_id}",
     summary="Download an attachment",
-    response={200: None, 404: ErrorOut},
+    response={200: None, **errors(404)},
 )
 def download_attachment(request: HttpRequest, message_id: str, attachment_id: str) -> HttpResponse:
     m = _message_for_seller(_seller(request), message_id)
@@ -462,7 +486,7 @@ def _quote(name: str) -> str:
 
 @seller_router.post(
     "/messages/{message_id}/reply",
-    response={201: MessageOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut},
+    response={201: MessageOut, **errors(400, 403, 404, 413)},
     summary="Reply to a buyer's message",
 )
 def reply(request: HttpRequest, message_id: str, payload: ReplyIn) -> tuple[int, dict[str, Any]]:
@@ -495,7 +519,7 @@ def reply(request: HttpRequest, message_id: str, payload: ReplyIn) -> tuple[int,
 
 @seller_router.post(
     "/messages/{message_id}/no-response-needed",
-    response={200: MessageOut, 400: ErrorOut, 404: ErrorOut},
+    response={200: MessageOut, **errors(400, 404)},
     summary="Mark a buyer's message as needing no response",
 )
 def no_response_needed(request: HttpRequest, message_id: str) -> tuple[int, dict[str, Any]]:
@@ -527,14 +551,16 @@ def _webhook_out(ep: WebhookEndpoint, secret: bool = False) -> dict[str, Any]:
     }
 
 
-@webhook_router.get("/webhooks", response=list[WebhookOut], summary="List webhook endpoints")
+@webhook_router.get(
+    "/webhooks", response={200: list[WebhookOut], **errors()}, summary="List webhook endpoints"
+)
 def list_webhooks(request: HttpRequest) -> list[dict[str, Any]]:
     return [_webhook_out(ep) for ep in WebhookEndpoint.objects.filter(seller=_seller(request)).order_by("id")]
 
 
 @webhook_router.post(
     "/webhooks",
-    response={201: WebhookOut, 400: ErrorOut},
+    response={201: WebhookOut, **errors(400)},
     summary="Add a webhook endpoint (the signing secret is shown once)",
     description="Events: " + ", ".join(actions.EVENTS) + ". An empty list subscribes to all.",
 )
@@ -551,7 +577,7 @@ def _webhook_for_seller(seller: Any, webhook_id: str) -> WebhookEndpoint:
 
 
 @webhook_router.delete(
-    "/webhooks/{webhook_id}", response={204: None, 404: ErrorOut}, summary="Remove a webhook"
+    "/webhooks/{webhook_id}", response={204: None, **errors(404)}, summary="Remove a webhook"
 )
 def delete_webhook(request: HttpRequest, webhook_id: str) -> tuple[int, None]:
     actions.do_delete_webhook(endpoint=_webhook_for_seller(_seller(request), webhook_id))
@@ -559,7 +585,9 @@ def delete_webhook(request: HttpRequest, webhook_id: str) -> tuple[int, None]:
 
 
 @webhook_router.get(
-    "/webhooks/{webhook_id}/deliveries", response=list[DeliveryOut], summary="Recent deliveries of a webhook"
+    "/webhooks/{webhook_id}/deliveries",
+    response={200: list[DeliveryOut], **errors(404)},
+    summary="Recent deliveries of a webhook",
 )
 def list_deliveries(request: HttpRequest, webhook_id: str) -> list[dict[str, Any]]:
     ep = _webhook_for_seller(_seller(request), webhook_id)
@@ -602,7 +630,7 @@ def _import(data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 @operator_router.post(
     "/operator/import",
-    response={200: ImportReportOut, 400: ImportErrorOut},
+    response={200: ImportReportOut, 400: ImportErrorOut, **errors(403)},
     summary="Upsert marketplaces, sellers, buyers and orders (the `parley import` format), idempotently",
 )
 def operator_import(
@@ -623,7 +651,7 @@ def operator_import(
 
 @operator_router.put(
     "/operator/{section}",
-    response={200: ImportReportOut, 400: ImportErrorOut},
+    response={200: ImportReportOut, 400: ImportErrorOut, **errors(403)},
     summary="Upsert records of one kind (same record format as `parley import`)",
 )
 def operator_upsert(
