@@ -10,17 +10,16 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import aiosmtplib
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 
 from parley.conversations.models import Message
 from parley.core import time
-from parley.delivery import conf
+from parley.delivery import committer, conf
 from parley.delivery.dsn import build_dsn, enhanced_status, visible_recipient
 from parley.delivery.models import OutboundMail
 from parley.delivery.outbox import OutboundSpec, add_waker, enqueue, remove_waker
@@ -279,7 +278,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.transport = transport
         self.connections = max(int(conf.number("DELIVERY_CONNECTIONS")), 1)
-        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="delivery-db")
+        self._committer: committer.GroupCommitter | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._stopping = False
@@ -287,11 +286,19 @@ class Worker:
         self.sent = 0
 
     async def _in_db(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
-        def call() -> T:
-            close_old_connections()
-            return fn(*args, **kw)
+        # Through the process's group committer: a claim is committed before any of its mails is
+        # sent, and outcomes share commits with everything else this process writes.
+        if self._committer is None:
+            self._committer = committer.acquire()
+        return await self._committer.run(fn, *args, **kw)
 
-        return await asyncio.get_running_loop().run_in_executor(self._db, call)
+    async def aclose(self) -> None:
+        """Close the smarthost connections and let go of the committer."""
+        if self.transport is not None:
+            await self.transport.close()
+        if self._committer is not None:
+            self._committer = None
+            committer.release()
 
     def wake(self) -> None:
         loop, event = self._loop, self._wake
@@ -368,9 +375,7 @@ class Worker:
                     pass
         finally:
             remove_waker(self.wake)
-            if self.transport is not None:
-                await self.transport.close()
-            await self._in_db(lambda: connection.close())
+            await self.aclose()
 
     def start(self) -> Callable[[], None]:
         self._thread = threading.Thread(target=lambda: asyncio.run(self.main()), name="delivery", daemon=True)
@@ -382,7 +387,6 @@ class Worker:
         self.wake()
         if self._thread is not None:
             self._thread.join(timeout=30)
-        self._db.shutdown(wait=True)
 
 
 def start() -> Callable[[], None]:

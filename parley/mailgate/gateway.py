@@ -8,7 +8,6 @@ import textwrap
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 
 from parley.conversations import actions
 from parley.conversations.models import Conversation, Message
@@ -107,10 +106,12 @@ def _find_order(*, seller_id: str, buyer_id: str, subject: str, text: str) -> Or
 
 
 def _replied_message(incoming: Incoming, order: Order) -> Message | None:
+    wanted = incoming.message_ids("In-Reply-To") or incoming.message_ids("References")[-1:]
+    if not wanted:
+        return None
     conversation = Conversation.objects.filter(order=order).values_list("id", flat=True).first()
     if conversation is None:
         return None
-    wanted = incoming.message_ids("In-Reply-To") or incoming.message_ids("References")[-1:]
     known = rewrite.find_referenced(conversation, wanted)
     for message_id in wanted:
         if message_id in known:
@@ -280,14 +281,3 @@ def _buyer_to_seller(*, route: Route, mail_from: str, incoming: Incoming) -> str
         )
         return reply("550", "5.7.1", f"Your message was not delivered to the seller: {en}")
     return reply("250", "2.0.0", f"Accepted for delivery to the seller ({msg.public_id}).")
-
-
-def handle_data_safely(**kw: object) -> str:
-    """handle_data, with any internal fault answered 451 (the sender retries) and logged here only."""
-    try:
-        return handle_data(**kw)  # type: ignore[arg-type]
-    except Exception:
-        log.exception("SMTP DATA failed; answered 451")
-        if transaction.get_connection().in_atomic_block:
-            transaction.get_connection().needs_rollback = True
-        return reply("451", "4.3.0", "Temporary failure on our side; please try again later.")

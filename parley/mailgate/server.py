@@ -15,36 +15,41 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from parley import config
-from parley.delivery import conf
+from parley.delivery import committer, conf
+from parley.delivery.committer import GroupCommitter
 from parley.mailgate import gateway
 
 log = logging.getLogger(__name__)
 
 
+TEMPFAIL = gateway.reply("451", "4.3.0", "Temporary failure on our side; please try again later.")
+
+
 class Handler:
-    """aiosmtpd hooks; each one hands the database work to the executor and returns its answer."""
+    """aiosmtpd hooks: recipient checks read in a thread pool; decisions go through the group committer."""
 
-    def __init__(self, executor: ThreadPoolExecutor) -> None:
-        self.executor = executor
+    def __init__(self, readers: ThreadPoolExecutor, committer: GroupCommitter) -> None:
+        self.readers = readers
+        self.committer = committer
 
-    async def _db(self, fn: Callable[..., str | tuple[str, Any]], **kw: Any) -> Any:
+    async def _read(self, fn: Callable[..., Any], **kw: Any) -> Any:
         def call() -> Any:
             close_old_connections()
             return fn(**kw)
 
-        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+        return await asyncio.get_running_loop().run_in_executor(self.readers, call)
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
         taken = getattr(envelope, "parley_route", None)
         try:
-            answer, route = await self._db(
+            answer, route = await self._read(
                 gateway.check_rcpt, mail_from=envelope.mail_from or "", rcpt=address, taken=taken
             )
         except Exception:
             log.exception("SMTP RCPT failed; answered 451")
-            return gateway.reply("451", "4.3.0", "Temporary failure on our side; please try again later.")
+            return TEMPFAIL
         if route is not None:
             envelope.parley_route = route  # type: ignore[attr-defined]
             envelope.rcpt_tos.append(address)
@@ -56,16 +61,22 @@ class Handler:
         if route is None:
             return gateway.reply("503", "5.5.1", "No valid recipient.")
         peer = session.peer[0] if isinstance(session.peer, tuple) else ""
-        return str(
-            await self._db(
-                gateway.handle_data_safely,
-                route=route,
-                mail_from=envelope.mail_from or "",
-                raw=bytes(envelope.original_content or b""),
-                peer_ip=peer,
-                helo=session.host_name or "",
+        try:
+            # Resolves only once the batch holding this message is committed (or has failed).
+            return str(
+                await self.committer.run(
+                    gateway.handle_data,
+                    route=route,
+                    mail_from=envelope.mail_from or "",
+                    raw=bytes(envelope.original_content or b""),
+                    peer_ip=peer,
+                    helo=session.host_name or "",
+                )
             )
-        )
+        except Exception:
+            # Logged here, never shown to the client: the sender just retries later.
+            log.exception("SMTP DATA failed; answered 451")
+            return TEMPFAIL
 
 
 def tls_context() -> ssl.SSLContext | None:
@@ -77,13 +88,6 @@ def tls_context() -> ssl.SSLContext | None:
     return context
 
 
-def db_threads() -> int:
-    configured = int(conf.number("SMTP_DB_THREADS"))
-    if configured > 0:
-        return configured
-    return 1 if conf.is_sqlite() else 8  # SQLite has one writer: more threads only queue on its lock
-
-
 class Server:
     """The gateway in a thread of its own: an event loop for the sessions, threads for the database."""
 
@@ -91,8 +95,9 @@ class Server:
         default_host, default_port = config.listen("PARLEY_SMTP_LISTEN", settings.SMTP_LISTEN)
         self.host = default_host if host is None else host
         self.port = default_port if port is None else port
-        self.executor = ThreadPoolExecutor(max_workers=db_threads(), thread_name_prefix="smtpd-db")
-        self.handler = Handler(self.executor)
+        self.readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="smtpd-read")
+        self.committer = committer.acquire()
+        self.handler = Handler(self.readers, self.committer)
         self.tls = tls_context()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -146,10 +151,11 @@ class Server:
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
             self._thread.join(timeout=10)
-        # Close each database thread's connection before the threads go away.
-        for _ in range(self.executor._max_workers):
-            self.executor.submit(lambda: connection.close())
-        self.executor.shutdown(wait=True)
+        # Close each reader thread's connection before the threads go away.
+        for _ in range(self.readers._max_workers):
+            self.readers.submit(lambda: connection.close())
+        self.readers.shutdown(wait=True)
+        committer.release()
 
 
 def start() -> Callable[[], None]:

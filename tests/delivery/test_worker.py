@@ -238,13 +238,10 @@ def test_two_workers_never_send_one_message_twice(world: World, sink: Sink, sett
             total = 0
             while n := await worker.run_once():
                 total += n
-            await worker.transport.close()  # type: ignore[union-attr]
+            await worker.aclose()
             return total
 
         counts.append(asyncio.run(go()))
-        from django.db import connection
-
-        worker._db.submit(lambda: connection.close()).result()
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for t in threads:

@@ -8,15 +8,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.mailgate import _policy_stub
-
-_policy_stub.install()
-
-from parley.core import testing  # noqa: E402
-from parley.delivery.worker import MaildirTransport, Worker  # noqa: E402
-from parley.marketplace.models import Buyer, Order, ProductCategory, RelayAddress, Seller  # noqa: E402
-from parley.marketplace.selectors import relay_address  # noqa: E402
-from tests.mailgate.sink import Sink  # noqa: E402
+from parley.core import testing
+from parley.delivery.worker import MaildirTransport, Worker
+from parley.marketplace.models import Buyer, Order, ProductCategory, RelayAddress, Seller
+from parley.marketplace.selectors import relay_address
+from tests.mailgate.sink import Sink
 
 SELLER_ADDR = "shop@seller-mail.example"
 
@@ -81,13 +77,7 @@ def deliver_all(transport: object | None = None, rounds: int = 10) -> int:
             total += n
             if not n:
                 break
-        await worker.transport.close()  # type: ignore[union-attr]
+        await worker.aclose()
         return total
 
-    try:
-        return asyncio.run(go())
-    finally:
-        from django.db import connection
-
-        worker._db.submit(lambda: connection.close()).result()
-        worker._db.shutdown()
+    return asyncio.run(go())

@@ -1,0 +1,125 @@
+"""`make bench-smtp`: Parley's SMTP gateway against a private Postfix, same load, same machine.
+
+Both receive the same smtp-source load (one message per session, many sessions in parallel) and
+relay to their own smtp-sink. Parley applies the policy engine, commits every message to SQLite
+(synchronous=FULL) before its 250 and delivers through the outbox; Postfix fsyncs each queue file
+before its 250. Reported: end-to-end rate (first connection to the last message at the sink), the
+acceptance rate, and session latency percentiles seen by a probe client during the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import (  # noqa: E402
+    BASE_LOCAL,
+    RELAY_DOMAIN,
+    PrivatePostfix,
+    Probe,
+    SmtpSink,
+    free_port,
+    parley_env,
+    percentiles,
+    populate,
+    smtp_source,
+    start_parley,
+    stop_process,
+    wait_count,
+    wait_port,
+)
+
+
+def run_load(port: int, sink: SmtpSink, *, messages: int, sessions: int, size: int, probe_rcpt: str) -> dict[str, object]:
+    probe = Probe(port, probe_rcpt).start()
+    t0 = time.perf_counter()
+    accept = smtp_source(port, messages=messages, sessions=sessions, size=size, rcpt=f"{BASE_LOCAL}@{RELAY_DOMAIN}")
+    probe.stop()
+    want = messages + len(probe.latencies)
+    t_end = wait_count(sink, want, timeout=600)
+    total = t_end - t0
+    return {
+        "messages": messages,
+        "probe_messages": len(probe.latencies),
+        "probe_failures": probe.failures[:5],
+        "delivered": sink.count(),
+        "accept_seconds": round(accept, 3),
+        "end_to_end_seconds": round(total, 3),
+        "accept_rate": round(messages / accept, 1),
+        "end_to_end_rate": round(want / total, 1),
+        "latency_ms": {k: round(v, 1) for k, v in percentiles(probe.latencies).items()},
+    }
+
+
+def bench_parley(work: Path, args: argparse.Namespace) -> dict[str, object]:
+    sink = SmtpSink(work, "parley").start()
+    port = free_port()
+    env = parley_env(
+        work,
+        smtp_port=port,
+        outbound=f"smtp://127.0.0.1:{sink.port}",
+        extra={"PARLEY_DELIVERY_CONNECTIONS": str(args.connections)},
+    )
+    populate(env, args.messages)
+    proc = start_parley(env, "run", log=work / "parley.log")
+    try:
+        wait_port(port)
+        return run_load(port, sink, messages=args.messages, sessions=args.sessions, size=args.size, probe_rcpt=f"probe{BASE_LOCAL}@{RELAY_DOMAIN}")
+    finally:
+        stop_process(proc)
+        sink.stop()
+
+
+def bench_postfix(work: Path, args: argparse.Namespace) -> dict[str, object]:
+    sink = SmtpSink(work, "postfix").start()
+    postfix = PrivatePostfix(work, sink_port=sink.port).start()
+    try:
+        return run_load(postfix.port, sink, messages=args.messages, sessions=args.sessions, size=args.size, probe_rcpt=f"probe{BASE_LOCAL}@{RELAY_DOMAIN}")
+    finally:
+        postfix.stop()
+        sink.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--sessions", type=int, default=20, help="parallel SMTP sessions (smtp-source -s)")
+    parser.add_argument("--size", type=int, default=2000, help="body bytes per message (smtp-source -l)")
+    parser.add_argument("--connections", type=int, default=8, help="Parley's smarthost connections")
+    parser.add_argument("--keep", action="store_true", help="keep the work dir")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="parley-bench-smtp-", dir="/tmp"))
+    work.chmod(0o755)  # the postfix user must reach its queue and data dirs
+    try:
+        postfix = bench_postfix(work, args)
+        parley = bench_parley(work, args)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    ratio = parley["end_to_end_rate"] / postfix["end_to_end_rate"]  # type: ignore[operator]
+    result = {"parley": parley, "postfix": postfix, "ratio_end_to_end": round(ratio, 3),
+              "ratio_accept": round(parley["accept_rate"] / postfix["accept_rate"], 3)}  # type: ignore[operator]
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"load: {args.messages} messages, {args.sessions} parallel sessions, {args.size}-byte bodies, one message per session")
+    for name, r in (("Postfix", postfix), ("Parley", parley)):
+        lat = r["latency_ms"]
+        print(
+            f"{name:8} end-to-end {r['end_to_end_rate']:8.1f} msg/s   accept {r['accept_rate']:8.1f} msg/s   "
+            f"session latency p50 {lat['p50']:.1f} ms  p90 {lat['p90']:.1f} ms  p99 {lat['p99']:.1f} ms  max {lat['max']:.1f} ms"  # type: ignore[index]
+            f"   delivered {r['delivered']}/{r['messages'] + r['probe_messages']}"  # type: ignore[operator]
+        )
+    print(f"ratio Parley/Postfix: end-to-end {result['ratio_end_to_end']:.2f}, acceptance {result['ratio_accept']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
