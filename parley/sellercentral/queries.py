@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from parley.core.ids import is_order_id
 from parley.marketplace.models import Buyer, Order, OrderItem, Seller
@@ -66,9 +66,11 @@ def order_ids_query(seller: Seller, f: OrderFilter) -> QuerySet[Any]:
     q = f.q.strip()
     cols = ("id", "purchased_at")
     if not q:
-        return base.values_list(*cols).order_by("-purchased_at", "-id")
+        # Ordered by the index alone (ties keep index order): an "id" tie-breaker would make SQLite
+        # sort and read every skipped row's table entry for a deep OFFSET.
+        return base.values_list(*cols).order_by("-purchased_at")
     if is_order_id(q):
-        return base.filter(id=q).values_list(*cols).order_by("-purchased_at", "-id")
+        return base.filter(id=q).values_list(*cols).order_by("-purchased_at")
     # A UNION of index-driven branches (buyer name -> order_buyer; SKU/title -> item indexes -> pk),
     # so a rare match never walks all of a big seller's orders looking for hits.
     buyers = Buyer.objects.filter(_prefix("name", q)).values("id")
@@ -82,12 +84,15 @@ def search_orders(seller: Seller, f: OrderFilter) -> OrderPage:
     page = max(1, min(f.page, MAX_PAGE))
     offset = (page - 1) * PAGE_SIZE
     ids = [row[0] for row in order_ids_query(seller, f)[offset : offset + PAGE_SIZE + 1]]
-    by_id = {
-        o.id: o
-        for o in Order.objects.filter(id__in=ids[:PAGE_SIZE])
-        .select_related("buyer")
-        .prefetch_related(Prefetch("items", queryset=OrderItem.objects.order_by("id")))
-    }
-    return OrderPage(
-        orders=[by_id[i] for i in ids[:PAGE_SIZE] if i in by_id], page=page, has_next=len(ids) > PAGE_SIZE
-    )
+    shown = ids[:PAGE_SIZE]
+    by_id = {o.id: o for o in Order.objects.filter(id__in=shown).select_related("buyer")}
+    items: dict[str, list[OrderItem]] = {}
+    for it in OrderItem.objects.filter(order_id__in=shown).order_by("id"):
+        items.setdefault(it.order_id, []).append(it)
+    rows = []
+    for i in shown:
+        if i in by_id:
+            o = by_id[i]
+            o.item_list = items.get(i, [])  # type: ignore[attr-defined]
+            rows.append(o)
+    return OrderPage(orders=rows, page=page, has_next=len(ids) > PAGE_SIZE)

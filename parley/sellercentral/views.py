@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -77,7 +78,15 @@ def orders(request: HttpRequest, seller: Seller) -> HttpResponse:
     return render(
         request,
         "sellercentral/orders.html",
-        _ctx(request, seller, "orders", form=form, page=page, query=query.urlencode()),
+        _ctx(
+            request,
+            seller,
+            "orders",
+            form=form,
+            page=page,
+            query=query.urlencode(),
+            orders_url=reverse("sellercentral:orders"),
+        ),
     )
 
 
