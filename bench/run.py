@@ -1,6 +1,6 @@
 """`make bench`: run every bench/bench_*.py (each a script with a main()) and print their figures.
 
-Usage: python bench/run.py [NAME ...]   -- NAME filters, e.g. `orders` runs bench_orders.py only.
+Usage: python bench/run.py [NAME ...]   -- run only these, e.g. `orders` runs bench_orders.py.
 Each benchmark runs in its own process with its own temporary data dir, so none touches var/.
 """
 
@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = sys.argv[1:] if argv is None else argv
     scripts = sorted(HERE.glob("bench_*.py"))
     if wanted:
-        scripts = [s for s in scripts if any(w in s.stem for w in wanted)]
+        scripts = [s for s in scripts if s.stem in wanted or s.stem.removeprefix("bench_") in wanted]
     if not scripts:
         print("no benchmarks found", file=sys.stderr)
         return 1
