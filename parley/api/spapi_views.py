@@ -183,7 +183,7 @@ def _run(
         principal = auth.authenticate_token(auth.request_token(request))
     except AuthError as e:
         raise SpApiError(403, "Unauthorized", "Access to requested resource is denied.", e.details) from None
-    if principal.seller is None:
+    if principal.seller is None or principal.credential is None:
         raise SpApiError(
             403,
             "Unauthorized",
@@ -196,7 +196,7 @@ def _run(
     if plan is not None:
         wait = ratelimit.take(
             credential_id=principal.credential.pk, operation=op.operation_id, plan=plan, now=time.now()
-        )  # type: ignore[union-attr]
+        )
         if wait > 0:
             headers["Retry-After"] = str(max(1, int(wait + 0.999)))
             raise SpApiError(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
@@ -315,11 +315,12 @@ def _messaging_op_id(order_id: str, action: str) -> str:
     return ""
 
 
-def _coverage(body: dict[str, Any]) -> str:
+def _coverage(body: dict[str, Any], buyer_locale: str) -> str:
+    """The warranty dates as a line of the message, in the buyer's language (the reader's)."""
     start, end = body.get("coverageStartDate"), body.get("coverageEndDate")
     if not start and not end:
         return ""
-    if _zh():
+    if buyer_locale.lower().startswith("zh"):
         return f"保修期:{start or '—'} 至 {end or '—'}"
     return f"Warranty coverage: {start or '—'} to {end or '—'}"
 
@@ -374,7 +375,9 @@ def messaging_send(ctx: Ctx, order_id: str, action: str) -> tuple[int, dict[str,
         raise SpApiError(
             400, "reason.unavailable", "This message type is not offered by this marketplace.", ctx.op.action
         )
-    text = "\n\n".join(t for t in (str(ctx.body.get("text") or ""), _coverage(ctx.body)) if t)
+    text = "\n\n".join(
+        t for t in (str(ctx.body.get("text") or ""), _coverage(ctx.body, order.buyer.locale)) if t
+    )
     return send(ctx, order, reason, text)
 
 
