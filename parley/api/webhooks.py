@@ -101,6 +101,37 @@ def message_event(msg: Message) -> int:
     )
 
 
+def flag_event(flag: Any) -> int:
+    """message.flagged: call where a buyer's flag is recorded (parley.buyers.actions.do_flag_message)."""
+    msg = flag.message
+    payload = {
+        "flag_id": flag.pk,
+        "message_id": msg.public_id,
+        "order_id": msg.conversation.order_id,
+        "category": flag.category,
+        "created_at": flag.created_at,
+    }
+    return emit(seller=msg.seller_id, event="message.flagged", payload=payload, dedupe_key=f"flag:{flag.pk}")
+
+
+def standing_event(change: Any) -> int:
+    """seller.standing_changed: call where a StandingChange is recorded (parley.marketplace.enforcement)."""
+    payload = {
+        "seller_id": change.seller_id,
+        "from": change.from_status,
+        "to": change.to_status,
+        "reason": change.reason,
+        "until": change.until,
+        "changed_at": change.created_at,
+    }
+    return emit(
+        seller=change.seller_id,
+        event="seller.standing_changed",
+        payload=payload,
+        dedupe_key=f"standing:{change.pk}",
+    )
+
+
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     """`t=<unix>,v1=<hex HMAC-SHA256 of "<unix>." + body>`: receivers recompute and compare."""
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()

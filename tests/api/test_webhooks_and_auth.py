@@ -212,3 +212,35 @@ def test_api_token_command_errors(db: None) -> None:
     out = StringIO()
     call_command("api-token", "--operator", "ops-team", stdout=out)
     assert ApiCredential.objects.get().operator is True
+
+
+def test_flag_and_standing_events(api: Api, seller: Seller, receiver: Receiver) -> None:
+    from parley.conversations.models import Flag
+    from parley.marketplace.models import StandingChange
+
+    subscribe(api, receiver.url, ["message.flagged", "seller.standing_changed"])
+    order = testing.order(seller=seller, status="Shipped")
+    msg = conv_actions.check_send_seller_message(
+        seller=seller,
+        order_id=order.id,
+        channel="web",
+        reason_code="unexpectedProblem",
+        body="Delayed by a day.",
+    )
+    flag = Flag.objects.create(message=msg, buyer=order.buyer, category="other", created_at=time.now())
+    assert webhooks.flag_event(flag) == 1
+    assert webhooks.flag_event(flag) == 0
+    change = StandingChange.objects.create(
+        seller=seller,
+        from_status="active",
+        to_status="warned",
+        reason="2 upheld flags",
+        created_at=time.now(),
+    )
+    assert webhooks.standing_event(change) == 1
+    assert webhooks.deliver_due() == 2
+    events = [json.loads(b) for _, b in receiver.requests]
+    assert [(e["event"], e["data"].get("category"), e["data"].get("to")) for e in events] == [
+        ("message.flagged", "other", None),
+        ("seller.standing_changed", None, "warned"),
+    ]
