@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 from typing import Any, Literal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import get_language
@@ -402,29 +402,33 @@ seller_router = Router(auth=SELLER_AUTH, tags=["messages"])
 def list_conversations(request: HttpRequest, f: Query[ConversationFilters]) -> dict[str, Any]:  # type: ignore[type-arg]
     order, state, awaiting_response, cursor, limit = f.order, f.state, f.awaiting_response, f.cursor, f.limit
     seller = _seller(request)
+    waiting = Exists(Message.objects.filter(_awaiting_q(), conversation=OuterRef("pk")))
+    count = Message.objects.filter(conversation=OuterRef("pk")).values("conversation").annotate(n=Count("pk"))
+    # One query per page: counts and the awaiting flag are subqueries, not a query per row.
     qs = Conversation.objects.filter(seller=seller).select_related("buyer")
-    qs = qs.annotate(ts=Coalesce("last_message_at", "created_at"))
+    qs = qs.annotate(
+        ts=Coalesce("last_message_at", "created_at"),
+        awaiting=waiting,
+        message_count=Coalesce(Subquery(count.values("n")), 0),
+    )
     if order:
         qs = qs.filter(order_id=order)
     if state:
         qs = qs.filter(Exists(Message.objects.filter(conversation=OuterRef("pk"), state=state)))
     if awaiting_response is not None:
-        waiting = Exists(Message.objects.filter(_awaiting_q(), conversation=OuterRef("pk")))
-        qs = qs.filter(waiting) if awaiting_response else qs.exclude(waiting)
+        qs = qs.filter(awaiting=awaiting_response)
     rows, nxt = _page(qs, "ts", cursor, limit)
-    items = []
-    for c in rows:
-        msgs = Message.objects.filter(conversation=c)
-        items.append(
-            {
-                "order_id": c.order_id,
-                "buyer_name": c.buyer.name,
-                "created_at": c.created_at,
-                "last_message_at": c.last_message_at,
-                "message_count": msgs.count(),
-                "awaiting_response": msgs.filter(_awaiting_q()).exists(),
-            }
-        )
+    items = [
+        {
+            "order_id": c.order_id,
+            "buyer_name": c.buyer.name,
+            "created_at": c.created_at,
+            "last_message_at": c.last_message_at,
+            "message_count": c.message_count,
+            "awaiting_response": c.awaiting,
+        }
+        for c in rows
+    ]
     return {"items": items, "next_cursor": nxt}
 
 

@@ -5,18 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 
+from parley import config
 from parley.api.models import WebhookDelivery, WebhookEndpoint
 from parley.conversations.models import Message
 from parley.core import time
@@ -156,10 +161,41 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1)))
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # A redirect is a failed delivery: following it could lead a seller's webhook anywhere.
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def allow_private() -> bool:
+    """PARLEY_WEBHOOK_ALLOW_PRIVATE: also post to loopback/private addresses (off: no SSRF into the LAN)."""
+    value = getattr(settings, "PARLEY_WEBHOOK_ALLOW_PRIVATE", None)
+    if value is None:
+        value = config.env("PARLEY_WEBHOOK_ALLOW_PRIVATE", "0")
+    return str(value).lower() in ("1", "true", "yes", "on")
+
+
+def check_destination(url: str) -> None:
+    """Refuse URLs that resolve to internal addresses unless allowed (checked at each attempt)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("webhook URL must be http(s)://host/...")
+    if allow_private():
+        return
+    for info in socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
+        ip = ipaddress.ip_address(info[4][0])
+        if not ip.is_global:
+            raise ValueError(f"webhook host {parts.hostname} resolves to a non-public address ({ip})")
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    check_destination(url)
     req = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - http(s) only
     try:
-        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:  # noqa: S310
+        with _opener.open(req, timeout=TIMEOUT) as resp:
             return int(resp.status)
     except urllib.error.HTTPError as e:
         return int(e.code)

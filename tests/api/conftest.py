@@ -21,6 +21,8 @@ def _catalogs() -> None:
 @pytest.fixture(autouse=True)
 def _no_rate_limits(settings: Any) -> None:
     settings.PARLEY_API_RATE_LIMITS = "off"
+    # Webhook receivers in these tests listen on 127.0.0.1.
+    settings.PARLEY_WEBHOOK_ALLOW_PRIVATE = True
     # Factories give every seller and buyer a login; slow password hashing is not under test here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

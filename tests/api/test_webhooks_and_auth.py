@@ -244,3 +244,15 @@ def test_flag_and_standing_events(api: Api, seller: Seller, receiver: Receiver) 
         ("message.flagged", "other", None),
         ("seller.standing_changed", None, "warned"),
     ]
+
+
+def test_webhooks_do_not_reach_internal_addresses_by_default(
+    api: Api, seller: Seller, receiver: Receiver, settings: Any
+) -> None:
+    settings.PARLEY_WEBHOOK_ALLOW_PRIVATE = False
+    subscribe(api, receiver.url)
+    webhooks.emit(seller=seller, event="message.bounced", payload={})
+    assert webhooks.deliver_due() == 0
+    row = WebhookDelivery.objects.get()
+    assert "non-public address" in row.last_error
+    assert receiver.requests == []
