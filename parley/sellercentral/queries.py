@@ -37,19 +37,17 @@ class OrderPage:
         return self.page > 1
 
 
-def _variants(q: str) -> list[str]:
-    # Prefix ranges are case-sensitive; also try the Title Case form people store names and titles in.
-    out = [q]
-    for v in (q.title(), q.upper(), q.capitalize()):
-        if v not in out:
-            out.append(v)
-    return out
+def _variants(q: str, *, upper: bool) -> list[str]:
+    # Prefix ranges are case-sensitive: also try the form such values are usually stored in
+    # (Title Case for names and titles, UPPER CASE for SKUs).
+    other = q.upper() if upper else q.title()
+    return [q] if other == q else [q, other]
 
 
-def _prefix(field: str, q: str) -> Q:
+def _prefix(field: str, q: str, *, upper: bool = False) -> Q:
     """A prefix match the database can answer from a b-tree index (a range, not LIKE)."""
     cond = Q()
-    for v in _variants(q):
+    for v in _variants(q, upper=upper):
         cond |= Q(**{f"{field}__gte": v, f"{field}__lt": v + TOP})
     return cond
 
@@ -75,7 +73,7 @@ def order_ids_query(seller: Seller, f: OrderFilter) -> QuerySet[Any]:
     # so a rare match never walks all of a big seller's orders looking for hits.
     buyers = Buyer.objects.filter(_prefix("name", q)).values("id")
     by_buyer = base.filter(buyer_id__in=buyers).values_list(*cols)
-    items = OrderItem.objects.filter(_prefix("sku", q) | _prefix("title", q)).values("order_id")
+    items = OrderItem.objects.filter(_prefix("sku", q, upper=True) | _prefix("title", q)).values("order_id")
     by_item = base.filter(id__in=items).values_list(*cols)
     return by_buyer.union(by_item).order_by("-purchased_at", "-id")
 

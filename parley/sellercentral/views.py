@@ -85,7 +85,7 @@ def orders(request: HttpRequest, seller: Seller) -> HttpResponse:
             form=form,
             page=page,
             query=query.urlencode(),
-            orders_url=reverse("sellercentral:orders"),
+            rows=presenters.order_rows(page.orders, reverse("sellercentral:orders")),
         ),
     )
 
@@ -244,6 +244,11 @@ def contact(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse
             chosen=chosen,
             selected=selected,
             subject=selected.subject if selected else "",
+            # The file input only where the chosen reason (or, with none chosen yet, any) takes files.
+            show_attachments=any(
+                c.reason.attachments != ContactReason.Attachments.NONE
+                for c in ([selected] if selected else [c for c in choices if c.available])
+            ),
             body=body,
             error=error,
             max_length=selected.reason.max_length
@@ -259,7 +264,12 @@ def message_outcome(request: HttpRequest, seller: Seller, order_id: str, message
     obj = ms.access_order_for_seller(seller, order_id)
     msg = (
         Message.objects.select_related("decision", "reason")
-        .filter(public_id=message_id, conversation__order=obj, seller=seller)
+        .filter(
+            public_id=message_id,
+            conversation__order=obj,
+            seller=seller,
+            direction=Message.Direction.SELLER_TO_BUYER,
+        )
         .first()
     )
     if msg is None:

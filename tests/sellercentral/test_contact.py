@@ -71,6 +71,12 @@ def test_chosen_reason_shows_subject_limit_and_reach_without_js(client_en: Clien
     assert f'value="Question about your order {o.id}"' in html
     assert 'maxlength="2000"' in html
     assert 'value="confirmOrderDetails" checked' in html
+    # This reason takes no files, so the file input is not offered.
+    assert '<p id="attachments-row" hidden>' in html
+    other = client_en.get(
+        f"/sellercentral/orders/{o.id}/contact/", {"reason": "additionalInformation"}
+    ).content.decode()
+    assert '<p id="attachments-row">' in other
 
 
 def test_contact_page_in_chinese(seller: Seller) -> None:

@@ -75,6 +75,7 @@ def test_search_by_order_id_buyer_sku_and_title(client_en: Client, seller: Selle
     assert search("Alice Wang") == [a.id]
     assert search("alice") == [a.id]
     assert search("ZX-9") == [b.id]
+    assert search("zx-9000") == [b.id]
     assert search("Travel Kettle") == [b.id]
     assert search("travel") == [b.id]
     assert search("nothing like this") == []
