@@ -256,3 +256,12 @@ def test_webhooks_do_not_reach_internal_addresses_by_default(
     row = WebhookDelivery.objects.get()
     assert "non-public address" in row.last_error
     assert receiver.requests == []
+
+
+def test_webhooks_command_delivers_once(api: Api, seller: Seller, receiver: Receiver) -> None:
+    subscribe(api, receiver.url)
+    webhooks.emit(seller=seller, event="message.bounced", payload={"message_id": "msg_1"})
+    out = StringIO()
+    call_command("webhooks", "--once", stdout=out)
+    assert out.getvalue().strip() == "delivered 1"
+    assert len(receiver.requests) == 1
