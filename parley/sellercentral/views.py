@@ -27,6 +27,7 @@ from parley.marketplace import actions as market_actions
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import AuthorizedSender, Order, Seller
 from parley.policy.models import ContactReason
+from parley.policy.sniff import ALLOWED_TYPES, sniff
 from parley.sellercentral import presenters
 from parley.sellercentral.forms import AddSenderForm, OrderFilterForm
 from parley.sellercentral.queries import search_orders
@@ -173,7 +174,18 @@ def _uploads(request: HttpRequest) -> list[Any]:
                 status=413,
                 field="attachments",
             )
-        out.append(NewAttachment(filename=f.name or "attachment", data=f.read()))
+        data = f.read()
+        if sniff(data) not in ALLOWED_TYPES:
+            # Refused here, by content, so a file of a type never delivered is never stored either.
+            name = (f.name or "attachment").replace("\\", "/").rsplit("/", 1)[-1][:200]
+            raise ActionError(
+                "attachments.type",
+                f"{name}: this type of file cannot be sent. Send PDF, PNG, JPEG, GIF, WebP or plain text.",
+                f"{name}:不能发送此类型的文件。请发送 PDF、PNG、JPEG、GIF、WebP 或纯文本文件。",
+                status=415,
+                field="attachments",
+            )
+        out.append(NewAttachment(filename=f.name or "attachment", data=data))
     return out
 
 

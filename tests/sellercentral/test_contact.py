@@ -256,6 +256,29 @@ def test_oversize_upload_is_a_clear_error_not_a_500(client_en: Client, seller: S
     assert Attachment.objects.count() == 0
 
 
+def test_upload_checked_by_content_before_anything_is_stored(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
+    exe = SimpleUploadedFile("invoice.pdf", b"MZ\x90\x00" + b"\x00" * 200, content_type="application/pdf")
+    resp = client_en.post(
+        f"/sellercentral/orders/{o.id}/contact/",
+        {"reason": "additionalInformation", "body": "See attached", "attachments": [exe]},
+    )
+    assert resp.status_code == 415
+    assert "invoice.pdf: this type of file cannot be sent." in resp.content.decode()
+    assert ">See attached</textarea>" in resp.content.decode()
+    assert Message.objects.count() == 0
+    assert Attachment.objects.count() == 0
+    zh = zh_client(seller).post(
+        f"/sellercentral/orders/{o.id}/contact/",
+        {
+            "reason": "additionalInformation",
+            "body": "x",
+            "attachments": [SimpleUploadedFile("a.pdf", b"MZ" + b"\x00" * 50)],
+        },
+    )
+    assert "a.pdf:不能发送此类型的文件。" in zh.content.decode()
+
+
 def test_attachment_sent_and_downloadable_only_by_its_seller(client_en: Client, seller: Seller) -> None:
     o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
     f = SimpleUploadedFile("../../etc/spec.pdf", PDF, content_type="text/html")
