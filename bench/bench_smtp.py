@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import (  # noqa: E402
+from _harness import (
     BASE_LOCAL,
     RELAY_DOMAIN,
     PrivatePostfix,
@@ -37,10 +37,14 @@ from _harness import (  # noqa: E402
 )
 
 
-def run_load(port: int, sink: SmtpSink, *, messages: int, sessions: int, size: int, probe_rcpt: str) -> dict[str, object]:
+def run_load(
+    port: int, sink: SmtpSink, *, messages: int, sessions: int, size: int, probe_rcpt: str
+) -> dict[str, object]:
     probe = Probe(port, probe_rcpt).start()
     t0 = time.perf_counter()
-    accept = smtp_source(port, messages=messages, sessions=sessions, size=size, rcpt=f"{BASE_LOCAL}@{RELAY_DOMAIN}")
+    accept = smtp_source(
+        port, messages=messages, sessions=sessions, size=size, rcpt=f"{BASE_LOCAL}@{RELAY_DOMAIN}"
+    )
     probe.stop()
     want = messages + len(probe.latencies)
     t_end = wait_count(sink, want, timeout=600)
@@ -71,7 +75,14 @@ def bench_parley(work: Path, args: argparse.Namespace) -> dict[str, object]:
     proc = start_parley(env, "run", log=work / "parley.log")
     try:
         wait_port(port)
-        return run_load(port, sink, messages=args.messages, sessions=args.sessions, size=args.size, probe_rcpt=f"probe{BASE_LOCAL}@{RELAY_DOMAIN}")
+        return run_load(
+            port,
+            sink,
+            messages=args.messages,
+            sessions=args.sessions,
+            size=args.size,
+            probe_rcpt=f"probe{BASE_LOCAL}@{RELAY_DOMAIN}",
+        )
     finally:
         stop_process(proc)
         sink.stop()
@@ -81,14 +92,23 @@ def bench_postfix(work: Path, args: argparse.Namespace) -> dict[str, object]:
     sink = SmtpSink(work, "postfix").start()
     postfix = PrivatePostfix(work, sink_port=sink.port).start()
     try:
-        return run_load(postfix.port, sink, messages=args.messages, sessions=args.sessions, size=args.size, probe_rcpt=f"probe{BASE_LOCAL}@{RELAY_DOMAIN}")
+        return run_load(
+            postfix.port,
+            sink,
+            messages=args.messages,
+            sessions=args.sessions,
+            size=args.size,
+            probe_rcpt=f"probe{BASE_LOCAL}@{RELAY_DOMAIN}",
+        )
     finally:
         postfix.stop()
         sink.stop()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--sessions", type=int, default=20, help="parallel SMTP sessions (smtp-source -s)")
     parser.add_argument("--size", type=int, default=2000, help="body bytes per message (smtp-source -l)")
@@ -105,12 +125,18 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     ratio = parley["end_to_end_rate"] / postfix["end_to_end_rate"]  # type: ignore[operator]
-    result = {"parley": parley, "postfix": postfix, "ratio_end_to_end": round(ratio, 3),
-              "ratio_accept": round(parley["accept_rate"] / postfix["accept_rate"], 3)}  # type: ignore[operator]
+    result = {
+        "parley": parley,
+        "postfix": postfix,
+        "ratio_end_to_end": round(ratio, 3),
+        "ratio_accept": round(parley["accept_rate"] / postfix["accept_rate"], 3),
+    }  # type: ignore[operator]
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"load: {args.messages} messages, {args.sessions} parallel sessions, {args.size}-byte bodies, one message per session")
+    print(
+        f"load: {args.messages} messages, {args.sessions} parallel sessions, {args.size}-byte bodies, one message per session"
+    )
     for name, r in (("Postfix", postfix), ("Parley", parley)):
         lat = r["latency_ms"]
         print(
@@ -118,7 +144,9 @@ def main() -> None:
             f"session latency p50 {lat['p50']:.1f} ms  p90 {lat['p90']:.1f} ms  p99 {lat['p99']:.1f} ms  max {lat['max']:.1f} ms"  # type: ignore[index]
             f"   delivered {r['delivered']}/{r['messages'] + r['probe_messages']}"  # type: ignore[operator]
         )
-    print(f"ratio Parley/Postfix: end-to-end {result['ratio_end_to_end']:.2f}, acceptance {result['ratio_accept']:.2f}")
+    print(
+        f"ratio Parley/Postfix: end-to-end {result['ratio_end_to_end']:.2f}, acceptance {result['ratio_accept']:.2f}"
+    )
 
 
 if __name__ == "__main__":

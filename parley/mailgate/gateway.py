@@ -92,6 +92,25 @@ def check_rcpt(*, mail_from: str, rcpt: str, taken: Route | None) -> tuple[str, 
     return reply("250", "2.1.5", "Recipient OK"), route
 
 
+_relay_cache: dict[tuple[str, str, str], str] = {}
+
+
+def _relay(buyer: Buyer, seller: Seller, kind: str) -> str:
+    # Relay addresses are stable and never reused, so a process may remember them.
+    # Only rows that already existed are remembered: one created here could still be rolled back.
+    key = (buyer.id, seller.id, kind)
+    if key in _relay_cache:
+        return _relay_cache[key]
+    pair = RelayAddress.objects.filter(buyer=buyer, seller=seller, kind=kind)
+    local = pair.values_list("local_part", flat=True).first()
+    if local is None:
+        return relay_address(buyer=buyer, seller=seller, kind=kind).address()
+    if len(_relay_cache) > 100_000:
+        _relay_cache.clear()
+    _relay_cache[key] = f"{local}@{settings.RELAY_DOMAIN}"
+    return _relay_cache[key]
+
+
 def _find_order(*, seller_id: str, buyer_id: str, subject: str, text: str) -> Order | None:
     pair = Order.objects.filter(seller_id=seller_id, buyer_id=buyer_id)
     ids = list(dict.fromkeys(ORDER_IN_TEXT.findall(subject) + ORDER_IN_TEXT.findall(text[:20000])))
@@ -158,7 +177,10 @@ def handle_data(*, route: Route, mail_from: str, raw: bytes, peer_ip: str = "", 
 
 def _seller_to_buyer(*, route: Route, mail_from: str, incoming: Incoming, peer_ip: str, helo: str) -> str:
     senders = incoming.addresses("From")
-    if len(senders) != 1 or not _sender_is_authorized(route.seller_id, senders[0]):
+    # The envelope sender was checked at RCPT; a From equal to it needs no second look-up.
+    if len(senders) != 1 or (
+        senders[0].lower() != mail_from.lower() and not _sender_is_authorized(route.seller_id, senders[0])
+    ):
         shown = ", ".join(senders) or "(none)"
         return reply(
             "550",
@@ -191,7 +213,7 @@ def _seller_to_buyer(*, route: Route, mail_from: str, incoming: Incoming, peer_i
         )
     seller: Seller = order.seller
     buyer: Buyer = order.buyer
-    seller_relay = relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.SELLER).address()
+    seller_relay = _relay(buyer, seller, RelayAddress.Kind.SELLER)
 
     def outbound(msg: Message) -> None:
         rewrite.relay(
@@ -245,7 +267,7 @@ def _buyer_to_seller(*, route: Route, mail_from: str, incoming: Incoming) -> str
     if order is None:
         return reply("550", "5.7.1", "There is no order between you and this seller.")
     seller: Seller = order.seller
-    buyer_relay = relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.BUYER).address()
+    buyer_relay = _relay(buyer, seller, RelayAddress.Kind.BUYER)
 
     def outbound(msg: Message) -> None:
         rewrite.relay(

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from parley import config
 from parley.delivery import committer, conf
@@ -34,8 +34,11 @@ class Handler:
 
     async def _read(self, fn: Callable[..., Any], **kw: Any) -> Any:
         def call() -> Any:
-            close_old_connections()
-            return fn(**kw)
+            try:
+                return fn(**kw)
+            except Exception:
+                connection.close()  # start the next look-up on a fresh connection
+                raise
 
         return await asyncio.get_running_loop().run_in_executor(self.readers, call)
 
