@@ -187,12 +187,25 @@ def _decide_main() -> None:
 
     for oid in ids[:100]:  # warm the page cache and Django's query compilation
         one(oid, specs[0])
+    # Load-independent evidence of flatness: every query of one decision is an index search.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        one(ids[0], specs[0])
+    scans = []
+    with connection.cursor() as cur:
+        for q in captured.captured_queries:
+            cur.execute("EXPLAIN QUERY PLAN " + q["sql"])
+            scans += [row[-1] for row in cur.fetchall() if str(row[-1]).startswith("SCAN")]
     started = time.perf_counter()
     for k, oid in enumerate(ids):
         one(oid, specs[k % len(specs)])
     elapsed = time.perf_counter() - started
+    plans = "all index searches" if not scans else "table scans: " + "; ".join(scans)
     print(
-        f"{total:>9,} orders: {len(ids) / elapsed:8,.0f} decisions/s ({elapsed / len(ids) * 1000:.2f} ms each)"
+        f"{total:>9,} orders: {len(ids) / elapsed:8,.0f} decisions/s ({elapsed / len(ids) * 1000:.2f} ms each; "
+        f"{len(captured.captured_queries)} queries per decision, {plans})"
     )
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import random
 import time as walltime
@@ -487,7 +488,12 @@ class _Writer:
                 cur.close()
 
 
-INDEX_NOTE = "bulk-dropped-indexes.json"
+def _index_note() -> Path:
+    """Where a bulk load notes the indexes it dropped: one file per database, under the data dir."""
+    db = f"{connection.vendor}:{connection.settings_dict['HOST']}:{connection.settings_dict['NAME']}"
+    return (
+        Path(settings.DATA_DIR) / f"bulk-dropped-indexes-{hashlib.sha256(db.encode()).hexdigest()[:12]}.json"
+    )
 
 
 def _secondary_indexes(tables: list[str]) -> list[tuple[str, str]]:
@@ -513,12 +519,15 @@ def _secondary_indexes(tables: list[str]) -> list[tuple[str, str]]:
 
 def _restore_indexes(progress: Callable[[str], None]) -> None:
     """Recreate indexes a bulk load dropped (also after an interrupted one: the note survives it)."""
-    note = Path(settings.DATA_DIR) / INDEX_NOTE
+    note = _index_note()
     if not note.exists():
         return
     started = walltime.monotonic()
     defs = json.loads(note.read_text())
     with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            # Inside an outer transaction, deferred foreign-key checks would block CREATE INDEX.
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for _name, sql in defs:
             cur.execute(sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
     note.unlink()
@@ -532,7 +541,7 @@ def _without_secondary_indexes(enabled: bool, progress: Callable[[str], None]) -
         yield
         return
     defs = _secondary_indexes([Order._meta.db_table, OrderItem._meta.db_table])
-    (Path(settings.DATA_DIR) / INDEX_NOTE).write_text(json.dumps(defs))
+    (_index_note()).write_text(json.dumps(defs))
     with connection.cursor() as cur:
         for name, _sql in defs:
             cur.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(name)}")
@@ -563,11 +572,13 @@ def seed_bulk(
     progress: Callable[[str], None] = lambda _: None,
     seed: int = 20261127,
     batch: int = 50_000,
+    drop_indexes: bool | None = None,
 ) -> BulkResult:
     """Make sure there are `orders` generated orders (plus sellers, buyers and items) beyond the demo set.
 
-    Generated rows have their own id prefixes, so running again with the same number adds nothing
-    and a larger number adds only the difference.
+    Needs the demo set (seed_demo) in place: its main seller gets ~60% of the orders. Generated rows
+    have their own id prefixes, so running again with the same number adds nothing and a larger
+    number adds only the difference.
     """
     started = walltime.monotonic()
     result = BulkResult()
@@ -647,7 +658,9 @@ def seed_bulk(
     have_orders = Order.objects.filter(id__startswith=BULK_ORDER_PREFIX + "-").count()
     adding = max(0, orders - have_orders)
     gen = _OrderGen(rng=rng, now=now, writer=w, catalogs=catalogs, others=others, buyers=want_buyers)
-    with _without_secondary_indexes(adding >= max(50_000, Order.objects.count() // 2), progress):
+    if drop_indexes is None:  # worth it when the load at least doubles the table
+        drop_indexes = adding >= max(50_000, Order.objects.count() // 2)
+    with _without_secondary_indexes(drop_indexes and adding > 0, progress):
         for start in range(have_orders, orders, batch):
             n_orders, n_items = gen.batch(start, min(start + batch, orders))
             result.orders += n_orders

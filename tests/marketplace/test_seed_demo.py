@@ -189,3 +189,48 @@ def test_seed_demo_orders_generates_a_large_set_quickly_and_only_once() -> None:
 
 def test_negative_order_count_is_refused() -> None:
     assert run_failing("seed-demo", "--orders", "-1") == ("", "--orders must be 0 or more.")
+
+
+def _index_names() -> set[str]:
+    return {name for name, _ in demo._secondary_indexes(["marketplace_order", "marketplace_orderitem"])}
+
+
+def test_a_big_load_rebuilds_the_indexes_it_dropped() -> None:
+    demo.seed_demo(messages=False)
+    before = _index_names()
+    assert "order_seller_recent" in before
+
+    lines: list[str] = []
+    demo.seed_bulk(300, drop_indexes=True, progress=lines.append)
+
+    assert _index_names() == before
+    assert lines[-1].startswith(f"  rebuilt {len(before)} indexes in ")
+    assert not demo._index_note().exists()
+
+
+def test_indexes_dropped_by_an_interrupted_load_come_back_on_the_next_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    demo.seed_demo(messages=False)
+    before = _index_names()
+
+    class Interrupted(Exception):
+        pass
+
+    def crash(*args: object) -> tuple[int, int]:
+        # As if the process were killed mid-load: the indexes are gone, only the note remains.
+        assert "order_seller_recent" not in _index_names()
+        assert demo._index_note().exists()
+        raise Interrupted
+
+    with monkeypatch.context() as m:
+        m.setattr(demo._OrderGen, "batch", crash)
+        m.setattr(demo, "_restore_indexes", lambda progress: None)
+        with pytest.raises(Interrupted):
+            demo.seed_bulk(300, drop_indexes=True)
+    assert "order_seller_recent" not in _index_names()
+
+    demo.seed_bulk(300)
+
+    assert _index_names() == before
+    assert not demo._index_note().exists()
