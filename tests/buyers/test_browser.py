@@ -16,7 +16,9 @@ from parley.marketplace.models import Seller, StandingChange
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are synchronous anyway.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the flush after the test must not lose the migration-seeded catalog (and must
+# leave the database as the other serialized browser tests expect it).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 ARTIFACTS = BASE_DIR / "test-artifacts" / "buyers"
 ARGS = [
