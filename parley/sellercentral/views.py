@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,13 +30,18 @@ from parley.policy.models import ContactReason
 from parley.policy.sniff import ALLOWED_TYPES, sniff
 from parley.sellercentral import presenters
 from parley.sellercentral.forms import AddSenderForm, OrderFilterForm
-from parley.sellercentral.queries import search_orders
+from parley.sellercentral.queries import OrderFilter, search_orders
 
 # Mirrors parley.conversations.actions.MAX_FILE_BYTES; checked here before a byte is read.
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 10
 
 View = Callable[..., HttpResponse]
+
+
+def attachment_list() -> Prefetch:
+    # Lists show name and size only: never load the bytes of every attachment.
+    return Prefetch("attachments", queryset=Attachment.objects.defer("data").order_by("id"))
 
 
 def seller_view(fn: View) -> View:
@@ -71,8 +76,6 @@ def home(request: HttpRequest, seller: Seller) -> HttpResponse:
 def orders(request: HttpRequest, seller: Seller) -> HttpResponse:
     form = OrderFilterForm(request.GET or None, tz=timezone.get_current_timezone())
     filt = form.to_filter() if form.is_bound and form.is_valid() else None
-    from parley.sellercentral.queries import OrderFilter
-
     page = search_orders(seller, filt or OrderFilter())
     query = request.GET.copy()
     query.pop("page", None)
@@ -95,7 +98,7 @@ def _history(order: Order) -> list[dict[str, Any]]:
     rows = (
         Message.objects.filter(conversation__order=order)
         .select_related("decision", "reason")
-        .prefetch_related("attachments")
+        .prefetch_related(attachment_list())
         .order_by("created_at", "id")
     )
     lang = get_language() or "en"
@@ -312,7 +315,7 @@ def _awaiting(seller: Seller) -> Any:
         )
         .exclude(state__in=[Message.State.BLOCKED, Message.State.BOUNCED])
         .select_related("conversation__order", "buyer")
-        .prefetch_related("attachments")
+        .prefetch_related(attachment_list())
         .order_by("created_at", "id")
     )
 
