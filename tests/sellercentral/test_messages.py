@@ -74,6 +74,10 @@ def test_reply_error_rerenders_with_text(client_en: Client, seller: Seller) -> N
     resp = client_en.post(f"/sellercentral/messages/{question.public_id}/reply/", {"body": "  "})
     assert resp.status_code == 400
     assert "<strong>Not sent:</strong> Write a message." in resp.content.decode()
+    zh = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    zh.force_login(seller.user)  # type: ignore[arg-type]
+    resp = zh.post(f"/sellercentral/messages/{question.public_id}/reply/", {"body": ""})
+    assert "<strong>未发送:</strong> 请填写消息内容。" in resp.content.decode()
 
 
 def test_no_response_needed(client_en: Client, seller: Seller) -> None:
@@ -86,6 +90,11 @@ def test_no_response_needed(client_en: Client, seller: Seller) -> None:
     html = client_en.get("/sellercentral/messages/").content.decode()
     assert "Marked as not needing a response." in html
     assert question.public_id not in html
+    zh = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    zh.force_login(seller.user)  # type: ignore[arg-type]
+    other = buyer_message(testing.order(seller=seller), "OK")
+    zh.post(f"/sellercentral/messages/{other.public_id}/no-response/")
+    assert "已标记为无需回复。" in zh.get("/sellercentral/messages/").content.decode()
 
 
 def test_other_sellers_messages_are_404(client_en: Client) -> None:

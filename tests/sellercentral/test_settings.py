@@ -90,6 +90,17 @@ def test_other_sellers_sender_is_404(client_en: Client) -> None:
     assert "x@other.example" not in client_en.get("/sellercentral/settings/messaging/").content.decode()
 
 
+def test_confirm_page_in_chinese(seller: Seller) -> None:
+    from parley.core import time
+    from parley.marketplace.actions import do_add_authorized_sender
+
+    _, raw = do_add_authorized_sender(seller=seller, email="ops@acme.example", now=time.now())
+    c = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    url = f"/sellercentral/settings/messaging/confirm/{raw}/"
+    assert "Acme Tools 申请使用 ops@acme.example 给买家发送消息。" in c.get(url).content.decode()
+    assert "已确认:Acme Tools 现在可以使用 ops@acme.example 给买家发送消息。" in c.post(url).content.decode()
+
+
 def test_bad_confirm_token_is_404() -> None:
     assert Client().get("/sellercentral/settings/messaging/confirm/nope/").status_code == 404
     assert Client().post("/sellercentral/settings/messaging/confirm/nope/").status_code == 404
