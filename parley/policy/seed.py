@@ -1,0 +1,35 @@
+"""Seed the contact-reason catalog and product categories (used by the migration and by tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.policy.catalog import DEFAULT_REASONS
+
+CATEGORIES = [
+    ("handmade", "Custom & handmade", "定制与手工"),
+    ("automotive", "Automotive", "汽车用品"),
+    ("digital", "Digital products", "数字商品"),
+    ("home_services", "Home services", "上门服务"),
+    ("books", "Books", "图书"),
+    ("electronics", "Electronics", "电子产品"),
+    ("home", "Home & kitchen", "家居厨房"),
+    ("clothing", "Clothing", "服装"),
+]
+
+
+def seed(contact_reason: Any, product_category: Any) -> None:
+    """Create or reset the default rows; takes the model classes so a migration can pass its own."""
+    for position, data in enumerate(DEFAULT_REASONS):
+        contact_reason.objects.update_or_create(code=data["code"], defaults={**data, "position": position})
+    for code, en, zh in CATEGORIES:
+        product_category.objects.update_or_create(code=code, defaults={"name_en": en, "name_zh": zh})
+
+
+def ensure_seeded() -> None:
+    """Seed when the catalog is empty (a transactional test flushes what the migration wrote)."""
+    from parley.marketplace.models import ProductCategory
+    from parley.policy.models import ContactReason
+
+    if not ContactReason.objects.exists() or not ProductCategory.objects.exists():
+        seed(ContactReason, ProductCategory)
