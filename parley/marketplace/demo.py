@@ -237,9 +237,8 @@ def seed_demo(*, messages: bool = True) -> DemoSummary:
         for m in MARKETPLACES:
             _, made = Marketplace.objects.get_or_create(id=m["id"], defaults=m)
             summary.created["marketplaces"] += made
-        op = _login(OPERATOR[0], OPERATOR[1], summary, is_staff=True, is_superuser=True)
+        _login(OPERATOR[0], OPERATOR[1], summary, is_staff=True, is_superuser=True)
         summary.logins.append(("operator", OPERATOR[0], OPERATOR[1]))
-        del op
         sellers: dict[str, Seller] = {}
         for sid, username, name, email, sender, tz in SELLERS:
             user = _login(username, SELLER_PASSWORD, summary)
