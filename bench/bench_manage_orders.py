@@ -194,7 +194,7 @@ def explain(seller: Any, f: Any) -> list[str]:
 
     from parley.sellercentral.queries import PAGE_SIZE, order_ids_query
 
-    qs = order_ids_query(seller, f)[(f.page - 1) * PAGE_SIZE : f.page * PAGE_SIZE + 1]
+    qs = order_ids_query(seller, f)[0][(f.page - 1) * PAGE_SIZE : f.page * PAGE_SIZE + 1]
     sql, params = qs.query.sql_with_params()
     with connection.cursor() as cur:
         if connection.vendor == "sqlite":

@@ -6,12 +6,18 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from parley.core.ids import is_order_id
 from parley.marketplace.models import Buyer, Order, OrderItem, Seller
 
 PAGE_SIZE = 25
+# A term matching more item or buyer rows than this (across the marketplace) is "broad": sorting all
+# its orders by date would cost time linear in the matches, so the seller's most recent
+# RECENT_WINDOW orders are searched instead, newest first, and the page says so.
+BROAD_ITEMS = 3000
+BROAD_BUYERS = 1500
+RECENT_WINDOW = 3000
 MAX_PAGE = 400  # deep OFFSETs cost linear time; past this, narrow the search instead
 # Upper bound for a prefix range: every string starting with p sorts in [p, p + TOP) bytewise.
 TOP = "\U0010ffff"
@@ -31,6 +37,9 @@ class OrderPage:
     orders: list[Order]
     page: int
     has_next: bool
+    # Set when the search term matched too widely to sort every match: only this many of the
+    # newest orders (within the other filters) were searched.
+    searched_recent: int | None = None
 
     @property
     def has_prev(self) -> bool:
@@ -52,8 +61,8 @@ def _prefix(field: str, q: str, *, upper: bool = False) -> Q:
     return cond
 
 
-def order_ids_query(seller: Seller, f: OrderFilter) -> QuerySet[Any]:
-    """(id, purchased_at) of the matching orders, newest first; each branch answered by an index."""
+def order_ids_query(seller: Seller, f: OrderFilter) -> tuple[QuerySet[Any], int | None]:
+    """(id, purchased_at) of the matching orders, newest first, and the recent window if one applied."""
     base: QuerySet[Order] = Order.objects.filter(seller=seller)
     if f.status:
         base = base.filter(status=f.status)
@@ -66,22 +75,40 @@ def order_ids_query(seller: Seller, f: OrderFilter) -> QuerySet[Any]:
     if not q:
         # Ordered by the index alone (ties keep index order): an "id" tie-breaker would make SQLite
         # sort and read every skipped row's table entry for a deep OFFSET.
-        return base.values_list(*cols).order_by("-purchased_at")
+        return base.values_list(*cols).order_by("-purchased_at"), None
     if is_order_id(q):
-        return base.filter(id=q).values_list(*cols).order_by("-purchased_at")
-    # A UNION of index-driven branches (buyer name -> order_buyer; SKU/title -> item indexes -> pk),
-    # so a rare match never walks all of a big seller's orders looking for hits.
-    buyers = Buyer.objects.filter(_prefix("name", q)).values("id")
-    by_buyer = base.filter(buyer_id__in=buyers).values_list(*cols)
-    items = OrderItem.objects.filter(_prefix("sku", q, upper=True) | _prefix("title", q)).values("order_id")
-    by_item = base.filter(id__in=items).values_list(*cols)
-    return by_buyer.union(by_item).order_by("-purchased_at", "-id")
+        return base.filter(id=q).values_list(*cols).order_by("-purchased_at"), None
+    name_cond = _prefix("name", q)
+    item_cond = _prefix("sku", q, upper=True) | _prefix("title", q)
+    # Index-only counts that stop early: how wide is this term?
+    n_items = OrderItem.objects.filter(item_cond).values("pk")[:BROAD_ITEMS].count()
+    n_buyers = Buyer.objects.filter(name_cond).values("pk")[:BROAD_BUYERS].count()
+    if n_items < BROAD_ITEMS and n_buyers < BROAD_BUYERS:
+        # A UNION of index-driven branches (buyer name -> order_buyer; SKU/title -> item indexes ->
+        # pk), so a rare match never walks all of a big seller's orders looking for hits.
+        by_buyer = base.filter(buyer_id__in=Buyer.objects.filter(name_cond).values("id")).values_list(*cols)
+        by_item = base.filter(id__in=OrderItem.objects.filter(item_cond).values("order_id")).values_list(
+            *cols
+        )
+        return by_buyer.union(by_item).order_by("-purchased_at", "-id"), None
+    # Broad: walk the seller's newest RECENT_WINDOW orders (index order) and test each one.
+    edge = list(
+        base.order_by("-purchased_at").values_list("purchased_at", flat=True)[
+            RECENT_WINDOW - 1 : RECENT_WINDOW
+        ]
+    )
+    recent = base.filter(purchased_at__gte=edge[0]) if edge else base
+    item_match = OrderItem.objects.filter(item_cond, order_id=OuterRef("id"))
+    buyer_match = Buyer.objects.filter(name_cond, id=OuterRef("buyer_id"))
+    qs = recent.filter(Exists(buyer_match) | Exists(item_match)).values_list(*cols).order_by("-purchased_at")
+    return qs, RECENT_WINDOW
 
 
 def search_orders(seller: Seller, f: OrderFilter) -> OrderPage:
     page = max(1, min(f.page, MAX_PAGE))
     offset = (page - 1) * PAGE_SIZE
-    ids = [row[0] for row in order_ids_query(seller, f)[offset : offset + PAGE_SIZE + 1]]
+    qs, window = order_ids_query(seller, f)
+    ids = [row[0] for row in qs[offset : offset + PAGE_SIZE + 1]]
     shown = ids[:PAGE_SIZE]
     by_id = {o.id: o for o in Order.objects.filter(id__in=shown).select_related("buyer")}
     items: dict[str, list[OrderItem]] = {}
@@ -93,4 +120,4 @@ def search_orders(seller: Seller, f: OrderFilter) -> OrderPage:
             o = by_id[i]
             o.item_list = items.get(i, [])  # type: ignore[attr-defined]
             rows.append(o)
-    return OrderPage(orders=rows, page=page, has_next=len(ids) > PAGE_SIZE)
+    return OrderPage(orders=rows, page=page, has_next=len(ids) > PAGE_SIZE, searched_recent=window)

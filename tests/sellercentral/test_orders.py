@@ -82,6 +82,27 @@ def test_search_by_order_id_buyer_sku_and_title(client_en: Client, seller: Selle
     assert c.id not in search("Alice")
 
 
+def test_broad_search_walks_recent_orders_and_says_so(
+    client_en: Client, client_zh: Client, seller: Seller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parley.sellercentral import queries
+
+    monkeypatch.setattr(queries, "BROAD_ITEMS", 2)
+    monkeypatch.setattr(queries, "RECENT_WINDOW", 3)
+    made = [testing.order(seller=seller, purchased_at=NOW - dt.timedelta(days=i)) for i in range(5)]
+    OrderItem.objects.filter(order__in=made).update(title="Lamp")
+    OrderItem.objects.filter(order=made[1]).update(title="Kettle")
+    html = client_en.get("/sellercentral/orders/", {"q": "lamp"}).content.decode()
+    # The 3 newest orders were searched; of those, 0 and 2 are lamps.
+    assert order_ids(html) == [made[0].id, made[2].id]
+    assert "only your 3 most recent orders (within the other filters) were searched" in html
+    zh = client_zh.get("/sellercentral/orders/", {"q": "lamp"}).content.decode()
+    assert "只搜索了您最近的 3 个订单" in zh
+    narrow = client_en.get("/sellercentral/orders/", {"q": "Kettle"}).content.decode()
+    assert order_ids(narrow) == [made[1].id]
+    assert "most recent orders" not in narrow
+
+
 def test_status_filter_and_date_range_in_seller_time_zone(client_en: Client, seller: Seller) -> None:
     Seller.objects.filter(pk=seller.pk).update(timezone="Asia/Shanghai")
     # 2026-03-01 23:30 in Shanghai is 15:30 UTC the same day; 2026-03-02 00:30 Shanghai is 16:30 UTC on 03-01.
