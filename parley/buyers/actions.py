@@ -88,6 +88,10 @@ def do_flag_message(
             flag = Flag.objects.create(
                 message=message, buyer=buyer, category=category, note=note, created_at=now
             )
+            # The seller's webhooks hear of it; the rows commit with the flag.
+            from parley.api.webhooks import flag_event
+
+            flag_event(flag)
             if hide:
                 Message.objects.filter(pk=message.pk).update(hidden_by_buyer=True)
     except IntegrityError:

@@ -168,6 +168,11 @@ def _change(
     seller.status = to_status
     seller.proactive_blocked_until = until
     seller.save(update_fields=["status", "proactive_blocked_until"])
+    # Imported here: the API app depends on marketplace, not the other way round. Callers hold a
+    # transaction, so the webhook rows commit with the change.
+    from parley.api.webhooks import standing_event
+
+    standing_event(change)
     return change
 
 

@@ -177,3 +177,24 @@ def test_expire_blocks_command(seller: Seller) -> None:
     call_command("expire-blocks", stdout=out)
     assert out.getvalue() == "1 block(s) ended\n"
     assert Seller.objects.get(pk=seller.pk).status == "restricted"
+
+
+def test_flags_and_standing_changes_reach_the_sellers_webhooks(seller: Seller) -> None:
+    from parley.api.models import WebhookDelivery, WebhookEndpoint
+    from parley.buyers import actions as buyer_actions
+    from tests.buyers.helpers import message
+
+    WebhookEndpoint.objects.create(
+        seller=seller, url="https://hooks.example/parley", secret="s", created_at=T0
+    )
+    order = seller.orders.get()
+    msg = message(order)
+    flag, _ = buyer_actions.check_flag_message(
+        buyer=order.buyer, message_id=msg.public_id, category="marketing"
+    )
+    buyer_actions.check_flag_message(buyer=order.buyer, message_id=msg.public_id, category="marketing")
+    uphold(seller, T0)
+    rows = list(WebhookDelivery.objects.order_by("id").values_list("event", "payload"))
+    assert [event for event, _p in rows] == ["message.flagged", "seller.standing_changed"]
+    assert rows[0][1]["flag_id"] == flag.pk and rows[0][1]["category"] == "marketing"
+    assert (rows[1][1]["from"], rows[1][1]["to"]) == ("active", "warned")
