@@ -15,9 +15,9 @@ PAGE_SIZE = 25
 # A term matching more item or buyer rows than this (across the marketplace) is "broad": sorting all
 # its orders by date would cost time linear in the matches, so the seller's most recent
 # RECENT_WINDOW orders are searched instead, newest first, and the page says so.
-BROAD_ITEMS = 3000
-BROAD_BUYERS = 1500
-RECENT_WINDOW = 3000
+BROAD_ITEMS = 2000
+BROAD_BUYERS = 1000
+RECENT_WINDOW = 2000
 MAX_PAGE = 400  # deep OFFSETs cost linear time; past this, narrow the search instead
 # Upper bound for a prefix range: every string starting with p sorts in [p, p + TOP) bytewise.
 TOP = "\U0010ffff"
