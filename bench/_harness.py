@@ -106,6 +106,7 @@ with transaction.atomic():
         b = testing.buyer(login=False)
         testing.order(seller=s, buyer=b, marketplace=market)
         RelayAddress.objects.create(local_part=f"{i}{base}" if i else f"probe{base}", kind="buyer", buyer=b, seller=s)
+        RelayAddress.objects.create(kind="seller", buyer=b, seller=s)  # as after the pair's first message
 print("populated", n)
 """
 

@@ -72,7 +72,10 @@ def bench_parley(work: Path, args: argparse.Namespace) -> dict[str, object]:
         extra={"PARLEY_DELIVERY_CONNECTIONS": str(args.connections)},
     )
     populate(env, args.messages)
-    proc = start_parley(env, "run", log=work / "parley.log")
+    if args.processes == "one":
+        procs = [start_parley(env, "run", log=work / "parley.log")]
+    else:
+        procs = [start_parley(env, "smtpd", log=work / "parley.log"), start_parley(env, "worker", log=work / "parley.log")]
     try:
         wait_port(port)
         return run_load(
@@ -84,7 +87,8 @@ def bench_parley(work: Path, args: argparse.Namespace) -> dict[str, object]:
             probe_rcpt=f"probe{BASE_LOCAL}@{RELAY_DOMAIN}",
         )
     finally:
-        stop_process(proc)
+        for proc in procs:
+            stop_process(proc)
         sink.stop()
 
 
@@ -113,6 +117,12 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=20, help="parallel SMTP sessions (smtp-source -s)")
     parser.add_argument("--size", type=int, default=2000, help="body bytes per message (smtp-source -l)")
     parser.add_argument("--connections", type=int, default=8, help="Parley's smarthost connections")
+    parser.add_argument(
+        "--processes",
+        choices=["one", "two"],
+        default="one",
+        help="Parley as one `parley run` process, or `parley smtpd` + `parley worker`",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work dir")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
