@@ -40,7 +40,7 @@ def number(name: str) -> float:
 
 
 def is_sqlite() -> bool:
-    return bool(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"))
+    return str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3")
 
 
 def maildir() -> Path:

@@ -88,7 +88,7 @@ def build_dsn(
     status_part = Message(policy=SMTP)
     status_part["Content-Type"] = "message/delivery-status"
     status_part.set_payload([per_message, per_recipient])
-    report.attach(status_part)
+    report.attach(status_part)  # type: ignore[arg-type]
 
     headers_part = Message(policy=SMTP)
     headers_part["Content-Type"] = "text/rfc822-headers"
@@ -100,5 +100,5 @@ def build_dsn(
     ]
     kept.append(f"To: {alias_rcpt}")
     headers_part.set_payload(_scrub("\r\n".join(kept) + "\r\n", real_rcpt, alias_rcpt))
-    report.attach(headers_part)
+    report.attach(headers_part)  # type: ignore[arg-type]
     return report.as_bytes()

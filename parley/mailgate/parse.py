@@ -11,6 +11,7 @@ from email.header import decode_header
 from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses
+from typing import Any
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 12
@@ -158,13 +159,13 @@ def split_headers(raw: bytes) -> tuple[list[tuple[str, bytes]], bytes]:
         if line[:1] in (b" ", b"\t"):
             if not headers:
                 raise MailError("550 5.6.0 The message starts with a continuation line, not a header.")
-            name, value = headers[-1]
-            headers[-1] = (name, value + b"\r\n" + line)
+            last_name, last_value = headers[-1]
+            headers[-1] = (last_name, last_value + b"\r\n" + line)
             continue
-        name, colon, value = line.partition(b":")
-        if not colon or not _HEADER_NAME.fullmatch(name):
+        raw_name, colon, value = line.partition(b":")
+        if not colon or not _HEADER_NAME.fullmatch(raw_name):
             raise MailError(f"550 5.6.0 Header line {n} is not a valid header (name: value).")
-        headers.append((name.decode("ascii"), value))
+        headers.append((raw_name.decode("ascii"), value))
     return headers, body if sep else b""
 
 
@@ -191,8 +192,9 @@ def _walk(part: Message, found: Incoming, depth: int, html_parts: list[str]) -> 
         return
     filename = _filename(part)
     disposition = (part.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
-    if ctype == "message/rfc822" and isinstance(part.get_payload(), list):
-        inner = part.get_payload()[0]
+    payload = part.get_payload()
+    if ctype == "message/rfc822" and isinstance(payload, list) and payload:
+        inner: Any = payload[0]
         found.attachments.append(Part(filename or "message.eml", inner.as_bytes()))
         return
     data = part.get_payload(decode=True)

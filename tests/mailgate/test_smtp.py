@@ -335,3 +335,30 @@ def test_250_means_committed(gateway: tuple[str, int], world: World) -> None:
     # Read from this (another) thread's connection: the row must already be there.
     assert Message.objects.filter(channel="email").count() == 1
     assert OutboundMail.objects.filter(state="queued").count() == 1
+
+
+def test_ehlo_lists_8bitmime_and_smtputf8(gateway: tuple[str, int], world: World) -> None:
+    with smtplib.SMTP(*gateway) as s:
+        s.ehlo("client.test")
+        assert s.has_extn("8bitmime")
+        assert s.has_extn("smtputf8")
+
+
+def test_attachment_type_is_judged_by_content(gateway: tuple[str, int], world: World) -> None:
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    mail = EmailMessage(policy=SMTP)
+    mail["From"] = SELLER_ADDR
+    mail["To"] = world.buyer_relay
+    mail["Subject"] = "Invoice"
+    mail.set_content("The invoice is attached.")
+    # Named like a PDF, but a Windows executable inside.
+    mail.add_attachment(
+        b"MZ\x90\x00" + bytes(500), maintype="application", subtype="pdf", filename="invoice.pdf"
+    )
+    code, text = send(gateway, SELLER_ADDR, world.buyer_relay, mail.as_bytes())
+    assert code == 550, text
+    assert text.startswith(f"5.7.1 Your message about order {world.order.id} was not delivered to the buyer:")
+    msg = Message.objects.get()
+    assert msg.state in ("bounced", "blocked")
