@@ -184,6 +184,15 @@ def timed(client: Any, url: str, runs: int) -> list[float]:
 CPU_MS: dict[str, list[float]] = {}
 
 
+def cpu_pressure() -> str:
+    """Linux PSI: the share of time runnable tasks waited for a CPU (wall-clock inflation)."""
+    try:
+        first = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except OSError:
+        return "CPU pressure unknown"
+    return "CPU pressure " + first.split()[1].replace("avg10=", "") + "% (10 s)"
+
+
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
@@ -260,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:32} p50 {pct(xs, 50):7.2f} ms   p95 {pct(xs, 95):7.2f} ms"
             f"   p50 {pct(cx, 50):7.2f} ms   p95 {pct(cx, 95):7.2f} ms   {url}"
         )
-    print(f"\nworst p95: {worst:.2f} ms (budget 100 ms)")
+    print(f"\nworst p95: {worst:.2f} ms (budget 100 ms); {cpu_pressure()}")
     # Informational: a short title prefix shared by thousands of this seller's orders. Each match
     # needs its order row to sort newest first, so this grows with the number of matches.
     broad = " ".join(item.title.split(" ")[:2])
