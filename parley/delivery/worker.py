@@ -120,26 +120,40 @@ class SmtpTransport:
             if candidate.is_connected:
                 client = candidate
                 break
+        if client is not None:
+            outcome = await self._send_on(client, job)
+            if outcome is not None:
+                return outcome
+            # The smarthost had closed the idle connection: not a failure, just reconnect once.
         try:
-            if client is None:
-                client = await self._connect()
+            client = await self._connect()
+        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as e:
+            return Outcome("temp", 0, f"{type(e).__name__}: {e}")
+        outcome = await self._send_on(client, job)
+        return outcome or Outcome("temp", 0, "the smarthost closed the connection")
+
+    async def _send_on(self, client: aiosmtplib.SMTP, job: Job) -> Outcome | None:
+        """One transaction on `client`; None if the connection turned out to be dead before any reply."""
+        try:
             options = []
             if not job.data.isascii() and client.supports_extension("8bitmime"):
                 options.append("BODY=8BITMIME")
             errors, reply = await client.sendmail(job.mail_from, job.rcpt_to, job.data, mail_options=options)
         except aiosmtplib.SMTPRecipientsRefused as e:
-            self._idle.append(client)  # type: ignore[arg-type]
+            self._idle.append(client)
             first = e.recipients[0]
             return Outcome("perm" if first.code >= 500 else "temp", first.code, first.message)
         except aiosmtplib.SMTPResponseException as e:
-            if client is not None and client.is_connected and not isinstance(e, aiosmtplib.SMTPConnectError):
+            if client.is_connected:
                 self._idle.append(client)
-            elif client is not None:
+            else:
                 client.close()
             return Outcome("perm" if e.code >= 500 else "temp", e.code, e.message)
-        except (TimeoutError, aiosmtplib.SMTPException, OSError) as e:
-            if client is not None:
-                client.close()
+        except aiosmtplib.SMTPServerDisconnected:
+            client.close()
+            return None
+        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as e:
+            client.close()
             return Outcome("temp", 0, f"{type(e).__name__}: {e}")
         self._idle.append(client)
         if errors:

@@ -253,3 +253,26 @@ def test_two_workers_never_send_one_message_twice(world: World, sink: Sink, sett
     assert len(set(ids)) == 120
     assert sum(counts) == 120
     assert OutboundMail.objects.filter(state="sent").count() == 120
+
+
+def test_a_connection_the_smarthost_closed_is_replaced_at_once(
+    world: World, sink: Sink, settings: object
+) -> None:
+    settings.DELIVERY_CONNECTIONS = 1  # type: ignore[attr-defined]
+    transport = smtp(sink)
+    relay_row(world, n=1)
+    worker = Worker(transport=transport)
+
+    async def go() -> None:
+        await worker.run_once()
+        # The smarthost drops the idle connection (as after its idle timeout).
+        sink.drop_connections()
+        relay_row_sync = await asyncio.to_thread(relay_row, world, n=2)
+        assert relay_row_sync.state == "queued"
+        await worker.run_once()
+        await worker.aclose()
+
+    asyncio.run(go())
+    assert len(sink.messages) == 2
+    assert sink.connections == 2
+    assert list(OutboundMail.objects.values_list("state", "attempts")) == [("sent", 0), ("sent", 0)]

@@ -23,6 +23,7 @@ class Sink:
     def __init__(self) -> None:
         self.messages: list[Received] = []
         self.connections = 0
+        self.sessions: list[SMTP] = []
         self.data_replies: list[str] = []
         self.rcpt_replies: dict[str, str] = {}
         self.port = 0
@@ -54,6 +55,7 @@ class Sink:
         class Counting(SMTP):
             def connection_made(self, transport: Any) -> None:
                 sink.connections += 1
+                sink.sessions.append(self)
                 super().connection_made(transport)
 
         return Counting(self, enable_SMTPUTF8=True, decode_data=False, loop=self._loop, hostname="sink.test")
@@ -77,6 +79,20 @@ class Sink:
         self._thread.start()
         ready.wait(10)
         return self
+
+    def drop_connections(self) -> None:
+        """Close every client connection from the server side (as an idle timeout would)."""
+        assert self._loop is not None
+        done = threading.Event()
+
+        def close() -> None:
+            for session in self.sessions:
+                if session.transport is not None:
+                    session.transport.close()
+            done.set()
+
+        self._loop.call_soon_threadsafe(close)
+        done.wait(5)
 
     def stop(self) -> None:
         if self._loop is not None:
