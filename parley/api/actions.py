@@ -181,10 +181,6 @@ def check_send_api_message(
             in_reply_to_id=in_reply_to_id,
             now=now,
         )
-        if msg.state == Message.State.BLOCKED:
-            from parley.api.webhooks import message_event
-
-            message_event(msg)
         return msg
 
 

@@ -85,7 +85,9 @@ def _reply_target(conversation: Conversation | None, message_id: str | None) -> 
         else None
     )
     if msg is None:
-        raise ActionError("message.not_found", "No such message.", "没有这条消息。", status=404, field="in_reply_to")
+        raise ActionError(
+            "message.not_found", "No such message.", "没有这条消息。", status=404, field="in_reply_to"
+        )
     return msg
 
 
@@ -137,7 +139,9 @@ def check_send_seller_message(
     """A seller writes to the buyer of one of their orders from the web or the API."""
     order = ms.access_order_for_seller(seller, order_id)
     if not isinstance(body, str):
-        raise ActionError("body.invalid", "The message text must be text.", "消息内容必须是文本。", field="body")
+        raise ActionError(
+            "body.invalid", "The message text must be text.", "消息内容必须是文本。", field="body"
+        )
     reason = _reason(reason_code)
     conversation = Conversation.objects.filter(order=order).first()
     in_reply_to = _reply_target(conversation, in_reply_to_id)
@@ -156,7 +160,9 @@ def check_send_seller_message(
                 status=413,
                 field="attachments",
             )
-    uploads = list(Attachment.objects.filter(public_id__in=list(upload_ids), seller=seller, message__isnull=True))
+    uploads = list(
+        Attachment.objects.filter(public_id__in=list(upload_ids), seller=seller, message__isnull=True)
+    )
     if len(uploads) != len(set(upload_ids)):
         raise ActionError(
             "attachments.unknown_upload",
@@ -171,7 +177,9 @@ def check_send_seller_message(
         order=order,
         channel=channel,
         reason=reason,
-        subject=reason.subject(order_id=order.id, language=order.buyer.locale) if reason else _reply_subject(order),
+        subject=reason.subject(order_id=order.id, language=order.buyer.locale)
+        if reason
+        else _reply_subject(order),
         body=body,
         attachments=files,
         uploads=uploads,
@@ -200,6 +208,7 @@ def do_send_seller_message(
     raw_subject: str | None = None,
     sender_owns_order: bool = True,
     rfc_message_id: str = "",
+    auto_reply: bool = False,
     outbound: Outbound | None = None,
     now: dt.datetime,
 ) -> Message:
@@ -236,6 +245,7 @@ def do_send_seller_message(
             in_reply_to=in_reply_to,
             rfc_message_id=rfc_message_id,
             now=now,
+            auto_reply=auto_reply,
         )
         for hit in decision.violations:
             Violation.objects.create(
@@ -245,14 +255,16 @@ def do_send_seller_message(
                 detail=f"{hit.code}: {hit.en}",
                 created_at=now,
             )
-        if msg.state == Message.State.DELIVERED:
-            # Any answer the seller actually delivers stops the buyer's 24-hour clock.
+        if msg.state == Message.State.DELIVERED and not auto_reply:
+            # Any answer the seller actually delivers stops the buyer's 24-hour clock; an
+            # automatic reply (out-of-office, "we got your mail") is not an answer.
             Message.objects.filter(
                 conversation=msg.conversation,
                 direction=Message.Direction.BUYER_TO_SELLER,
                 responded_at__isnull=True,
                 created_at__lte=now,
             ).update(responded_at=now)
+        if msg.state == Message.State.DELIVERED:
             if outbound is not None:
                 outbound(msg)
             else:
@@ -275,7 +287,9 @@ def check_send_buyer_message(
     """A buyer writes to the seller of one of their orders."""
     order = ms.access_order_for_buyer(buyer, order_id)
     if not isinstance(body, str):
-        raise ActionError("body.invalid", "The message text must be text.", "消息内容必须是文本。", field="body")
+        raise ActionError(
+            "body.invalid", "The message text must be text.", "消息内容必须是文本。", field="body"
+        )
     conversation = Conversation.objects.filter(order=order).first()
     in_reply_to = _reply_target(conversation, in_reply_to_id)
     for f in attachments:
@@ -415,6 +429,9 @@ def _record(
     if uploads:
         Attachment.objects.filter(pk__in=[u.pk for u in uploads]).update(message=msg)
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    from parley.api.webhooks import message_event
+
+    message_event(msg)  # rows in the webhook outbox, committed with the message
     return msg
 
 

@@ -54,7 +54,9 @@ class Message(models.Model):
     buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="messages")
     direction = models.CharField(max_length=20, choices=Direction.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
-    reason = models.ForeignKey(ContactReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.ForeignKey(
+        ContactReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     subject = models.CharField(max_length=998, blank=True)
     body = models.TextField(blank=True)
     state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
@@ -67,7 +69,9 @@ class Message(models.Model):
     # The RFC 5322 Message-ID the author's client gave, and the one the relayed copy carries.
     rfc_message_id = models.CharField(max_length=998, blank=True, db_index=True)
     relay_message_id = models.CharField(max_length=998, blank=True, db_index=True)
-    in_reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    in_reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # For buyer messages: the 24-hour response clock.
     responded_at = models.DateTimeField(null=True, blank=True)
     no_response_needed = models.BooleanField(default=False)
@@ -165,7 +169,9 @@ class Violation(models.Model):
         DISMISSED = "dismissed", _("Dismissed")
 
     seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="violations")
-    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="violations")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="violations"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     detail = models.TextField(blank=True)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from parley.marketplace.models import Marketplace, Seller, StandingChange, default_enforcement
+from parley.marketplace.selectors import effective_status
 
 # Worst last: the ladder only ever moves a seller to the right automatically.
 LADDER: tuple[str, ...] = (
@@ -207,11 +208,7 @@ def _threshold_for(status: str, t: Thresholds) -> int:
 
 def expire_block(seller: Seller, *, now: dt.datetime) -> StandingChange | None:
     """A proactive-messaging block that has run out leaves the seller restricted (one step up)."""
-    if (
-        seller.status == Seller.Status.BLOCKED
-        and seller.proactive_blocked_until is not None
-        and seller.proactive_blocked_until <= now
-    ):
+    if seller.status == Seller.Status.BLOCKED and effective_status(seller, now) == Seller.Status.RESTRICTED:
         return _change(
             seller,
             to_status=Seller.Status.RESTRICTED,

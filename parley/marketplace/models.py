@@ -184,11 +184,11 @@ class RelayAddress(models.Model):
             models.UniqueConstraint(fields=["buyer", "seller", "kind"], name="uniq_relay_pair_kind"),
         ]
 
-    def address(self) -> str:
-        return f"{self.local_part}@{settings.RELAY_DOMAIN}"
-
     def __str__(self) -> str:
         return self.address()
+
+    def address(self) -> str:
+        return f"{self.local_part}@{settings.RELAY_DOMAIN}"
 
 
 class StandingChange(models.Model):

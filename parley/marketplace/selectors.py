@@ -84,10 +84,19 @@ def sent_today(seller: Seller, now: dt.datetime) -> int:
     )
 
 
+def effective_status(seller: Seller, now: dt.datetime) -> str:
+    """The standing in force now: a proactive-messaging block whose days are over is a restriction
+    again (the enforcement ladder's rule), even before `parley expire-blocks` has written that."""
+    until = seller.proactive_blocked_until
+    if seller.status == Seller.Status.BLOCKED and until is not None and until <= now:
+        return Seller.Status.RESTRICTED
+    return seller.status
+
+
 def seller_facts(seller: Seller, *, now: dt.datetime, multiplier: int = 5, base: int = 600) -> SellerFacts:
     return SellerFacts(
         id=seller.id,
-        status=seller.status,  # type: ignore[arg-type]
+        status=effective_status(seller, now),  # type: ignore[arg-type]
         proactive_blocked_until=seller.proactive_blocked_until,
         sent_today=sent_today(seller, now),
         daily_cap=daily_cap(seller, multiplier, base),

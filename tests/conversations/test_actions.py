@@ -1,0 +1,122 @@
+"""The message write path: response clock, auto-replies, standing in force, webhooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from parley.api.models import WebhookDelivery, WebhookEndpoint
+from parley.conversations import actions
+from parley.conversations.models import Message
+from parley.core import testing, time
+from parley.marketplace.models import Seller
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+
+
+def _buyer_question(order) -> Message:  # type: ignore[no-untyped-def]
+    return actions.check_send_buyer_message(
+        buyer=order.buyer, order_id=order.id, channel="web", body="Where is my parcel?", now=NOW
+    )
+
+
+def test_a_delivered_seller_answer_stops_the_buyers_clock() -> None:
+    time.freeze(NOW)
+    order = testing.order(status="Shipped")
+    question = _buyer_question(order)
+    actions.do_send_seller_message(
+        seller=order.seller,
+        order=order,
+        channel="email",
+        reason=None,
+        subject="Re: parcel",
+        body="It arrives tomorrow.",
+        in_reply_to=question,
+        now=NOW + dt.timedelta(hours=2),
+    )
+    question.refresh_from_db()
+    assert question.responded_at == NOW + dt.timedelta(hours=2)
+
+
+def test_an_automatic_reply_from_the_seller_does_not_stop_the_clock() -> None:
+    time.freeze(NOW)
+    order = testing.order(status="Shipped")
+    question = _buyer_question(order)
+    reply = actions.do_send_seller_message(
+        seller=order.seller,
+        order=order,
+        channel="email",
+        reason=None,
+        subject="Out of office",
+        body="We are closed until Monday.",
+        in_reply_to=question,
+        auto_reply=True,
+        now=NOW + dt.timedelta(minutes=1),
+    )
+    question.refresh_from_db()
+    assert reply.state == Message.State.DELIVERED
+    assert reply.auto_reply is True
+    assert question.responded_at is None
+
+
+def test_a_block_whose_days_are_over_no_longer_blocks_proactive_messages() -> None:
+    time.freeze(NOW)
+    seller = testing.seller(
+        status=Seller.Status.BLOCKED, proactive_blocked_until=NOW - dt.timedelta(minutes=1)
+    )
+    order = testing.order(seller=seller, status="Unshipped")
+    critical = actions.check_send_seller_message(
+        seller=seller,
+        order_id=order.id,
+        channel="web",
+        reason_code="confirmOrderDetails",
+        body="Size M or L?",
+        now=NOW,
+    )
+    assert critical.state == Message.State.DELIVERED
+    # ... but the seller is still restricted to critical reasons, as the ladder says.
+    other = actions.check_send_seller_message(
+        seller=seller, order_id=order.id, channel="web", reason_code="generalQuestion", body="Hello.", now=NOW
+    )
+    assert (other.state, other.state_code) == (Message.State.BLOCKED, "standing.restricted")
+
+
+def test_a_running_block_still_blocks_proactive_messages() -> None:
+    time.freeze(NOW)
+    seller = testing.seller(status=Seller.Status.BLOCKED, proactive_blocked_until=NOW + dt.timedelta(days=3))
+    order = testing.order(seller=seller, status="Unshipped")
+    msg = actions.check_send_seller_message(
+        seller=seller,
+        order_id=order.id,
+        channel="web",
+        reason_code="confirmOrderDetails",
+        body="Size M or L?",
+        now=NOW,
+    )
+    assert (msg.state, msg.state_code) == (Message.State.BLOCKED, "standing.proactive_blocked")
+
+
+def test_blocked_and_received_messages_reach_the_sellers_webhooks_once() -> None:
+    time.freeze(NOW)
+    buyer = testing.buyer(opted_out=True)
+    order = testing.order(buyer=buyer, status="Unshipped")
+    WebhookEndpoint.objects.create(
+        seller=order.seller, url="https://hooks.example/parley", secret="s", events=[], created_at=NOW
+    )
+    blocked = actions.check_send_seller_message(
+        seller=order.seller,
+        order_id=order.id,
+        channel="web",
+        reason_code="generalQuestion",
+        body="Hi!",
+        now=NOW,
+    )
+    question = _buyer_question(order)
+    events = sorted(WebhookDelivery.objects.values_list("event", "dedupe_key"))
+    assert events == [
+        ("buyer_message.received", f"buyer_message.received:{question.public_id}"),
+        ("message.blocked", f"message.blocked:{blocked.public_id}"),
+    ]
