@@ -8,13 +8,7 @@ import pytest
 from django.test import Client
 
 from parley.core import testing
-from parley.core.i18n import compile_catalogs
 from parley.marketplace.models import Seller
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _catalogs() -> None:
-    compile_catalogs()
 
 
 @pytest.fixture(autouse=True)

@@ -17,8 +17,7 @@ from parley.marketplace.models import Order
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are synchronous anyway.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-# serialized_rollback: the flush after each test must not lose the migration-seeded catalog.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = BASE_DIR / "test-artifacts" / "sellercentral"
 ARGS = [
@@ -54,17 +53,6 @@ TEXT = {
         "left": "还可输入",
     },
 }
-
-
-@pytest.fixture(autouse=True)
-def _catalog(transactional_db: None) -> None:
-    # A transactional test's flush can leave an earlier test without the migration-seeded catalog
-    # (seen on PostgreSQL when other transactional tests ran first); the seed is idempotent.
-    import importlib
-
-    from django.apps import apps
-
-    importlib.import_module("parley.policy.migrations.0002_seed_catalog").seed(apps, None)
 
 
 @pytest.fixture(scope="module")
