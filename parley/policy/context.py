@@ -1,0 +1,142 @@
+"""The classify stage: what every rule needs to know about a submission, computed once."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .content import GROUP_OF, KINDS, Finding, Kind, Scan
+from .subject import decode_subject, find_tag
+from .types import ReasonSpec, Submission
+
+__all__ = ["DEFAULT_MAX_LENGTH", "MAX_ATTACHMENTS", "MAX_ATTACHMENT_BYTES", "Context", "Located", "classify"]
+
+# Limits for messages without a contact reason (email, replies): the reason's limits otherwise.
+DEFAULT_MAX_LENGTH: Final = 10_000
+MAX_ATTACHMENTS: Final = 5
+MAX_ATTACHMENT_BYTES: Final = 10 * 1024 * 1024
+
+# Subject and body are scanned as one text (half the fixed cost of a scan); this separator keeps a
+# pattern from matching across the two (no pattern matches a NUL, nor spans a newline).
+_JOIN: Final = "\n\x00\n"
+
+Located = tuple[str, Finding]  # (field, finding with offsets into that field)
+
+
+class Context:
+    """Facts derived from a Submission; content scans are made lazily and shared by the rules."""
+
+    __slots__ = (
+        "_body_offset",
+        "_found",
+        "_scan",
+        "_subject_scan",
+        "body",
+        "critical",
+        "reason",
+        "scan_subject",
+        "subject",
+        "tag_span",
+        "tagged",
+    )
+
+    def __init__(
+        self,
+        *,
+        body: str,
+        subject: str,
+        tagged: bool,
+        tag_span: tuple[int, int] | None,
+        critical: bool,
+        reason: ReasonSpec | None,
+        scan_subject: bool,
+    ) -> None:
+        self.body = body
+        self.subject = subject  # decoded (email) or as given (web/api)
+        self.tagged = tagged  # email, marketplace in "seed" mode, tag present in the subject
+        self.tag_span = tag_span  # where the tag is in `subject`
+        self.critical = critical  # needed to complete the order: opt-out and restrictions let it through
+        self.reason = reason  # the contact reason, if the channel has one (email never does)
+        # Email subjects are the sender's words and are checked like the body; web/api subjects are
+        # Parley's own templates.
+        self.scan_subject = scan_subject and bool(subject)
+        self._scan: Scan | None = None
+        self._subject_scan: Scan | None = None
+        self._body_offset = 0
+        self._found: dict[int, dict[Kind, list[Located]]] = {}
+
+    def findings(self, group: int) -> dict[Kind, list[Located]]:
+        """Findings of one content group (content.GROUPS), by kind; subject findings come first."""
+        cached = self._found.get(group)
+        if cached is not None:
+            return cached
+        if self._scan is None:
+            # One scan of subject and body together, unless that would make an ASCII body pay for a
+            # Chinese subject (non-ASCII text takes slower paths); then two.
+            if self.scan_subject and (self.subject.isascii() or not self.body.isascii()):
+                self._scan = Scan(self.subject + _JOIN + self.body)
+                self._body_offset = len(self.subject) + len(_JOIN)
+            else:
+                self._scan = Scan(self.body)
+                if self.scan_subject:
+                    self._subject_scan = Scan(self.subject)
+        found: dict[Kind, list[Located]] = {}
+        if self._subject_scan is not None:
+            for kind, items in self._subject_scan.group(group).items():
+                found[kind] = [("subject", f) for f in items]
+        offset = self._body_offset
+        for kind, items in self._scan.group(group).items():
+            located = found.setdefault(kind, [])
+            for f in items:
+                if f.start >= offset:
+                    if offset:
+                        f = Finding(f.kind, f.start - offset, f.end - offset, f.text)
+                    located.append(("body", f))
+                else:
+                    end = min(f.end, len(self.subject))
+                    located.append(("subject", Finding(f.kind, f.start, end, self.subject[f.start : end])))
+        if self._subject_scan is not None:  # keep KINDS order across the two scans
+            found = {kind: found[kind] for kind in KINDS if kind in found}
+        self._found[group] = found
+        return found
+
+    def find(self, kind: Kind) -> list[Located]:
+        return self.findings(GROUP_OF[kind]).get(kind, [])
+
+
+def classify(sub: Submission) -> Context:
+    """Decide criticality before any rule runs.
+
+    - web/api: the contact reason's `critical` flag (no reason, e.g. a plain reply: not critical);
+      the subject is Parley's own template there and a tag in it means nothing.
+    - email: email carries no contact reason (one passed in is ignored). In policy mode "seed" the
+      message is critical iff its subject carries a tag word in square brackets; in "reason-only"
+      the tag has no effect at all and email is never critical.
+    """
+    if sub.channel == "email":
+        subject = decode_subject(sub.subject)
+        span = None
+        if sub.marketplace.policy_mode == "seed":
+            try:
+                span = find_tag(subject, sub.marketplace.tag_words)
+            except Exception:  # a subject must never stop a decision
+                span = None
+        tagged = span is not None
+        return Context(
+            body=sub.body,
+            subject=subject,
+            tagged=tagged,
+            tag_span=span,
+            critical=tagged,
+            reason=None,
+            scan_subject=True,
+        )
+    reason = sub.reason
+    return Context(
+        body=sub.body,
+        subject=sub.subject,
+        tagged=False,
+        tag_span=None,
+        critical=reason is not None and reason.critical,
+        reason=reason,
+        scan_subject=False,
+    )

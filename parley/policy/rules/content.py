@@ -1,0 +1,100 @@
+"""What a seller's message says: links, contact details, marketing, reviews, off-platform, HTML."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ..content import CONTENT_GROUP, Finding, Kind
+from ..context import Context
+from ..types import Hit, Submission
+from ._util import quote
+
+NAME = "content"
+
+# kind -> (code, English, Chinese); the offending text is appended in quotes.
+MESSAGES: Final[dict[Kind, tuple[str, str, str]]] = {
+    "email_address": (
+        "content.email_address",
+        "Email addresses are not allowed in messages to buyers",
+        "发送给买家的消息中不允许包含电子邮件地址",
+    ),
+    "phone": (
+        "content.phone",
+        "Phone numbers are not allowed in messages to buyers",
+        "发送给买家的消息中不允许包含电话号码",
+    ),
+    "marketing": (
+        "content.marketing",
+        "Marketing and promotions (coupons, discounts, sales) are not allowed in messages to buyers",
+        "发送给买家的消息中不允许包含营销或促销内容(优惠券、折扣、促销活动)",
+    ),
+    "review_manipulation": (
+        "content.review_manipulation",
+        "You may not ask for a positive review, offer anything in return for a review, or ask a buyer "
+        "to change or remove a review",
+        "不得要求买家给予好评、以任何回报换取评价,或要求买家修改或删除评价",
+    ),
+    "review_request": (
+        "content.review_request",
+        "Reviews can only be requested with the “Request a review” contact reason",
+        "只能通过“请求评价”联系原因请求买家评价",
+    ),
+    "off_platform": (
+        "content.off_platform",
+        "Messages may not move buyers to other messaging apps or ask them to pay outside the marketplace",
+        "消息中不得引导买家使用其他通讯工具联系或在平台外付款",
+    ),
+    "html": (
+        "content.html",
+        "HTML is not allowed in messages; send plain text",
+        "消息中不允许使用 HTML,请发送纯文本",
+    ),
+}
+_LINK_REASON = (
+    "Links are not allowed with this contact reason",
+    "此联系原因不允许包含链接",
+)
+_LINK_NO_REASON = (
+    "Links are not allowed in this message",
+    "此消息中不允许包含链接",
+)
+# Email has no contact reason, so nothing grants it links: the [Important] tag says a message is
+# needed to complete the order (opt-out), not what it may contain, and links are the commonest
+# abuse of the tag. Sellers who need a link use the Contact Buyer page with a reason that allows it.
+_LINK_EMAIL = (
+    "Links are not allowed in messages sent by email; use the Contact Buyer page with a contact reason "
+    "that allows links",
+    "通过电子邮件发送的消息不允许包含链接;请使用【联系买家】页面并选择允许链接的联系原因",
+)
+
+
+def _hit(code: str, en: str, zh: str, field: str, f: Finding) -> Hit:
+    q = quote(f.text)
+    return Hit(NAME, code, "reject", f"{en}: “{q}”.", f"{zh}:“{q}”。", field=field, span=(f.start, f.end))
+
+
+def check(sub: Submission, ctx: Context) -> list[Hit]:
+    reason = ctx.reason
+    links_ok = reason is not None and reason.allows_links
+    solicitation = reason is not None and reason.solicitation
+    if sub.channel == "email":
+        link_en, link_zh = _LINK_EMAIL
+    elif reason is not None:
+        link_en, link_zh = _LINK_REASON
+    else:
+        link_en, link_zh = _LINK_NO_REASON
+    hits: list[Hit] = []
+    for kind, located in ctx.findings(CONTENT_GROUP).items():  # usually empty
+        if kind == "link":
+            if links_ok:
+                continue
+            code, en, zh = "content.link", link_en, link_zh
+        elif kind == "review_request" and solicitation:
+            # A neutral review request is the point of a solicitation reason; an incentive or a
+            # request for a positive review (review_manipulation) never is.
+            continue
+        else:
+            code, en, zh = MESSAGES[kind]
+        for field, f in located:
+            hits.append(_hit(code, en, zh, field, f))
+    return hits

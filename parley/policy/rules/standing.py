@@ -1,0 +1,71 @@
+"""The seller's standing: suspended, blocked from starting conversations, restricted, warned."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .._time import align
+from ..context import Context
+from ..types import Hit, Submission
+
+NAME = "standing"
+
+
+def check(sub: Submission, ctx: Context) -> list[Hit]:
+    seller = sub.seller
+    status = seller.status
+    if status == "suspended":
+        return [
+            Hit(
+                NAME,
+                "standing.suspended",
+                "reject",
+                "Your selling account is suspended, so you cannot send messages to buyers.",
+                "您的销售账户已被暂停,因此无法向买家发送消息。",
+            )
+        ]
+    hits: list[Hit] = []
+    until = seller.proactive_blocked_until
+    blocked_until = until is not None and align(until, sub.now) > sub.now
+    # A block stops the seller starting conversations; answering a buyer who wrote first still works.
+    if (status == "blocked" or blocked_until) and not sub.in_reply_to_buyer:
+        if blocked_until and until is not None:
+            utc = until if until.tzinfo is None else until.astimezone(dt.UTC)
+            date = f"{utc:%Y-%m-%d %H:%M} UTC"
+            en_until, zh_until = f" until {date}", f"(至 {date})"
+        else:
+            en_until = zh_until = ""
+        hits.append(
+            Hit(
+                NAME,
+                "standing.proactive_blocked",
+                "reject",
+                f"You cannot start conversations with buyers{en_until}. You can still reply to messages "
+                "that buyers send you.",
+                f"您目前不能主动联系买家{zh_until}。您仍可以回复买家发给您的消息。",
+            )
+        )
+    # Restricted is milder than blocked, so a reply to the buyer passes here too; otherwise only
+    # messages needed to complete the order get through.
+    if status == "restricted" and not ctx.critical and not sub.in_reply_to_buyer:
+        hits.append(
+            Hit(
+                NAME,
+                "standing.restricted",
+                "reject",
+                "Your messaging is restricted: you can only send messages that are needed to complete "
+                "an order.",
+                "您的消息权限受到限制:您只能发送完成订单所必需的消息。",
+            )
+        )
+    if status == "warned":
+        hits.append(
+            Hit(
+                NAME,
+                "standing.warned",
+                "note",
+                "Your account has a messaging warning. Further policy violations may lead to restrictions.",
+                "您的账户已收到消息警告。再次违反政策可能导致消息权限受限。",
+            )
+        )
+    return hits
