@@ -30,3 +30,26 @@ def start_web() -> Stop:
     thread.start()
     log.info("web listening on http://%s:%s/", host, port)
     return server.close
+
+
+def start_housekeeping(interval: float = 60.0) -> Stop:
+    """Periodic chores: write down proactive-messaging blocks whose days are over."""
+    from parley.core import time
+    from parley.marketplace.enforcement import expire_blocks
+
+    done = threading.Event()
+
+    def loop() -> None:
+        while not done.wait(interval):
+            try:
+                expire_blocks(now=time.now())
+            except Exception:  # a chore must never take the process down; it runs again next time
+                log.exception("housekeeping failed")
+            finally:
+                from django.db import close_old_connections
+
+                close_old_connections()
+
+    thread = threading.Thread(target=loop, name="housekeeping", daemon=True)
+    thread.start()
+    return done.set

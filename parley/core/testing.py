@@ -76,8 +76,12 @@ def order(
         kw.setdefault("shipped_at", now - dt.timedelta(days=8))
     if status in ("Delivered", "Returned"):
         kw.setdefault("delivered_at", now - dt.timedelta(days=6))
-    obj = Order.objects.create(seller=seller or globals()["seller"](), buyer=buyer or globals()["buyer"](), **kw)
+    obj = Order.objects.create(
+        seller=seller or globals()["seller"](), buyer=buyer or globals()["buyer"](), **kw
+    )
     cat = ProductCategory.objects.get(code=category)
     for i in range(items):
-        OrderItem.objects.create(order=obj, sku=f"SKU-{n}-{i}", title=f"Item {n}-{i}", quantity=1, category=cat)
+        OrderItem.objects.create(
+            order=obj, sku=f"SKU-{n}-{i}", title=f"Item {n}-{i}", quantity=1, category=cat
+        )
     return obj

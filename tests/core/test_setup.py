@@ -12,7 +12,9 @@ import pytest
 from parley import config
 
 
-def test_database_url_sqlite_default_lands_in_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_url_sqlite_default_lands_in_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PARLEY_DATA_DIR", str(tmp_path))
     db = config.database("sqlite:///var/parley.sqlite3")
     assert db["ENGINE"] == "django.db.backends.sqlite3"
@@ -49,13 +51,22 @@ def test_secret_key_generated_once_and_kept(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_parley_console_script_migrates_a_fresh_data_dir(tmp_path: Path) -> None:
-    env = {**os.environ, "PARLEY_DATA_DIR": str(tmp_path), "PARLEY_DATABASE_URL": "sqlite:///var/parley.sqlite3"}
+    env = {
+        **os.environ,
+        "PARLEY_DATA_DIR": str(tmp_path),
+        "PARLEY_DATABASE_URL": "sqlite:///var/parley.sqlite3",
+    }
     parley = Path(sys.executable).with_name("parley")
     out = subprocess.run([parley, "migrate", "-v0"], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "parley.sqlite3").exists()
     out = subprocess.run(
-        [parley, "shell", "-c", "from parley.policy.models import ContactReason as C; print(C.objects.count())"],
+        [
+            parley,
+            "shell",
+            "-c",
+            "from parley.policy.models import ContactReason as C; print(C.objects.count())",
+        ],
         env=env,
         capture_output=True,
         text=True,

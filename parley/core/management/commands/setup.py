@@ -19,7 +19,16 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         compile_catalogs()
         call_command("migrate", interactive=False, verbosity=0)
+        from django.conf import settings
+        from django.contrib.auth.models import User
+
+        from parley.marketplace.demo import OPERATOR
         from parley.marketplace.models import Order
 
-        if not options["no_demo"] and not Order.objects.exists():
+        # The demo goes into an empty database only; once there, loading it again changes nothing
+        # and prints its logins, so every `make run` says where to log in.
+        demo_present = User.objects.filter(username=OPERATOR[0]).exists()
+        if not options["no_demo"] and (demo_present or not Order.objects.exists()):
             call_command("seed-demo", stdout=self.stdout)
+        else:
+            self.stdout.write(f"Log in at http://{settings.HTTP_LISTEN}/accounts/login/")
