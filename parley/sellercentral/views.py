@@ -75,8 +75,12 @@ def home(request: HttpRequest, seller: Seller) -> HttpResponse:
 @seller_view
 def orders(request: HttpRequest, seller: Seller) -> HttpResponse:
     form = OrderFilterForm(request.GET or None, tz=timezone.get_current_timezone())
-    filt = form.to_filter() if form.is_bound and form.is_valid() else None
-    page = search_orders(seller, filt or OrderFilter())
+    filt = OrderFilter()
+    if form.is_bound:
+        # Fills cleaned_data with the valid fields: they still apply when another one is not.
+        form.is_valid()
+        filt = form.to_filter()
+    page = search_orders(seller, filt)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

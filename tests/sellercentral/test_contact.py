@@ -329,3 +329,20 @@ def test_buyer_opted_out_is_not_revealed_before_sending(client_en: Client, selle
 
     assert page(out) == page(inn)
     assert Buyer.objects.get(pk=out.buyer_id).opted_out
+
+
+@pytest.mark.parametrize("status", ["restricted", "suspended"])
+def test_restricted_seller_is_blocked_with_why(client_en: Client, seller: Seller, status: str) -> None:
+    Seller.objects.filter(pk=seller.pk).update(status=status)
+    o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
+    resp = client_en.post(
+        f"/sellercentral/orders/{o.id}/contact/", {"reason": "generalQuestion", "body": "Anything else?"}
+    )
+    msg = Message.objects.get(conversation__order=o)
+    assert msg.state == "blocked"
+    hit = next(h for h in msg.decision.hits if h["rule"] == "standing")
+    html = client_en.get(resp["Location"]).content.decode()
+    assert outcome(html) == "blocked"
+    assert f'<li data-code="{hit["code"]}">{escape(hit["en"])}</li>' in html
+    zh = zh_client(seller).get(resp["Location"]).content.decode()
+    assert f'<li data-code="{hit["code"]}">{escape(hit["zh"])}</li>' in zh
