@@ -18,11 +18,12 @@ run: install
 	$(BIN)/parley setup
 	$(BIN)/parley run
 
-# Debian packages the tests drive: Chromium (Playwright browser tests) and swaks (an outside SMTP client).
+# Debian packages the tests drive: Chromium (Playwright browser tests), swaks (an outside SMTP client)
+# and a CJK font (so Chinese pages render in the screenshots).
 # As root they are installed here; otherwise the missing ones are named.
-SYSTEM_DEPS := /usr/bin/chromium:chromium /usr/bin/swaks:swaks
+SYSTEM_DEPS := /usr/bin/chromium:chromium /usr/bin/swaks:swaks /usr/share/fonts/truetype/wqy/wqy-microhei.ttc:fonts-wqy-microhei
 system-deps:
-	@missing=""; for dep in $(SYSTEM_DEPS); do [ -x "$${dep%%:*}" ] || missing="$$missing $${dep##*:}"; done; \
+	@missing=""; for dep in $(SYSTEM_DEPS); do [ -e "$${dep%%:*}" ] || missing="$$missing $${dep##*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then echo "installing$$missing"; apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

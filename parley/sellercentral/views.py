@@ -20,6 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from parley.buyers.texts import opt_out_explanation
 from parley.conversations.models import Attachment, Message
 from parley.core import time
 from parley.core.errors import ActionError
@@ -270,6 +271,8 @@ def contact(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse
             ),
             body=body,
             error=error,
+            # The very words buyers read on their preferences page, so both sides hear the same rule.
+            opt_out_words=opt_out_explanation(get_language()),
             max_length=selected.reason.max_length
             if selected
             else max((c.reason.max_length for c in choices if c.available), default=2000),

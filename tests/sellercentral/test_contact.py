@@ -346,3 +346,25 @@ def test_restricted_seller_is_blocked_with_why(client_en: Client, seller: Seller
     assert f'<li data-code="{hit["code"]}">{escape(hit["en"])}</li>' in html
     zh = zh_client(seller).get(resp["Location"]).content.decode()
     assert f'<li data-code="{hit["code"]}">{escape(hit["zh"])}</li>' in zh
+
+
+def test_contact_page_shows_the_same_opt_out_words_buyers_read(client_en: Client, seller: Seller) -> None:
+    from django.utils.html import escape as esc
+
+    from parley.buyers.texts import OPT_OUT_EXPLANATION
+
+    o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
+    html = client_en.get(f"/sellercentral/orders/{o.id}/contact/").content.decode()
+    assert f"<p>{esc(OPT_OUT_EXPLANATION['en'])}</p>" in html
+    zh = zh_client(seller).get(f"/sellercentral/orders/{o.id}/contact/").content.decode()
+    assert f"<p>{esc(OPT_OUT_EXPLANATION['zh'])}</p>" in zh
+    assert "已选择不接收消息的买家仍会收到什么" in zh
+    # The buyers' own preferences page uses the same sentence.
+    buyer_client = Client()
+    buyer_client.force_login(o.buyer.user)  # type: ignore[arg-type]
+    assert esc(OPT_OUT_EXPLANATION["en"]) in buyer_client.get("/buyers/preferences/").content.decode()
+
+
+def test_account_health_is_in_the_seller_menu(client_en: Client, seller: Seller) -> None:
+    html = client_en.get("/sellercentral/orders/").content.decode()
+    assert '<a href="/account-health/">Account Health</a>' in html
