@@ -77,7 +77,9 @@ def database(url: str | None = None) -> dict[str, object]:
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
         }
-    raise ValueError(f"PARLEY_DATABASE_URL: unsupported scheme {parsed.scheme!r} (use sqlite:/// or postgresql://)")
+    raise ValueError(
+        f"PARLEY_DATABASE_URL: unsupported scheme {parsed.scheme!r} (use sqlite:/// or postgresql://)"
+    )
 
 
 def listen(name: str, default: str) -> tuple[str, int]:

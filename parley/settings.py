@@ -10,7 +10,9 @@ BASE_DIR = config.BASE_DIR
 DATA_DIR = config.data_dir()
 SECRET_KEY = config.secret_key()
 DEBUG = config.env("PARLEY_DEBUG", "0").lower() in ("1", "true", "yes", "on")
-ALLOWED_HOSTS = [h for h in config.env("PARLEY_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in config.env("PARLEY_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h
+]
 CSRF_TRUSTED_ORIGINS = [o for o in config.env("PARLEY_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 RELAY_DOMAIN = config.env("PARLEY_RELAY_DOMAIN", "relay.parley.localhost").lower()

@@ -18,7 +18,12 @@ def _release_clock() -> Iterator[None]:
     time.freeze(None)
 
 
-TRANSACTIONAL = ("transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback")
+TRANSACTIONAL = (
+    "transactional_db",
+    "live_server",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -127,7 +127,7 @@ class SmtpTransport:
             # The smarthost had closed the idle connection: not a failure, just reconnect once.
         try:
             client = await self._connect()
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as e:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as e:
             return Outcome("temp", 0, f"{type(e).__name__}: {e}")
         outcome = await self._send_on(client, job)
         return outcome or Outcome("temp", 0, "the smarthost closed the connection")
@@ -152,7 +152,7 @@ class SmtpTransport:
         except aiosmtplib.SMTPServerDisconnected:
             client.close()
             return None
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as e:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as e:
             client.close()
             return Outcome("temp", 0, f"{type(e).__name__}: {e}")
         self._idle.append(client)

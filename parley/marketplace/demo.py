@@ -1,5 +1,4 @@
 """The demo marketplace: a small hand-made data set with logins, and a fast bulk generator for large ones."""
-# ruff: noqa: E501 - data tables of names and titles read better one record per line
 
 from __future__ import annotations
 
