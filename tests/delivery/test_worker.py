@@ -276,3 +276,23 @@ def test_a_connection_the_smarthost_closed_is_replaced_at_once(
     assert len(sink.messages) == 2
     assert sink.connections == 2
     assert list(OutboundMail.objects.values_list("state", "attempts")) == [("sent", 0), ("sent", 0)]
+
+
+def test_smarthost_login_from_the_url(world: World) -> None:
+    sink = Sink(login=("relay@parley", "s3cr:t")).start()
+    try:
+        relay_row(world)
+        host = conf.smarthost(f"smtp://relay%40parley:s3cr%3At@127.0.0.1:{sink.port}")
+        assert host is not None
+        deliver_all(SmtpTransport(host, 10))
+        assert sink.logins == ["relay@parley"]
+        assert len(sink.messages) == 1
+        wrong = conf.smarthost(f"smtp://relay%40parley:nope@127.0.0.1:{sink.port}")
+        assert wrong is not None
+        relay_row(world, n=2)
+        deliver_all(SmtpTransport(wrong, 10), rounds=1)
+        row = OutboundMail.objects.get(state="queued")
+        assert row.attempts == 1
+        assert "535" in row.last_error or "Authentication" in row.last_error
+    finally:
+        sink.stop()

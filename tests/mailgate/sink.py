@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
 
 @dataclass
@@ -20,7 +21,9 @@ class Received:
 class Sink:
     """Records every message; `data_replies` / `rcpt_replies` script failures (popped per attempt)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, login: tuple[str, str] | None = None) -> None:
+        self.login = login  # require AUTH with this user and password
+        self.logins: list[str] = []
         self.messages: list[Received] = []
         self.connections = 0
         self.sessions: list[SMTP] = []
@@ -58,7 +61,22 @@ class Sink:
                 sink.sessions.append(self)
                 super().connection_made(transport)
 
-        return Counting(self, enable_SMTPUTF8=True, decode_data=False, loop=self._loop, hostname="sink.test")
+        def authenticate(
+            server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+        ) -> AuthResult:
+            ok = self.login is not None and (data.login.decode(), data.password.decode()) == self.login
+            if ok:
+                self.logins.append(data.login.decode())
+            return AuthResult(success=ok, handled=False)
+
+        extra: dict[str, Any] = {}
+        if self.login is not None:
+            extra = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # AUTH without TLS: fine on loopback in a test
+            return Counting(
+                self, enable_SMTPUTF8=True, decode_data=False, loop=self._loop, hostname="sink.test", **extra
+            )
 
     def start(self) -> Sink:
         ready = threading.Event()
