@@ -75,7 +75,10 @@ def bench_parley(work: Path, args: argparse.Namespace) -> dict[str, object]:
     if args.processes == "one":
         procs = [start_parley(env, "run", log=work / "parley.log")]
     else:
-        procs = [start_parley(env, "smtpd", log=work / "parley.log"), start_parley(env, "worker", log=work / "parley.log")]
+        procs = [
+            start_parley(env, "smtpd", log=work / "parley.log"),
+            start_parley(env, "worker", log=work / "parley.log"),
+        ]
     try:
         wait_port(port)
         return run_load(
