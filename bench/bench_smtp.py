@@ -71,7 +71,11 @@ def bench_parley(work: Path, args: argparse.Namespace) -> dict[str, object]:
         outbound=f"smtp://127.0.0.1:{sink.port}",
         extra={"PARLEY_DELIVERY_CONNECTIONS": str(args.connections)},
     )
-    populate(env, args.messages)
+    try:
+        populate(env, args.messages)
+    except BaseException:
+        sink.stop()
+        raise
     if args.processes == "one":
         procs = [start_parley(env, "run", log=work / "parley.log")]
     else:
@@ -97,8 +101,9 @@ def bench_parley(work: Path, args: argparse.Namespace) -> dict[str, object]:
 
 def bench_postfix(work: Path, args: argparse.Namespace) -> dict[str, object]:
     sink = SmtpSink(work, "postfix").start()
-    postfix = PrivatePostfix(work, sink_port=sink.port).start()
+    postfix = PrivatePostfix(work, sink_port=sink.port)
     try:
+        postfix.start()
         return run_load(
             postfix.port,
             sink,

@@ -21,6 +21,7 @@ import re
 import shutil
 import signal
 import smtplib
+import subprocess
 import sys
 import tempfile
 import threading
@@ -118,77 +119,85 @@ def delivered(dump: Path, ids: dict[int, set[bytes]] | None = None) -> collectio
 def run(*, seconds: float, down: float, kills: int, threads: int, work: Path) -> dict[str, Any]:
     dump = work / "sink"
     sink = SmtpSink(work, "crash").start(dump_dir=dump)
-    port = free_port()
-    env = parley_env(
-        work,
-        smtp_port=port,
-        outbound=f"smtp://127.0.0.1:{sink.port}",
-        extra={
-            "PARLEY_DELIVERY_BACKOFF": "1",
-            "PARLEY_DELIVERY_BACKOFF_MAX": "4",
-            "PARLEY_DELIVERY_LEASE": "3",
-            "PARLEY_DELIVERY_POLL": "0.5",
-            "PARLEY_OUTBOUND_TIMEOUT": "10",
-        },
-    )
-    populate(env, ADDRESSES, sellers=20)
-    log = work / "parley.log"
-    procs = {"smtpd": start_parley(env, "smtpd", log), "worker": start_parley(env, "worker", log)}
-    wait_port(port)
-    events: list[str] = []
-    t0 = time.monotonic()
-    load = Load(port, threads).start()
-    rng = random.Random(1)
+    procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        # Phase 1: kill -9 the gateway and the worker at random moments, restarting each.
-        for i in range(kills):
-            time.sleep(rng.uniform(0.3, 1.0) * seconds / (2 * kills))
-            name = ("smtpd", "worker")[i % 2]
-            procs[name].send_signal(signal.SIGKILL)
-            procs[name].wait()
-            events.append(f"{time.monotonic() - t0:6.1f}s kill -9 {name} (acked so far {len(load.acked)})")
-            time.sleep(0.5)
-            procs[name] = start_parley(env, name, log)
-            if name == "smtpd":
-                wait_port(port)
-        # Phase 2: the smarthost goes away while mail keeps arriving, then comes back.
-        sink.stop()
-        events.append(f"{time.monotonic() - t0:6.1f}s smarthost down")
-        time.sleep(down)
-        sink.start(dump_dir=dump)
-        events.append(f"{time.monotonic() - t0:6.1f}s smarthost up again")
-        time.sleep(seconds / 4)
-    finally:
-        load.stop()
-    events.append(f"{time.monotonic() - t0:6.1f}s load stopped: {len(load.acked)} acknowledged")
-    # Drain: everything acknowledged must reach the smarthost.
-    deadline = time.monotonic() + 60
-    seen = delivered(dump)
-    while time.monotonic() < deadline and not load.acked <= set(seen):
-        time.sleep(0.5)
+        port = free_port()
+        env = parley_env(
+            work,
+            smtp_port=port,
+            outbound=f"smtp://127.0.0.1:{sink.port}",
+            extra={
+                "PARLEY_DELIVERY_BACKOFF": "1",
+                "PARLEY_DELIVERY_BACKOFF_MAX": "4",
+                "PARLEY_DELIVERY_LEASE": "3",
+                "PARLEY_DELIVERY_POLL": "0.5",
+                "PARLEY_OUTBOUND_TIMEOUT": "10",
+            },
+        )
+        populate(env, ADDRESSES, sellers=20)
+        log = work / "parley.log"
+        procs.update(smtpd=start_parley(env, "smtpd", log), worker=start_parley(env, "worker", log))
+        wait_port(port)
+        events: list[str] = []
+        t0 = time.monotonic()
+        load = Load(port, threads).start()
+        rng = random.Random(1)
+        try:
+            # Phase 1: kill -9 the gateway and the worker at random moments, restarting each.
+            for i in range(kills):
+                time.sleep(rng.uniform(0.3, 1.0) * seconds / (2 * kills))
+                name = ("smtpd", "worker")[i % 2]
+                procs[name].send_signal(signal.SIGKILL)
+                procs[name].wait()
+                events.append(
+                    f"{time.monotonic() - t0:6.1f}s kill -9 {name} (acked so far {len(load.acked)})"
+                )
+                time.sleep(0.5)
+                procs[name] = start_parley(env, name, log)
+                if name == "smtpd":
+                    wait_port(port)
+            # Phase 2: the smarthost goes away while mail keeps arriving, then comes back.
+            sink.stop()
+            events.append(f"{time.monotonic() - t0:6.1f}s smarthost down")
+            time.sleep(down)
+            sink.start(dump_dir=dump)
+            events.append(f"{time.monotonic() - t0:6.1f}s smarthost up again")
+            time.sleep(seconds / 4)
+        finally:
+            load.stop()
+        events.append(f"{time.monotonic() - t0:6.1f}s load stopped: {len(load.acked)} acknowledged")
+        # Drain: everything acknowledged must reach the smarthost.
+        deadline = time.monotonic() + 60
         seen = delivered(dump)
-    for p in procs.values():
-        stop_process(p)
-    sink.stop()
-    ids: dict[int, set[bytes]] = {}
-    seen = delivered(dump, ids)
-    missing = sorted(load.acked - set(seen))
-    twice = sorted(n for n, c in seen.items() if c > 1)
-    return {
-        "acknowledged": len(load.acked),
-        "delivered_distinct": len(seen),
-        "delivered_total": sum(seen.values()),
-        "acknowledged_missing": missing[:20],
-        "acknowledged_missing_count": len(missing),
-        "delivered_twice": twice[:20],
-        "delivered_twice_count": len(twice),
-        # A second copy is the same outbox row sent again: it must carry the same Message-ID.
-        "twice_with_different_message_ids": sorted(n for n in twice if len(ids[n]) > 1),
-        "unacknowledged_but_delivered": len(set(seen) - load.acked),
-        "client_errors": dict(load.refused),
-        "events": events,
-        "ok": not missing and not any(len(ids[n]) > 1 for n in twice),
-    }
+        while time.monotonic() < deadline and not load.acked <= set(seen):
+            time.sleep(0.5)
+            seen = delivered(dump)
+        for p in procs.values():
+            stop_process(p)
+        sink.stop()
+        ids: dict[int, set[bytes]] = {}
+        seen = delivered(dump, ids)
+        missing = sorted(load.acked - set(seen))
+        twice = sorted(n for n, c in seen.items() if c > 1)
+        return {
+            "acknowledged": len(load.acked),
+            "delivered_distinct": len(seen),
+            "delivered_total": sum(seen.values()),
+            "acknowledged_missing": missing[:20],
+            "acknowledged_missing_count": len(missing),
+            "delivered_twice": twice[:20],
+            "delivered_twice_count": len(twice),
+            # A second copy is the same outbox row sent again: it must carry the same Message-ID.
+            "twice_with_different_message_ids": sorted(n for n in twice if len(ids[n]) > 1),
+            "unacknowledged_but_delivered": len(set(seen) - load.acked),
+            "client_errors": dict(load.refused),
+            "events": events,
+            "ok": not missing and not any(len(ids[n]) > 1 for n in twice),
+        }
+    finally:
+        for p in procs.values():
+            stop_process(p)
+        sink.stop()
 
 
 def main() -> None:

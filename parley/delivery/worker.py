@@ -46,6 +46,9 @@ class Outcome:
     text: str = ""
 
 
+Finished = tuple[Job, Outcome, "asyncio.Future[None]"]
+
+
 class Transport(Protocol):
     async def send(self, job: Job) -> Outcome: ...
     async def close(self) -> None: ...
@@ -322,10 +325,9 @@ class Worker:
             except RuntimeError:
                 pass  # the loop just closed
 
-    async def _sender(
-        self, queue: asyncio.Queue[Job | None], done: asyncio.Queue[tuple[Job, Outcome]]
-    ) -> None:
+    async def _sender(self, queue: asyncio.Queue[Job | None], done: asyncio.Queue[Finished]) -> None:
         assert self.transport is not None
+        loop = asyncio.get_running_loop()
         while True:
             job = await queue.get()
             if job is None:
@@ -335,17 +337,28 @@ class Worker:
             except Exception as e:  # a transport bug must not lose the mail: retry it later
                 log.exception("outbox %s: delivery attempt crashed", job.id)
                 outcome = Outcome("temp", 0, f"internal error: {type(e).__name__}")
-            await done.put((job, outcome))
+            recorded: asyncio.Future[None] = loop.create_future()
+            await done.put((job, outcome, recorded))
+            # The next mail goes out only once this outcome is committed: a crash can then repeat
+            # at most one delivery per connection (the smarthost took it, "sent" was not yet stored).
+            await recorded
 
-    async def _recorder(self, done: asyncio.Queue[tuple[Job, Outcome]], total: int) -> None:
+    async def _recorder(self, done: asyncio.Queue[Finished], total: int) -> None:
         # Group commit: whatever finished while the previous commit ran goes into the next one.
         left = total
         while left:
             batch = [await done.get()]
             while not done.empty():
                 batch.append(done.get_nowait())
-            await self._in_db(record, worker=self.name, results=batch)
-            self.sent += sum(1 for _, o in batch if o.kind == "sent")
+            try:
+                await self._in_db(record, worker=self.name, results=[(j, o) for j, o, _ in batch])
+            except BaseException as e:
+                for _, _, recorded in batch:
+                    recorded.set_exception(e)
+                raise
+            for _, _, recorded in batch:
+                recorded.set_result(None)
+            self.sent += sum(1 for _, o, _ in batch if o.kind == "sent")
             left -= len(batch)
 
     async def run_once(self) -> int:
@@ -356,7 +369,7 @@ class Worker:
         if not jobs:
             return 0
         queue: asyncio.Queue[Job | None] = asyncio.Queue()
-        done: asyncio.Queue[tuple[Job, Outcome]] = asyncio.Queue()
+        done: asyncio.Queue[Finished] = asyncio.Queue()
         for job in jobs:
             queue.put_nowait(job)
         senders = min(self.connections, len(jobs))
