@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install run test check lint typecheck test-suite system-deps bench bench-smtp clean
+.PHONY: install run test check lint typecheck test-suite system-deps bench-deps bench bench-smtp crash-test clean
 
 install: $(VENV)/.installed
 
@@ -46,12 +46,18 @@ lint:
 typecheck:
 	$(BIN)/mypy parley
 
-bench: install
+# Postfix's smtp-source / smtp-sink drive the SMTP benchmark and the crash test.
+bench-deps:
+	@[ -x /usr/sbin/smtp-source ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null; }
+
+bench: install bench-deps
 	$(BIN)/python bench/run.py
 
-bench-smtp: install
-	@[ -x /usr/sbin/smtp-source ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null; }
+bench-smtp: install bench-deps
 	$(BIN)/python bench/bench_smtp.py
+
+crash-test: install bench-deps
+	$(BIN)/python bench/crash_test.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info test-artifacts
