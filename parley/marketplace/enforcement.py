@@ -148,6 +148,17 @@ def rank(status: str) -> int:
     return LADDER.index(status) if status in LADDER else 0
 
 
+# Chinese names of the steps, for the reasons Parley writes itself (the labels' own translations
+# depend on the active language, and a reason is stored once for both readers).
+STATUS_ZH = {
+    Seller.Status.ACTIVE: "正常",
+    Seller.Status.WARNED: "警告",
+    Seller.Status.RESTRICTED: "消息受限",
+    Seller.Status.BLOCKED: "禁止主动发送消息",
+    Seller.Status.SUSPENDED: "销售权限已暂停",
+}
+
+
 def _change(
     seller: Seller,
     *,
@@ -156,12 +167,14 @@ def _change(
     actor: User | None,
     now: dt.datetime,
     until: dt.datetime | None = None,
+    reason_zh: str = "",
 ) -> StandingChange:
     change = StandingChange.objects.create(
         seller=seller,
         from_status=seller.status,
         to_status=to_status,
         reason=reason,
+        reason_zh=reason_zh,
         actor=actor,
         until=until,
         created_at=now,
@@ -194,9 +207,16 @@ def apply_ladder(
             f"{count} upheld violation(s) in {t.window_days} days"
             f" (threshold for {Seller.Status(target).label}: {_threshold_for(target, t)})."
         )
+        reason_zh = (
+            f"{t.window_days} 天内有 {count} 次违规被确认"
+            f"(“{STATUS_ZH[target]}”的阈值:{_threshold_for(target, t)})。"
+        )
         if trigger:
             reason += f" Latest: {trigger}"
-        return _change(seller, to_status=target, reason=reason, actor=actor, now=now, until=until)
+            reason_zh += f" 最近一次:{trigger}"
+        return _change(
+            seller, to_status=target, reason=reason, reason_zh=reason_zh, actor=actor, now=now, until=until
+        )
 
 
 def _threshold_for(status: str, t: Thresholds) -> int:
@@ -213,6 +233,7 @@ def expire_block(seller: Seller, *, now: dt.datetime) -> StandingChange | None:
             seller,
             to_status=Seller.Status.RESTRICTED,
             reason=f"Proactive messaging block ended {seller.proactive_blocked_until:%Y-%m-%d %H:%M} UTC.",
+            reason_zh=f"主动消息禁令已于 {seller.proactive_blocked_until:%Y-%m-%d %H:%M} UTC 结束。",
             actor=None,
             now=now,
         )

@@ -198,6 +198,9 @@ class StandingChange(models.Model):
     from_status = models.CharField(max_length=20, choices=Seller.Status.choices)
     to_status = models.CharField(max_length=20, choices=Seller.Status.choices)
     reason = models.TextField()
+    # Parley's own words for steps it takes by itself (the ladder, an ended block); an operator's
+    # typed reason is kept as written, in `reason` only.
+    reason_zh = models.TextField(blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -198,3 +198,25 @@ def test_flags_and_standing_changes_reach_the_sellers_webhooks(seller: Seller) -
     assert [event for event, _p in rows] == ["message.flagged", "seller.standing_changed"]
     assert rows[0][1]["flag_id"] == flag.pk and rows[0][1]["category"] == "marketing"
     assert (rows[1][1]["from"], rows[1][1]["to"]) == ("active", "warned")
+
+
+def test_parleys_own_reasons_are_kept_in_chinese_too_and_shown_to_chinese_sellers(seller: Seller) -> None:
+    from django.test import Client
+
+    change = uphold(seller, T0)
+    assert change is not None
+    assert change.reason == "1 upheld violation(s) in 30 days (threshold for Warned: 1)."
+    assert change.reason_zh == "30 天内有 1 次违规被确认(“警告”的阈值:1)。"
+    c = Client()
+    c.force_login(seller.user)  # type: ignore[arg-type]
+    zh = c.get("/account-health/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "30 天内有 1 次违规被确认" in zh
+    en = c.get("/account-health/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "1 upheld violation(s) in 30 days" in en and "违规被确认" not in en
+
+
+def test_an_operators_typed_reason_is_shown_as_written(seller: Seller) -> None:
+    change = enforcement.set_standing(
+        seller, to_status=Seller.Status.WARNED, reason="Spam reported by many buyers.", actor=None, now=T0
+    )
+    assert (change.reason, change.reason_zh) == ("Spam reported by many buyers.", "")
