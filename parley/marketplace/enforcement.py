@@ -150,7 +150,7 @@ def rank(status: str) -> int:
 
 # Chinese names of the steps, for the reasons Parley writes itself (the labels' own translations
 # depend on the active language, and a reason is stored once for both readers).
-STATUS_ZH = {
+STATUS_ZH: dict[str, str] = {
     Seller.Status.ACTIVE: "正常",
     Seller.Status.WARNED: "警告",
     Seller.Status.RESTRICTED: "消息受限",
