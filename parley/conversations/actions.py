@@ -76,6 +76,27 @@ def _clean_filename(name: str) -> str:
     return name.strip()[:200] or "attachment"
 
 
+def _require_text(body: object) -> None:
+    if not isinstance(body, str):
+        raise ActionError(
+            "body.invalid", "The message text must be text.", "消息内容必须是文本。", field="body"
+        )
+
+
+def _checked_files(attachments: Sequence[NewAttachment]) -> list[NewAttachment]:
+    """Refuse any file over 10 MB before anything is stored; keep only a safe base name."""
+    for f in attachments:
+        if len(f.data) > MAX_FILE_BYTES:
+            raise ActionError(
+                "attachments.too_large",
+                f"{_clean_filename(f.filename)} is larger than 10 MB.",
+                f"{_clean_filename(f.filename)} 超过 10 MB。",
+                status=413,
+                field="attachments",
+            )
+    return [NewAttachment(filename=_clean_filename(f.filename), data=f.data) for f in attachments]
+
+
 def _reply_target(conversation: Conversation | None, message_id: str | None) -> Message | None:
     if not message_id:
         return None
@@ -138,10 +159,7 @@ def check_send_seller_message(
 ) -> Message:
     """A seller writes to the buyer of one of their orders from the web or the API."""
     order = ms.access_order_for_seller(seller, order_id)
-    if not isinstance(body, str):
-        raise ActionError(
-            "body.invalid", "The message text must be text.", "消息内容必须是文本。", field="body"
-        )
+    _require_text(body)
     reason = _reason(reason_code)
     conversation = Conversation.objects.filter(order=order).first()
     in_reply_to = _reply_target(conversation, in_reply_to_id)
@@ -151,15 +169,7 @@ def check_send_seller_message(
         )
     if reason is None and in_reply_to is None:
         raise ActionError("reason.missing", "Choose a contact reason.", "请选择联系原因。", field="reason")
-    for f in attachments:
-        if len(f.data) > MAX_FILE_BYTES:
-            raise ActionError(
-                "attachments.too_large",
-                f"{_clean_filename(f.filename)} is larger than 10 MB.",
-                f"{_clean_filename(f.filename)} 超过 10 MB。",
-                status=413,
-                field="attachments",
-            )
+    files = _checked_files(attachments)
     uploads = list(
         Attachment.objects.filter(public_id__in=list(upload_ids), seller=seller, message__isnull=True)
     )
@@ -171,7 +181,6 @@ def check_send_seller_message(
             status=400,
             field="attachments",
         )
-    files = [NewAttachment(filename=_clean_filename(f.filename), data=f.data) for f in attachments]
     return do_send_seller_message(
         seller=seller,
         order=order,
@@ -213,36 +222,19 @@ def do_send_seller_message(
     now: dt.datetime,
 ) -> Message:
     """Decide on a seller's message, record it with the decision, and queue its delivery."""
-    facts = [a.facts() for a in attachments] + [
-        AttachmentFacts(filename=u.filename, content_type=u.content_type, size=u.size) for u in uploads
-    ]
-    in_reply_to_buyer = in_reply_to is not None and in_reply_to.direction == Message.Direction.BUYER_TO_SELLER
     with transaction.atomic():
-        decision = decide(
-            build_submission(
-                order=order,
-                direction=Message.Direction.SELLER_TO_BUYER,
-                channel=channel,
-                reason=reason,
-                subject=raw_subject if raw_subject is not None else subject,
-                body=body,
-                attachments=facts,
-                in_reply_to_buyer=in_reply_to_buyer,
-                sender_owns_order=sender_owns_order,
-                now=now,
-            )
-        )
-        msg = _record(
+        msg, decision = _decide_and_record(
             order=order,
             direction=Message.Direction.SELLER_TO_BUYER,
             channel=channel,
             reason=reason,
             subject=subject,
+            raw_subject=raw_subject,
             body=body,
-            decision=decision,
             attachments=attachments,
             uploads=uploads,
             in_reply_to=in_reply_to,
+            sender_owns_order=sender_owns_order,
             rfc_message_id=rfc_message_id,
             now=now,
             auto_reply=auto_reply,
@@ -286,22 +278,10 @@ def check_send_buyer_message(
 ) -> Message:
     """A buyer writes to the seller of one of their orders."""
     order = ms.access_order_for_buyer(buyer, order_id)
-    if not isinstance(body, str):
-        raise ActionError(
-            "body.invalid", "The message text must be text.", "消息内容必须是文本。", field="body"
-        )
+    _require_text(body)
     conversation = Conversation.objects.filter(order=order).first()
     in_reply_to = _reply_target(conversation, in_reply_to_id)
-    for f in attachments:
-        if len(f.data) > MAX_FILE_BYTES:
-            raise ActionError(
-                "attachments.too_large",
-                f"{_clean_filename(f.filename)} is larger than 10 MB.",
-                f"{_clean_filename(f.filename)} 超过 10 MB。",
-                status=413,
-                field="attachments",
-            )
-    files = [NewAttachment(filename=_clean_filename(f.filename), data=f.data) for f in attachments]
+    files = _checked_files(attachments)
     subject = f"回复:订单 {order.id}" if order.seller.display_name and buyer.locale.startswith("zh") else ""
     return do_send_buyer_message(
         order=order,
@@ -329,30 +309,14 @@ def do_send_buyer_message(
 ) -> Message:
     """Record a buyer's message (never blocked by opt-out) and queue it to the seller's address."""
     with transaction.atomic():
-        decision = decide(
-            build_submission(
-                order=order,
-                direction=Message.Direction.BUYER_TO_SELLER,
-                channel=channel,
-                reason=None,
-                subject=subject,
-                body=body,
-                attachments=[a.facts() for a in attachments],
-                in_reply_to_buyer=False,
-                sender_owns_order=True,
-                now=now,
-            )
-        )
-        msg = _record(
+        msg, _ = _decide_and_record(
             order=order,
             direction=Message.Direction.BUYER_TO_SELLER,
             channel=channel,
             reason=None,
             subject=subject,
             body=body,
-            decision=decision,
             attachments=attachments,
-            uploads=(),
             in_reply_to=in_reply_to,
             rfc_message_id=rfc_message_id,
             now=now,
@@ -368,7 +332,7 @@ def do_send_buyer_message(
     return msg
 
 
-def _record(
+def _decide_and_record(
     *,
     order: Order,
     direction: str,
@@ -376,14 +340,37 @@ def _record(
     reason: ContactReason | None,
     subject: str,
     body: str,
-    decision: Decision,
     attachments: Sequence[NewAttachment],
-    uploads: Sequence[Attachment],
     in_reply_to: Message | None,
     rfc_message_id: str,
     now: dt.datetime,
+    uploads: Sequence[Attachment] = (),
+    raw_subject: str | None = None,
+    sender_owns_order: bool = True,
     auto_reply: bool = False,
-) -> Message:
+) -> tuple[Message, Decision]:
+    """Run the policy engine on one message and record it, whatever the verdict, with the decision."""
+    facts = [a.facts() for a in attachments] + [
+        AttachmentFacts(filename=u.filename, content_type=u.content_type, size=u.size) for u in uploads
+    ]
+    decision = decide(
+        build_submission(
+            order=order,
+            direction=direction,
+            channel=channel,
+            reason=reason,
+            # The engine reads an email's subject as it came (encoded-words and all).
+            subject=raw_subject if raw_subject is not None else subject,
+            body=body,
+            attachments=facts,
+            # Only a seller's answer to the buyer's own message counts as a reply (opt-out, standing).
+            in_reply_to_buyer=direction == Message.Direction.SELLER_TO_BUYER
+            and in_reply_to is not None
+            and in_reply_to.direction == Message.Direction.BUYER_TO_SELLER,
+            sender_owns_order=sender_owns_order,
+            now=now,
+        )
+    )
     conversation = conversation_for(order)
     state = STATE_FOR_ACTION[decision.action]
     first = decision.reasons[0].code if decision.reasons else ""
@@ -432,7 +419,7 @@ def _record(
     from parley.api.webhooks import message_event
 
     message_event(msg)  # rows in the webhook outbox, committed with the message
-    return msg
+    return msg, decision
 
 
 def do_mark_no_response_needed(*, message: Message, now: dt.datetime | None = None) -> None:
