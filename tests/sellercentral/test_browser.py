@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,14 +18,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = BASE_DIR / "test-artifacts" / "sellercentral"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
 TEXT = {
     "en": {
@@ -53,19 +44,6 @@ TEXT = {
         "left": "还可输入",
     },
 }
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Debian's chromium is not installed (make system-deps)")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
-        yield b
-        b.close()
 
 
 def shot(page: Any, name: str) -> None:
