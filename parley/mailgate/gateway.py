@@ -239,6 +239,8 @@ def _seller_to_buyer(*, route: Route, mail_from: str, incoming: Incoming, peer_i
             attachments=_attachments(incoming),
             in_reply_to=_replied_message(incoming, order),
             rfc_message_id=(incoming.message_ids("Message-ID") or [""])[0],
+            # An out-of-office from the seller's mailbox is relayed but answers nothing.
+            auto_reply=incoming.is_auto_reply,
             outbound=outbound,
             now=time.now(),
         )

@@ -323,3 +323,25 @@ def test_starttls_when_a_certificate_is_configured(
             assert s.data(build(to=world.buyer_relay))[0] == 250
     finally:
         stop()
+
+
+def test_a_sellers_auto_reply_is_relayed_but_does_not_answer_the_buyer(
+    gateway: tuple[str, int], world: World
+) -> None:
+    question = buyer_mail(world, subject="Where is my parcel?", in_reply_to="<x@y>", references="<x@y>")
+    assert send(gateway, world.buyer.email, world.seller_relay, question)[0] == 250
+    ooo = build(
+        to=world.buyer_relay,
+        subject=f"Out of office: order {world.order.id}",
+        body="We are closed until Monday.",
+        extra="Auto-Submitted: auto-replied\r\n",
+    )
+    assert send(gateway, SELLER_ADDR, world.buyer_relay, ooo)[0] == 250
+    from_buyer = Message.objects.get(direction="buyer_to_seller")
+    from_seller = Message.objects.get(direction="seller_to_buyer")
+    assert (from_seller.state, from_seller.auto_reply) == ("delivered", True)
+    assert from_buyer.responded_at is None
+    answer = build(to=world.buyer_relay, subject=f"Re: order {world.order.id}", body="It ships today.")
+    assert send(gateway, SELLER_ADDR, world.buyer_relay, answer)[0] == 250
+    from_buyer.refresh_from_db()
+    assert from_buyer.responded_at is not None
