@@ -203,6 +203,13 @@ def _reply_subject(order: Order) -> str:
     return f"Re: your message about order {order.id}"
 
 
+def _buyer_subject(order: Order) -> str:
+    """The subject of a buyer's web message, in the buyer's language like the rest of their thread."""
+    if order.buyer.locale.startswith("zh"):
+        return f"回复:订单 {order.id}"
+    return f"Message about order {order.id}"
+
+
 def do_send_seller_message(
     *,
     seller: Seller,
@@ -282,11 +289,10 @@ def check_send_buyer_message(
     conversation = Conversation.objects.filter(order=order).first()
     in_reply_to = _reply_target(conversation, in_reply_to_id)
     files = _checked_files(attachments)
-    subject = f"回复:订单 {order.id}" if order.seller.display_name and buyer.locale.startswith("zh") else ""
     return do_send_buyer_message(
         order=order,
         channel=channel,
-        subject=subject or f"Message about order {order.id}",
+        subject=_buyer_subject(order),
         body=body,
         attachments=files,
         in_reply_to=in_reply_to,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import textwrap
@@ -215,17 +216,17 @@ def _seller_to_buyer(*, route: Route, mail_from: str, incoming: Incoming, peer_i
     buyer: Buyer = order.buyer
     seller_relay = _relay(buyer, seller, RelayAddress.Kind.SELLER)
 
-    def outbound(msg: Message) -> None:
-        rewrite.relay(
-            incoming,
-            msg,
-            from_name=seller.display_name,
-            from_addr=seller_relay,
-            to_name=buyer.name,
-            to_addr=buyer.email,
-            hide=[mail_from, *senders, seller.email],
-            dsn_to=mail_from,
-        )
+    # Builds the relayed copy inside the transaction that records the message.
+    outbound = functools.partial(
+        rewrite.relay,
+        incoming,
+        from_name=seller.display_name,
+        from_addr=seller_relay,
+        to_name=buyer.name,
+        to_addr=buyer.email,
+        hide=[mail_from, *senders, seller.email],
+        dsn_to=mail_from,
+    )
 
     try:
         msg = actions.do_send_seller_message(
@@ -271,17 +272,17 @@ def _buyer_to_seller(*, route: Route, mail_from: str, incoming: Incoming) -> str
     seller: Seller = order.seller
     buyer_relay = _relay(buyer, seller, RelayAddress.Kind.BUYER)
 
-    def outbound(msg: Message) -> None:
-        rewrite.relay(
-            incoming,
-            msg,
-            from_name=buyer.name,
-            from_addr=buyer_relay,
-            to_name=seller.display_name,
-            to_addr=seller.email,
-            hide=[mail_from, *senders, buyer.email],
-            dsn_to=mail_from,
-        )
+    # Builds the relayed copy inside the transaction that records the message.
+    outbound = functools.partial(
+        rewrite.relay,
+        incoming,
+        from_name=buyer.name,
+        from_addr=buyer_relay,
+        to_name=seller.display_name,
+        to_addr=seller.email,
+        hide=[mail_from, *senders, buyer.email],
+        dsn_to=mail_from,
+    )
 
     try:
         msg = actions.do_send_buyer_message(
