@@ -169,16 +169,21 @@ def _decide_main() -> None:
     def one(oid: str, spec: object) -> None:
         order = Order.objects.select_related("marketplace", "seller", "buyer").get(id=oid)
         market = order.marketplace
+        counted = ms.tallies(order, now=now)
         decide(
             Submission(
                 channel="web",
                 direction="seller_to_buyer",
                 marketplace=ms.marketplace_facts(order),
                 seller=ms.seller_facts(
-                    order.seller, now=now, multiplier=market.daily_cap_multiplier, base=market.daily_cap_base
+                    order.seller,
+                    now=now,
+                    sent_today=counted.sent_today,
+                    multiplier=market.daily_cap_multiplier,
+                    base=market.daily_cap_base,
                 ),
                 buyer=ms.buyer_facts(order.buyer),
-                order=ms.order_facts(order),
+                order=ms.order_facts(order, counted=counted),
                 now=now,
                 reason=spec,  # type: ignore[arg-type]
                 body="Hello, your parcel leaves our warehouse tomorrow morning.",

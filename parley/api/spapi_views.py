@@ -264,7 +264,7 @@ def available_actions(order: Order, model: str, now: Any) -> list[spapi.Operatio
     from parley.policy import available_reasons
 
     reasons = {r.code: r for r in ContactReason.objects.exclude(sp_api_action="").filter(active=True)}
-    offered = available_reasons([r.spec() for r in reasons.values()], ms.order_facts(order), now)
+    offered = available_reasons([r.spec() for r in reasons.values()], ms.order_facts(order, now=now), now)
     ops: list[spapi.Operation] = []
     for item in offered:
         reason = reasons.get(item.reason.code) if item.available else None

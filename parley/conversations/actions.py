@@ -6,7 +6,9 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from email.utils import make_msgid
 
+from django.conf import settings
 from django.db import transaction
 
 from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
@@ -48,11 +50,12 @@ STATE_FOR_ACTION = {
 }
 
 
-def conversation_for(order: Order) -> Conversation:
-    conv, _ = Conversation.objects.get_or_create(
-        order=order, defaults={"seller_id": order.seller_id, "buyer_id": order.buyer_id}
+def conversation_for(order: Order, *, now: dt.datetime) -> tuple[Conversation, bool]:
+    """The order's conversation, created on its first message (stamped with `now`); and whether it was."""
+    return Conversation.objects.get_or_create(
+        order=order,
+        defaults={"seller_id": order.seller_id, "buyer_id": order.buyer_id, "last_message_at": now},
     )
-    return conv
 
 
 def _reason(code: str | None) -> ContactReason | None:
@@ -126,15 +129,20 @@ def build_submission(
     now: dt.datetime,
 ) -> Submission:
     market = order.marketplace
+    counted = ms.tallies(order, now=now)
     return Submission(
         channel=channel,  # type: ignore[arg-type]
         direction=direction,  # type: ignore[arg-type]
         marketplace=ms.marketplace_facts(order),
         seller=ms.seller_facts(
-            order.seller, now=now, multiplier=market.daily_cap_multiplier, base=market.daily_cap_base
+            order.seller,
+            now=now,
+            sent_today=counted.sent_today,
+            multiplier=market.daily_cap_multiplier,
+            base=market.daily_cap_base,
         ),
         buyer=ms.buyer_facts(order.buyer),
-        order=ms.order_facts(order),
+        order=ms.order_facts(order, counted=counted),
         now=now,
         reason=reason.spec() if reason else None,
         subject=subject,
@@ -230,7 +238,7 @@ def do_send_seller_message(
 ) -> Message:
     """Decide on a seller's message, record it with the decision, and queue its delivery."""
     with transaction.atomic():
-        msg, decision = _decide_and_record(
+        msg, decision, new_conversation = _decide_and_record(
             order=order,
             direction=Message.Direction.SELLER_TO_BUYER,
             channel=channel,
@@ -254,7 +262,7 @@ def do_send_seller_message(
                 detail=f"{hit.code}: {hit.en}",
                 created_at=now,
             )
-        if msg.state == Message.State.DELIVERED and not auto_reply:
+        if msg.state == Message.State.DELIVERED and not auto_reply and not new_conversation:
             # Any answer the seller actually delivers stops the buyer's 24-hour clock; an
             # automatic reply (out-of-office, "we got your mail") is not an answer.
             Message.objects.filter(
@@ -315,7 +323,7 @@ def do_send_buyer_message(
 ) -> Message:
     """Record a buyer's message (never blocked by opt-out) and queue it to the seller's address."""
     with transaction.atomic():
-        msg, _ = _decide_and_record(
+        msg, _, _ = _decide_and_record(
             order=order,
             direction=Message.Direction.BUYER_TO_SELLER,
             channel=channel,
@@ -354,8 +362,9 @@ def _decide_and_record(
     raw_subject: str | None = None,
     sender_owns_order: bool = True,
     auto_reply: bool = False,
-) -> tuple[Message, Decision]:
-    """Run the policy engine on one message and record it, whatever the verdict, with the decision."""
+) -> tuple[Message, Decision, bool]:
+    """Run the policy engine on one message and record it, whatever the verdict, with the decision;
+    the flag says whether the message started its conversation."""
     facts = [a.facts() for a in attachments] + [
         AttachmentFacts(filename=u.filename, content_type=u.content_type, size=u.size) for u in uploads
     ]
@@ -377,7 +386,7 @@ def _decide_and_record(
             now=now,
         )
     )
-    conversation = conversation_for(order)
+    conversation, new_conversation = conversation_for(order, now=now)
     state = STATE_FOR_ACTION[decision.action]
     first = decision.reasons[0].code if decision.reasons else ""
     msg = Message.objects.create(
@@ -398,6 +407,8 @@ def _decide_and_record(
         rfc_message_id=rfc_message_id[:998],
         in_reply_to=in_reply_to,
         auto_reply=auto_reply,
+        # The id the recipient's copy carries, whichever way it is sent.
+        relay_message_id=make_msgid(domain=settings.RELAY_DOMAIN),
     )
     PolicyDecision.objects.create(
         message=msg,
@@ -421,11 +432,12 @@ def _decide_and_record(
         )
     if uploads:
         Attachment.objects.filter(pk__in=[u.pk for u in uploads]).update(message=msg)
-    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    if not new_conversation:
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     from parley.api.webhooks import message_event
 
     message_event(msg)  # rows in the webhook outbox, committed with the message
-    return msg, decision
+    return msg, decision, new_conversation
 
 
 def do_mark_no_response_needed(*, message: Message, now: dt.datetime | None = None) -> None:

@@ -9,6 +9,7 @@ import textwrap
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 
 from parley.conversations import actions
 from parley.conversations.models import Conversation, Message
@@ -33,6 +34,8 @@ class Route:
     kind: str  # RelayAddress.Kind: "buyer" (a seller writes to a buyer) or "seller" (the reverse)
     seller_id: str
     buyer_id: str
+    # The pair's address for the other direction (the relayed copy's From), if it exists yet.
+    reverse_local: str | None = None
 
 
 def reply(code: str, status: str, text: str) -> str:
@@ -52,6 +55,26 @@ def _sender_is_authorized(seller_id: str, address: str) -> bool:
     ).exists()
 
 
+@functools.cache
+def _route_sql() -> str:
+    relay, buyer = RelayAddress._meta.db_table, Buyer._meta.db_table
+    senders = AuthorizedSender._meta.db_table
+    # One round trip per RCPT: the address, the pair's reverse address, and whether the envelope
+    # sender may write to it (a confirmed sender of the seller, or the buyer themself).
+    return f"""
+        SELECT r.kind, r.seller_id, r.buyer_id,
+               (SELECT o.local_part FROM {relay} o
+                 WHERE o.buyer_id = r.buyer_id AND o.seller_id = r.seller_id AND o.kind <> r.kind),
+               CASE WHEN r.kind = %s
+                    THEN EXISTS (SELECT 1 FROM {senders} s
+                                  WHERE s.seller_id = r.seller_id AND s.confirmed_at IS NOT NULL
+                                    AND LOWER(s.email) = LOWER(%s))
+                    ELSE LOWER(b.email) = LOWER(%s) END
+          FROM {relay} r JOIN {buyer} b ON b.id = r.buyer_id
+         WHERE r.local_part = %s
+    """  # noqa: S608 (table names come from the models; every value is a parameter)
+
+
 def check_rcpt(*, mail_from: str, rcpt: str, taken: Route | None) -> tuple[str, Route | None]:
     """The answer to RCPT TO:<rcpt> in a transaction from `mail_from`."""
     local, _, domain = rcpt.rpartition("@")
@@ -59,22 +82,23 @@ def check_rcpt(*, mail_from: str, rcpt: str, taken: Route | None) -> tuple[str, 
         return reply(
             "550", "5.7.1", f"Relaying denied: this server accepts mail for @{settings.RELAY_DOMAIN} only."
         ), None
-    found = (
-        RelayAddress.objects.filter(local_part=local.lower())
-        .values_list("kind", "seller_id", "buyer_id")
-        .first()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_route_sql(), [RelayAddress.Kind.BUYER, mail_from, mail_from, local.lower()])
+        found = cursor.fetchone()
     if found is None:
         return reply(
             "550", "5.1.1", f"<{rcpt}>: no such relay address; check that it was copied correctly."
         ), None
-    route = Route(address=rcpt.lower(), kind=found[0], seller_id=found[1], buyer_id=found[2])
+    kind, seller_id, buyer_id, reverse_local, sender_ok = found
+    route = Route(
+        address=rcpt.lower(), kind=kind, seller_id=seller_id, buyer_id=buyer_id, reverse_local=reverse_local
+    )
     if taken is not None and taken != route:
         return reply(
             "452", "4.5.3", "One relay address per message, please; send to the others separately."
         ), None
-    if route.kind == RelayAddress.Kind.BUYER:
-        if not mail_from or not _sender_is_authorized(route.seller_id, mail_from):
+    if not mail_from or not sender_ok:
+        if route.kind == RelayAddress.Kind.BUYER:
             return reply(
                 "550",
                 "5.7.1",
@@ -82,21 +106,20 @@ def check_rcpt(*, mail_from: str, rcpt: str, taken: Route | None) -> tuple[str, 
                 " address belongs to. Add and confirm the address in Seller Central (Settings,"
                 " Authorized senders), or send from one that is.",
             ), None
-    else:
-        email = Buyer.objects.filter(id=route.buyer_id).values_list("email", flat=True).first() or ""
-        if not mail_from or mail_from.lower() != email.lower():
-            return reply(
-                "550",
-                "5.7.1",
-                "Only the buyer of this conversation can write to this address, from their own address.",
-            ), None
+        return reply(
+            "550",
+            "5.7.1",
+            "Only the buyer of this conversation can write to this address, from their own address.",
+        ), None
     return reply("250", "2.1.5", "Recipient OK"), route
 
 
 _relay_cache: dict[tuple[str, str, str], str] = {}
 
 
-def _relay(buyer: Buyer, seller: Seller, kind: str) -> str:
+def _relay(buyer: Buyer, seller: Seller, kind: str, known: str | None = None) -> str:
+    if known:  # read at RCPT, in the same look-up as the route
+        return f"{known}@{settings.RELAY_DOMAIN}"
     # Relay addresses are stable and never reused, so a process may remember them.
     # Only rows that already existed are remembered: one created here could still be rolled back.
     key = (buyer.id, seller.id, kind)
@@ -214,7 +237,7 @@ def _seller_to_buyer(*, route: Route, mail_from: str, incoming: Incoming, peer_i
         )
     seller: Seller = order.seller
     buyer: Buyer = order.buyer
-    seller_relay = _relay(buyer, seller, RelayAddress.Kind.SELLER)
+    seller_relay = _relay(buyer, seller, RelayAddress.Kind.SELLER, route.reverse_local)
 
     # Builds the relayed copy inside the transaction that records the message.
     outbound = functools.partial(
@@ -270,7 +293,7 @@ def _buyer_to_seller(*, route: Route, mail_from: str, incoming: Incoming) -> str
     if order is None:
         return reply("550", "5.7.1", "There is no order between you and this seller.")
     seller: Seller = order.seller
-    buyer_relay = _relay(buyer, seller, RelayAddress.Kind.BUYER)
+    buyer_relay = _relay(buyer, seller, RelayAddress.Kind.BUYER, route.reverse_local)
 
     # Builds the relayed copy inside the transaction that records the message.
     outbound = functools.partial(

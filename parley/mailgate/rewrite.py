@@ -136,7 +136,9 @@ def relay(
     dsn_to: str,
 ) -> None:
     """Queue the relayed copy of `incoming` (recorded as `msg`) to `to_addr`, inside the transaction."""
-    msg.relay_message_id = make_msgid(domain=settings.RELAY_DOMAIN)
+    if not msg.relay_message_id:  # recorded before this change; messages get one when recorded
+        msg.relay_message_id = make_msgid(domain=settings.RELAY_DOMAIN)
+        Message.objects.filter(pk=msg.pk).update(relay_message_id=msg.relay_message_id)
     recipient_direction = (
         Message.Direction.BUYER_TO_SELLER
         if msg.direction == Message.Direction.SELLER_TO_BUYER
@@ -172,7 +174,6 @@ def relay(
         lines.append(("References: " + "\r\n ".join(mapped_refs)).encode())
     body = _scrub_body(incoming.body, hide, from_addr)
     data = dkim_sign(b"\r\n".join(lines) + b"\r\n\r\n" + body)
-    Message.objects.filter(pk=msg.pk).update(relay_message_id=msg.relay_message_id)
     enqueue(
         spec=OutboundSpec(
             purpose="relay",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db import connection
 from django.http import Http404
 
-from parley.marketplace.models import Buyer, Order, RelayAddress, Seller
+from parley.core import time
+from parley.marketplace.models import Buyer, Order, OrderItem, RelayAddress, Seller
 from parley.policy.types import BuyerFacts, MarketplaceFacts, OrderFacts, SellerFacts
 
 
@@ -37,51 +40,75 @@ def buyer_relay_address(order: Order) -> str:
     return relay_address(buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.BUYER).address()
 
 
-def order_categories(order: Order) -> frozenset[str]:
-    return frozenset(order.items.values_list("category_id", flat=True))
+@functools.cache
+def _tallies_sql() -> str:
+    from parley.conversations.models import Conversation, Message
+
+    item, msg, conv = OrderItem._meta.db_table, Message._meta.db_table, Conversation._meta.db_table
+    # One round trip for the three things the engine counts (this runs for every message sent).
+    return f"""
+        SELECT 'c', category_id FROM {item} WHERE order_id = %s
+        UNION ALL
+        SELECT 'r', m.reason_id FROM {msg} m JOIN {conv} c ON c.id = m.conversation_id
+         WHERE c.order_id = %s AND m.reason_id IS NOT NULL AND m.state NOT IN (%s, %s)
+        UNION ALL
+        SELECT 'n', CAST(COUNT(*) AS VARCHAR(20)) FROM {msg}
+         WHERE seller_id = %s AND direction = %s AND created_at >= %s AND state <> %s
+    """  # noqa: S608 (table names come from the models; every value is a parameter)
 
 
-def reasons_used(order: Order) -> frozenset[str]:
+@dataclass(frozen=True)
+class Tallies:
+    categories: frozenset[str]  # the order's product categories
+    reasons_used: frozenset[str]  # contact reasons already sent on the order (not blocked or bounced)
+    sent_today: int  # the seller's messages to buyers since midnight UTC, blocked ones not counted
+
+
+def tallies(order: Order, *, now: dt.datetime) -> Tallies:
     from parley.conversations.models import Message
 
-    return frozenset(
-        Message.objects.filter(conversation__order=order, reason__isnull=False)
-        .exclude(state__in=[Message.State.BLOCKED, Message.State.BOUNCED])
-        .values_list("reason_id", flat=True)
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    params = [
+        order.id,
+        order.id,
+        Message.State.BLOCKED,
+        Message.State.BOUNCED,
+        order.seller_id,
+        Message.Direction.SELLER_TO_BUYER,
+        connection.ops.adapt_datetimefield_value(start),
+        Message.State.BLOCKED,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_tallies_sql(), params)
+        rows = cursor.fetchall()
+    return Tallies(
+        categories=frozenset(v for k, v in rows if k == "c"),
+        reasons_used=frozenset(v for k, v in rows if k == "r"),
+        sent_today=sum(int(v) for k, v in rows if k == "n"),
     )
 
 
-def order_facts(order: Order) -> OrderFacts:
+def order_facts(
+    order: Order, *, counted: Tallies | None = None, now: dt.datetime | None = None
+) -> OrderFacts:
+    counted = counted or tallies(order, now=now or time.now())
     return OrderFacts(
         id=order.id,
         seller_id=order.seller_id,
         buyer_id=order.buyer_id,
         status=order.status,
         fulfillment=order.fulfillment,  # type: ignore[arg-type]
-        categories=order_categories(order),
+        categories=counted.categories,
         purchased_at=order.purchased_at,
         shipped_at=order.shipped_at,
         delivered_at=order.delivered_at,
-        reasons_used=reasons_used(order),
+        reasons_used=counted.reasons_used,
     )
 
 
 def daily_cap(seller: Seller, marketplace_multiplier: int = 5, marketplace_base: int = 600) -> int:
     """5 × the seller's average daily orders + 600, unless the marketplace says otherwise."""
     return int(marketplace_multiplier * seller.avg_daily_orders) + marketplace_base
-
-
-def sent_today(seller: Seller, now: dt.datetime) -> int:
-    from parley.conversations.models import Message
-
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return (
-        Message.objects.filter(
-            seller=seller, direction=Message.Direction.SELLER_TO_BUYER, created_at__gte=start
-        )
-        .filter(~Q(state=Message.State.BLOCKED))
-        .count()
-    )
 
 
 def effective_status(seller: Seller, now: dt.datetime) -> str:
@@ -93,12 +120,14 @@ def effective_status(seller: Seller, now: dt.datetime) -> str:
     return seller.status
 
 
-def seller_facts(seller: Seller, *, now: dt.datetime, multiplier: int = 5, base: int = 600) -> SellerFacts:
+def seller_facts(
+    seller: Seller, *, now: dt.datetime, sent_today: int, multiplier: int = 5, base: int = 600
+) -> SellerFacts:
     return SellerFacts(
         id=seller.id,
         status=effective_status(seller, now),  # type: ignore[arg-type]
         proactive_blocked_until=seller.proactive_blocked_until,
-        sent_today=sent_today(seller, now),
+        sent_today=sent_today,
         daily_cap=daily_cap(seller, multiplier, base),
     )
 
@@ -120,7 +149,7 @@ def contact_reasons_for(order: Order, *, now: dt.datetime) -> list[dict[str, obj
     catalog = list(ContactReason.objects.filter(active=True))
     names = {r.code: r for r in catalog}
     out: list[dict[str, object]] = []
-    for a in available_reasons([r.spec() for r in catalog], order_facts(order), now):
+    for a in available_reasons([r.spec() for r in catalog], order_facts(order, now=now), now):
         row = names[a.reason.code]
         out.append(
             {

@@ -146,7 +146,7 @@ def reason_choices(order: Order, now: dt.datetime) -> list[presenters.ReasonChoi
 
     reasons = {r.code: r for r in ContactReason.objects.filter(active=True)}
     out = []
-    for av in available_reasons([r.spec() for r in reasons.values()], ms.order_facts(order), now):
+    for av in available_reasons([r.spec() for r in reasons.values()], ms.order_facts(order, now=now), now):
         why = ""
         if not av.available:
             # The catalog's short line first; the engine's own words when the catalog has none.
