@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from email.utils import make_msgid
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
 from parley.core import time
@@ -52,10 +52,19 @@ STATE_FOR_ACTION = {
 
 def conversation_for(order: Order, *, now: dt.datetime) -> tuple[Conversation, bool]:
     """The order's conversation, created on its first message (stamped with `now`); and whether it was."""
-    return Conversation.objects.get_or_create(
-        order=order,
-        defaults={"seller_id": order.seller_id, "buyer_id": order.buyer_id, "last_message_at": now},
-    )
+    try:
+        return order.conversation, False  # no query when the order was read with select_related
+    except Conversation.DoesNotExist:
+        pass
+    try:
+        with transaction.atomic():
+            conv = Conversation.objects.create(
+                order=order, seller_id=order.seller_id, buyer_id=order.buyer_id, last_message_at=now
+            )
+    except IntegrityError:  # another transaction created it first
+        return Conversation.objects.get(order=order), False
+    order.conversation = conv
+    return conv, True
 
 
 def _reason(code: str | None) -> ContactReason | None:

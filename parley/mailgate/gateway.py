@@ -136,16 +136,17 @@ def _relay(buyer: Buyer, seller: Seller, kind: str, known: str | None = None) ->
 
 
 def _find_order(*, seller_id: str, buyer_id: str, subject: str, text: str) -> Order | None:
-    pair = Order.objects.filter(seller_id=seller_id, buyer_id=buyer_id)
+    # The conversation comes in the same query: the message is recorded in it next.
+    pair = Order.objects.filter(seller_id=seller_id, buyer_id=buyer_id).select_related(
+        "buyer", "seller", "marketplace", "conversation"
+    )
     ids = list(dict.fromkeys(ORDER_IN_TEXT.findall(subject) + ORDER_IN_TEXT.findall(text[:20000])))
     if ids:
-        by_id = {
-            o.id: o for o in pair.filter(id__in=ids[:20]).select_related("buyer", "seller", "marketplace")
-        }
+        by_id = {o.id: o for o in pair.filter(id__in=ids[:20])}
         for order_id in ids:
             if order_id in by_id:
                 return by_id[order_id]
-    return pair.select_related("buyer", "seller", "marketplace").order_by("-purchased_at", "-id").first()
+    return pair.order_by("-purchased_at", "-id").first()
 
 
 def _replied_message(incoming: Incoming, order: Order) -> Message | None:

@@ -137,7 +137,9 @@ class Order(models.Model):
             # Manage Orders: one seller's orders newest first, optionally by status.
             models.Index(fields=["seller", "-purchased_at"], name="order_seller_recent"),
             models.Index(fields=["seller", "status", "-purchased_at"], name="order_seller_status_recent"),
-            models.Index(fields=["buyer"], name="order_buyer"),
+            # A buyer's orders, and the orders between one buyer and one seller newest first (the
+            # mail gateway's look-up for every message; a big seller's index would scan them all).
+            models.Index(fields=["buyer", "seller", "-purchased_at"], name="order_buyer_seller_recent"),
         ]
 
     def __str__(self) -> str:
