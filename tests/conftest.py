@@ -20,6 +20,13 @@ def _release_clock() -> Iterator[None]:
     time.freeze(None)
 
 
+@pytest.fixture(autouse=True)
+def _own_data_dir(settings: Any, tmp_path: Path) -> None:
+    """Each test its own data dir: Maildir and delivery journals never cross between tests (or xdist workers)."""
+    settings.DATA_DIR = tmp_path / "data"
+    settings.DATA_DIR.mkdir()
+
+
 TRANSACTIONAL = (
     "transactional_db",
     "live_server",

@@ -19,7 +19,7 @@ from django.db import transaction
 
 from parley.conversations.models import Message
 from parley.core import time
-from parley.delivery import committer, conf
+from parley.delivery import committer, conf, journal
 from parley.delivery.dsn import build_dsn, enhanced_status, visible_recipient
 from parley.delivery.models import OutboundMail
 from parley.delivery.outbox import OutboundSpec, add_waker, enqueue, remove_waker
@@ -204,7 +204,28 @@ def claim(*, worker: str, limit: int, now: dt.datetime | None = None) -> list[Jo
         ids = list(due.select_for_update(skip_locked=True).values_list("id", flat=True)[:limit])
         if not ids:
             return []
+        # A lease that ran out without an outcome: its worker died mid-batch. What the smarthost
+        # had already accepted is in that worker's journal; it is recorded, not sent again.
+        abandoned = dict(
+            OutboundMail.objects.filter(id__in=ids, locked_until__isnull=False).values_list("id", "locked_by")
+        )
+        if abandoned:
+            done = journal.already_sent(abandoned)
+            if done:
+                OutboundMail.objects.filter(id__in=done).update(
+                    state=OutboundMail.State.SENT, sent_at=now, locked_until=None, last_error=""
+                )
+                log.warning(
+                    "outbox %s: accepted by the smarthost before a worker died; not sent again", sorted(done)
+                )
+                ids = [i for i in ids if i not in done]
         OutboundMail.objects.filter(id__in=ids).update(locked_until=lease_end, locked_by=worker)
+        if abandoned:
+            gone = set(abandoned.values()) - {worker}
+            waiting = OutboundMail.objects.filter(
+                state=OutboundMail.State.QUEUED, locked_until__isnull=False, locked_by__in=gone
+            )
+            journal.forget(gone - set(waiting.values_list("locked_by", flat=True)))
         rows = OutboundMail.objects.filter(id__in=ids).values_list(
             "id", "mail_from", "rcpt_to", "data", "created_at"
         )
@@ -300,6 +321,7 @@ class Worker:
         self._wake: asyncio.Event | None = None
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._journal: journal.Journal | None = None
         self.sent = 0
 
     async def _in_db(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
@@ -313,6 +335,9 @@ class Worker:
         """Close the smarthost connections and let go of the committer."""
         if self.transport is not None:
             await self.transport.close()
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
         if self._committer is not None:
             self._committer = None
             committer.release()
@@ -337,6 +362,8 @@ class Worker:
             except Exception as e:  # a transport bug must not lose the mail: retry it later
                 log.exception("outbox %s: delivery attempt crashed", job.id)
                 outcome = Outcome("temp", 0, f"internal error: {type(e).__name__}")
+            if outcome.kind == "sent":
+                self._journal_for().sent(job.id)  # before anything else can run: see journal.py
             recorded: asyncio.Future[None] = loop.create_future()
             await done.put((job, outcome, recorded))
             # The next mail goes out only once this outcome is committed: a crash can then repeat
@@ -353,6 +380,7 @@ class Worker:
             try:
                 await self._in_db(record, worker=self.name, results=[(j, o) for j, o, _ in batch])
             except BaseException as e:
+                self._journal_for().keep = True
                 for _, _, recorded in batch:
                     recorded.set_exception(e)
                 raise
@@ -378,7 +406,13 @@ class Worker:
         await asyncio.gather(
             *(self._sender(queue, done) for _ in range(senders)), self._recorder(done, len(jobs))
         )
+        self._journal_for().committed()
         return len(jobs)
+
+    def _journal_for(self) -> journal.Journal:
+        if self._journal is None:
+            self._journal = journal.Journal(self.name)
+        return self._journal
 
     async def main(self) -> None:
         self._loop = asyncio.get_running_loop()

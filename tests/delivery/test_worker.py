@@ -296,3 +296,88 @@ def test_smarthost_login_from_the_url(world: World) -> None:
         assert "535" in row.last_error or "Authentication" in row.last_error
     finally:
         sink.stop()
+
+
+def test_mail_the_smarthost_took_before_its_worker_died_is_not_sent_again(
+    world: World, sink: Sink, settings: object
+) -> None:
+    # The dead worker claimed two mails; the smarthost had said 250 to one of them (its journal says
+    # so) when the worker was killed, before it could record "sent".
+    from parley.delivery import journal
+    from parley.delivery.worker import claim
+
+    settings.DELIVERY_LEASE = 300  # type: ignore[attr-defined]
+    time.freeze(T0)
+    taken, not_taken = relay_row(world, n=1), relay_row(world, n=2)
+    assert [j.id for j in claim(worker="host:1:dead", limit=10)] == [taken.id, not_taken.id]
+    dead = journal.Journal("host:1:dead")
+    dead.sent(taken.id)
+    assert dead.path.read_bytes() == b"%d\n" % taken.id  # kill -9: nothing closes it, it stays
+
+    time.freeze(T0 + dt.timedelta(seconds=200))  # lease still running: nobody takes them
+    assert deliver_all(smtp(sink)) == 0
+
+    time.freeze(T0 + dt.timedelta(seconds=301))
+    assert deliver_all(smtp(sink)) == 1
+    assert [m.data.split(b"\r\n\r\n")[0].count(b"Parcel 2") for m in sink.messages] == [1]
+    taken.refresh_from_db()
+    not_taken.refresh_from_db()
+    assert (taken.state, taken.sent_at, taken.attempts) == ("sent", T0 + dt.timedelta(seconds=301), 0)
+    assert (not_taken.state, not_taken.locked_by != "host:1:dead") == ("sent", True)
+    # Nothing of the dead worker is left to account for, so its journal is gone.
+    assert not dead.path.exists()
+    assert sorted(journal.directory().iterdir()) == []
+
+
+def test_a_worker_keeps_no_journal_once_its_outcomes_are_committed(
+    world: World, sink: Sink, settings: object
+) -> None:
+    from parley.delivery import journal
+
+    for n in range(3):
+        relay_row(world, n=n)
+    worker = Worker(transport=smtp(sink))
+
+    async def go() -> tuple[int, bytes]:
+        n = await worker.run_once()
+        assert worker._journal is not None
+        left = worker._journal.path.read_bytes()  # emptied after the batch's commit
+        await worker.aclose()
+        return n, left
+
+    assert asyncio.run(go()) == (3, b"")
+    assert len(sink.messages) == 3
+    assert sorted(journal.directory().iterdir()) == []
+
+
+def test_after_a_failed_commit_the_journal_is_kept_for_whoever_takes_the_mail_over(
+    world: World, sink: Sink, settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parley.delivery import journal
+    from parley.delivery import worker as worker_module
+
+    settings.DELIVERY_LEASE = 300  # type: ignore[attr-defined]
+    time.freeze(T0)
+    row = relay_row(world)
+
+    def database_gone(**kw: object) -> None:
+        raise RuntimeError("disk I/O error")
+
+    monkeypatch.setattr(worker_module, "record", database_gone)
+    worker = Worker(name="host:2:unlucky", transport=smtp(sink))
+
+    async def go() -> None:
+        with pytest.raises(RuntimeError):
+            await worker.run_once()
+        await worker.aclose()
+
+    asyncio.run(go())
+    monkeypatch.undo()
+    assert len(sink.messages) == 1
+    assert journal.file_for("host:2:unlucky").read_bytes() == b"%d\n" % row.id
+    time.freeze(T0 + dt.timedelta(seconds=301))
+    assert deliver_all(smtp(sink)) == 0  # recorded from the journal, not sent again
+    row.refresh_from_db()
+    assert row.state == "sent"
+    assert len(sink.messages) == 1
+    assert not journal.file_for("host:2:unlucky").exists()
