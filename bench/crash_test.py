@@ -4,9 +4,9 @@ Clients send numbered messages to `parley smtpd`; a message counts as acknowledg
 DATA got a 250. Meanwhile the gateway and the worker (separate processes) are killed with SIGKILL
 and restarted, and the smarthost (smtp-sink) is stopped for a while. At the end every acknowledged
 message must have reached the smarthost. Messages are counted by subject at the sink; a message the
-smarthost received twice is reported (the at-least-once window of RFC 1047: the worker died after the
-smarthost's 250 and before it recorded "sent", or the smarthost died after taking the message and
-before answering); both copies must carry the same Message-ID.
+smarthost received twice is reported (what remains of RFC 1047's window: the worker killed after the
+smarthost sent its 250 and before the worker wrote it to its delivery journal, or the smarthost
+stopped after taking the message and before answering); both copies must carry the same Message-ID.
 
     .venv/bin/python bench/crash_test.py [--seconds 40] [--down 120] [--json]
 """

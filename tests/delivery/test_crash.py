@@ -28,8 +28,9 @@ def test_every_acknowledged_message_is_delivered_after_kill_9() -> None:
         shutil.rmtree(work, ignore_errors=True)
     assert result["acknowledged"] > 20, result
     assert result["acknowledged_missing"] == [], result
-    # A second copy at the smarthost is possible only for a worker killed between the smarthost's
-    # 250 and its own commit (or a smarthost stopped between taking a message and answering): at most
-    # one per smarthost connection (4) for each of those two events, each under the same Message-ID.
+    # A second copy at the smarthost is possible only for a smarthost stopped between taking a message
+    # and answering (at most one per smarthost connection, 4), or a worker killed in the microseconds
+    # between the smarthost's 250 and its journal write; each under the same Message-ID. (Before the
+    # journal, a worker killed before committing "sent" added up to 4 more per kill.)
     assert result["twice_with_different_message_ids"] == [], result
-    assert result["delivered_twice_count"] <= 8, result
+    assert result["delivered_twice_count"] <= 4, result
