@@ -285,21 +285,24 @@ def _wake() -> None:
 
 def start(poll: float = 1.0) -> Callable[[], None]:
     """Run deliver_due in a background thread (for `parley run`); returns a function that stops it."""
-    from django.db import close_old_connections
+    from django.db import close_old_connections, connection
 
     stop = threading.Event()
     wake = threading.Event()
     _wakers.append(wake.set)
 
     def loop() -> None:
-        while not stop.is_set():
-            try:
-                close_old_connections()
-                deliver_due()
-            except Exception:
-                log.exception("webhook delivery failed")
-            wake.wait(poll)
-            wake.clear()
+        try:
+            while not stop.is_set():
+                try:
+                    close_old_connections()
+                    deliver_due()
+                except Exception:
+                    log.exception("webhook delivery failed")
+                wake.wait(poll)
+                wake.clear()
+        finally:
+            connection.close()  # kept between rounds (CONN_MAX_AGE); this thread's own, so closed here
 
     thread = threading.Thread(target=loop, name="webhooks", daemon=True)
     thread.start()

@@ -34,22 +34,30 @@ def start_web() -> Stop:
 
 def start_housekeeping(interval: float = 60.0) -> Stop:
     """Periodic chores: write down proactive-messaging blocks whose days are over."""
+    from django.db import close_old_connections, connection
+
     from parley.core import time
     from parley.marketplace.enforcement import expire_blocks
 
     done = threading.Event()
 
     def loop() -> None:
-        while not done.wait(interval):
-            try:
-                expire_blocks(now=time.now())
-            except Exception:  # a chore must never take the process down; it runs again next time
-                log.exception("housekeeping failed")
-            finally:
-                from django.db import close_old_connections
-
-                close_old_connections()
+        try:
+            while not done.wait(interval):
+                try:
+                    expire_blocks(now=time.now())
+                except Exception:  # a chore must never take the process down; it runs again next time
+                    log.exception("housekeeping failed")
+                finally:
+                    close_old_connections()
+        finally:
+            connection.close()  # kept between chores (CONN_MAX_AGE); this thread's own, so closed here
 
     thread = threading.Thread(target=loop, name="housekeeping", daemon=True)
     thread.start()
-    return done.set
+
+    def stop() -> None:
+        done.set()
+        thread.join(timeout=30)
+
+    return stop

@@ -154,10 +154,28 @@ class Server:
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
             self._thread.join(timeout=10)
-        # Close each reader thread's connection before the threads go away.
-        for _ in range(self.readers._max_workers):
-            self.readers.submit(lambda: connection.close())
-        self.readers.shutdown(wait=True)
+        # Close each reader thread's connection before the threads go away. A pool does not say which
+        # thread runs a task (an idle thread may take every close, leaving the others' connections
+        # open until the garbage collector finds them), so each close holds its thread until every
+        # thread of the pool has run one. There are max_workers closes, at least one per thread.
+        readers = self.readers
+        threads: set[threading.Thread] = set()  # the pool's threads, known once every close is queued
+        closed: set[threading.Thread] = set()
+        progress = threading.Condition()
+
+        def close_once() -> None:
+            connection.close()
+            with progress:
+                closed.add(threading.current_thread())
+                progress.notify_all()
+                progress.wait_for(lambda: bool(threads) and threads <= closed, timeout=10)
+
+        for _ in range(readers._max_workers):
+            readers.submit(close_once)
+        with progress:
+            threads.update(readers._threads)  # only submit() starts threads
+            progress.notify_all()
+        readers.shutdown(wait=True)
         committer.release()
 
 
