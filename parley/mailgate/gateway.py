@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import QuerySet
 
 from parley.conversations import actions
 from parley.conversations.models import Conversation, Message
 from parley.core import time
 from parley.core.errors import ActionError
+from parley.core.prepared import Prepared
 from parley.mailgate import auth, rewrite
 from parley.mailgate.parse import Incoming, MailError, parse
 from parley.marketplace.models import AuthorizedSender, Buyer, Order, RelayAddress, Seller
@@ -135,18 +137,27 @@ def _relay(buyer: Buyer, seller: Seller, kind: str, known: str | None = None) ->
     return _relay_cache[key]
 
 
-def _find_order(*, seller_id: str, buyer_id: str, subject: str, text: str) -> Order | None:
+def _pair(seller_id: str, buyer_id: str) -> QuerySet[Order]:
     # The conversation comes in the same query: the message is recorded in it next.
-    pair = Order.objects.filter(seller_id=seller_id, buyer_id=buyer_id).select_related(
+    return Order.objects.filter(seller_id=seller_id, buyer_id=buyer_id).select_related(
         "buyer", "seller", "marketplace", "conversation"
     )
+
+
+# The gateway reads an order for every message: compiled once (see parley.core.prepared).
+_named_order = Prepared(lambda seller, buyer, order: _pair(seller, buyer).filter(id=order), 3)
+_latest_order = Prepared(lambda seller, buyer: _pair(seller, buyer).order_by("-purchased_at", "-id")[:1], 2)
+
+
+def _find_order(*, seller_id: str, buyer_id: str, subject: str, text: str) -> Order | None:
+    """The order a message names (subject first, then body), else the pair's latest order."""
     ids = list(dict.fromkeys(ORDER_IN_TEXT.findall(subject) + ORDER_IN_TEXT.findall(text[:20000])))
-    if ids:
-        by_id = {o.id: o for o in pair.filter(id__in=ids[:20])}
-        for order_id in ids:
-            if order_id in by_id:
-                return by_id[order_id]
-    return pair.order_by("-purchased_at", "-id").first()
+    for order_id in ids[:20]:
+        found = _named_order(seller_id, buyer_id, order_id)
+        if found:
+            return found[0]
+    latest = _latest_order(seller_id, buyer_id)
+    return latest[0] if latest else None
 
 
 def _replied_message(incoming: Incoming, order: Order) -> Message | None:

@@ -1,0 +1,71 @@
+"""ORM reads on a hot path, compiled to SQL once per process and database and then only executed."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
+
+from django.db import connections
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
+
+M = TypeVar("M", bound=Model)
+
+
+class Prepared(Generic[M]):
+    """A queryset shape whose values change from call to call.
+
+    Building and compiling a queryset costs about ten times what SQLite takes to run a small indexed
+    query (1.8 ms against 0.14 ms for the mail gateway's order look-up with its select_related). Here
+    the queryset is built once with placeholder values, compiled once, and each call runs the SQL
+    with its own values and builds the objects exactly as Django's ModelIterable does
+    (select_related included). Values go to the database as they are: pass strings and numbers, not
+    dates or model instances. The queryset must be plain: no annotations, no prefetch_related.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet[M]], arity: int) -> None:
+        self.build = build
+        self.arity = arity
+        # Per thread, like Django's connections: a compiler holds its thread's connection, and goes
+        # away with the thread.
+        self._local = threading.local()
+
+    def _compiled(self, alias: str) -> tuple[Any, str, list[Any], list[tuple[int, int]]]:
+        mine: dict[str, tuple[Any, str, list[Any], list[tuple[int, int]]]] = self._local.__dict__
+        found = mine.get(alias)
+        if found is not None and found[0].connection is connections[alias]:
+            return found
+        marks = [f"\x00prepared-{i}\x00" for i in range(self.arity)]
+        queryset = self.build(*marks).using(alias)
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()  # also fills compiler.select and klass_info
+        slots = [(at, marks.index(p)) for at, p in enumerate(params) if p in marks]
+        if sorted(i for _, i in slots) != list(range(self.arity)):
+            raise ValueError("each value of a prepared query must appear exactly once in its SQL")
+        mine[alias] = (compiler, sql, list(params), slots)
+        return mine[alias]
+
+    def __call__(self, *values: Any, using: str = "default") -> list[M]:
+        compiler, sql, template, slots = self._compiled(using)
+        params = list(template)
+        for at, i in slots:
+            params[at] = values[i]
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return list(self._objects(compiler, rows, using))
+
+    @staticmethod
+    def _objects(compiler: Any, rows: Sequence[Any], db: str) -> Iterator[M]:
+        select, klass_info = compiler.select, compiler.klass_info
+        model_cls = klass_info["model"]
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        init_list = [f[0].target.attname for f in select[start:end]]
+        # Django 5.2's signature; the installed stubs describe 6.x, which adds fetch_mode.
+        related_populators = get_related_populators(klass_info, select, db)  # type: ignore[call-arg]
+        for row in compiler.results_iter([rows]):
+            obj = model_cls.from_db(db, init_list, row[start:end])
+            for populator in related_populators:
+                populator.populate(row, obj)
+            yield obj

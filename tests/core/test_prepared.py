@@ -1,0 +1,85 @@
+"""Prepared queries give exactly what the same queryset gives through the ORM."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db.models import QuerySet
+
+from parley.conversations.models import Conversation
+from parley.core import testing
+from parley.core.prepared import Prepared
+from parley.marketplace.models import Order
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 11, 1, 9, 30, tzinfo=dt.UTC)
+
+
+def pair(seller: str, buyer: str) -> QuerySet[Order]:
+    return Order.objects.filter(seller_id=seller, buyer_id=buyer).select_related(
+        "buyer", "seller", "marketplace", "conversation"
+    )
+
+
+latest = Prepared(lambda s, b: pair(s, b).order_by("-purchased_at", "-id")[:1], 2)
+every = Prepared(lambda s, b: pair(s, b).order_by("purchased_at", "id"), 2)
+
+
+def snapshot(order: Order) -> tuple[object, ...]:
+    conversation = getattr(order, "conversation", None) if Order.conversation.is_cached(order) else "not read"
+    return (
+        order.id,
+        order.purchased_at,
+        order.status,
+        order.buyer.name,
+        order.buyer.opted_out,
+        order.seller.display_name,
+        order.marketplace.policy_mode,
+        conversation,
+    )
+
+
+def test_same_objects_and_related_objects_as_the_orm() -> None:
+    s, b, other = testing.seller(login=False), testing.buyer(login=False), testing.buyer(login=False)
+    orders = [testing.order(seller=s, buyer=b, purchased_at=T0 + dt.timedelta(days=i)) for i in range(3)] + [
+        testing.order(seller=s, buyer=other, purchased_at=T0 + dt.timedelta(days=9))
+    ]
+    Conversation.objects.create(order=orders[1], seller=s, buyer=b)
+    expected = [snapshot(o) for o in pair(s.id, b.id).order_by("purchased_at", "id")]
+    got = [snapshot(o) for o in every(s.id, b.id)]
+    assert got == expected
+    assert [g[0] for g in got] == [o.id for o in orders[:3]]
+    assert got[0][1] == T0 and got[0][1].tzinfo is not None  # the database's converters ran
+    assert got[0][-1] is None and got[1][-1] == orders[1].conversation  # read with the order: no query
+    newest = pair(s.id, b.id).order_by("-purchased_at", "-id")[:1]
+    assert [snapshot(o) for o in latest(s.id, b.id)] == [snapshot(o) for o in newest]
+    assert latest(s.id, "B-nobody") == []
+
+
+def test_each_thread_compiles_its_own() -> None:
+    s, b = testing.seller(login=False), testing.buyer(login=False)
+    made = testing.order(seller=s, buyer=b)
+    assert [o.id for o in latest(s.id, b.id)] == [made.id]
+    seen: list[object] = []
+
+    def other_thread() -> None:
+        from django.db import connections
+
+        try:
+            seen.append(latest._compiled("default")[0].connection is connections["default"])
+        finally:
+            connections["default"].close()
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    t.join()
+    assert seen == [True]
+
+
+def test_a_value_that_does_not_reach_the_sql_is_refused() -> None:
+    ignores_its_value = Prepared(lambda s, b: Order.objects.filter(seller_id=s), 2)
+    with pytest.raises(ValueError, match="exactly once"):
+        ignores_its_value("A1", "B1")
