@@ -184,10 +184,16 @@ def check_send_api_message(
         return msg
 
 
+# http(s), a host, no whitespace and no control characters anywhere. The API's schema publishes the same
+# pattern, so what it documents as valid is exactly what is accepted (\s alone differs between regex
+# dialects for the C0/C1 controls).
+WEBHOOK_URL = r"^https?://[^\s/?#\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*$"
+
+
 def check_create_webhook(
     *, seller: Seller, url: str, events: Sequence[str] = (), now: dt.datetime | None = None
 ) -> WebhookEndpoint:
-    if not re.match(r"^https?://[^\s/]+", url or "") or len(url) > 500:
+    if not isinstance(url, str) or not re.fullmatch(WEBHOOK_URL, url) or len(url) > 500:
         raise ActionError(
             "webhook.url_invalid",
             "The webhook URL must be an http:// or https:// URL.",

@@ -226,7 +226,7 @@ Event = Literal[
 
 
 class WebhookIn(Schema):
-    url: str = Field(..., max_length=500, pattern=r"^https?://[^\s/?#]+[^\s]*$")
+    url: str = Field(..., max_length=500, pattern=actions.WEBHOOK_URL)
     events: list[Event] = Field(default_factory=list, max_length=10, description="Empty: every event")
 
 
