@@ -19,7 +19,7 @@ from django.db import transaction
 
 from parley.conversations.models import Message
 from parley.core import time
-from parley.delivery import committer, conf, journal
+from parley.delivery import bounces, committer, conf, journal
 from parley.delivery.dsn import build_dsn, enhanced_status, visible_recipient
 from parley.delivery.models import OutboundMail
 from parley.delivery.outbox import OutboundSpec, add_waker, enqueue, remove_waker
@@ -229,8 +229,15 @@ def claim(*, worker: str, limit: int, now: dt.datetime | None = None) -> list[Jo
         rows = OutboundMail.objects.filter(id__in=ids).values_list(
             "id", "mail_from", "rcpt_to", "data", "created_at"
         )
+        # Every mail but a DSN (null sender, RFC 3464) goes out from its own bounce address.
         jobs = {
-            r[0]: Job(id=r[0], mail_from=r[1], rcpt_to=list(r[2]), data=bytes(r[3]), created_at=r[4])
+            r[0]: Job(
+                id=r[0],
+                mail_from=bounces.address(r[0]) if r[1] else "",
+                rcpt_to=list(r[2]),
+                data=bytes(r[3]),
+                created_at=r[4],
+            )
             for r in rows
         }
     return [jobs[i] for i in ids if i in jobs]

@@ -17,6 +17,7 @@ from parley.conversations.models import Conversation, Message
 from parley.core import time
 from parley.core.errors import ActionError
 from parley.core.prepared import Prepared
+from parley.delivery import bounces
 from parley.mailgate import auth, rewrite
 from parley.mailgate.parse import Incoming, MailError, parse
 from parley.marketplace.models import AuthorizedSender, Buyer, Order, RelayAddress, Seller
@@ -26,6 +27,9 @@ from parley.policy.subject import decode_subject
 log = logging.getLogger(__name__)
 
 ORDER_IN_TEXT = re.compile(r"(?<!\d)(\d{3}-\d{7}-\d{7})(?!\d)")
+
+
+BOUNCE = "bounce"  # a Route kind besides RelayAddress.Kind: a bounce address of an outbound mail
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class Route:
     buyer_id: str
     # The pair's address for the other direction (the relayed copy's From), if it exists yet.
     reverse_local: str | None = None
+    # kind "bounce": the outbox row a delivery report is about (see parley.delivery.bounces).
+    outbox_id: int | None = None
 
 
 def reply(code: str, status: str, text: str) -> str:
@@ -84,6 +90,8 @@ def check_rcpt(*, mail_from: str, rcpt: str, taken: Route | None) -> tuple[str, 
         return reply(
             "550", "5.7.1", f"Relaying denied: this server accepts mail for @{settings.RELAY_DOMAIN} only."
         ), None
+    if local.lower().startswith(bounces.PREFIX):
+        return _bounce_rcpt(rcpt, local, taken)
     with connection.cursor() as cursor:
         cursor.execute(_route_sql(), [RelayAddress.Kind.BUYER, mail_from, mail_from, local.lower()])
         found = cursor.fetchone()
@@ -114,6 +122,30 @@ def check_rcpt(*, mail_from: str, rcpt: str, taken: Route | None) -> tuple[str, 
             "Only the buyer of this conversation can write to this address, from their own address.",
         ), None
     return reply("250", "2.1.5", "Recipient OK"), route
+
+
+def _bounce_rcpt(rcpt: str, local: str, taken: Route | None) -> tuple[str, Route | None]:
+    # Reports come from mail servers with the null sender, so the sender is not checked here.
+    found = bounces.outbox_id(local)
+    if found is None:
+        return reply("550", "5.1.1", f"<{rcpt}>: no such bounce address."), None
+    route = Route(address=rcpt.lower(), kind=BOUNCE, seller_id="", buyer_id="", outbox_id=found)
+    if taken is not None and taken != route:
+        return reply("452", "4.5.3", "One report per message, please."), None
+    return reply("250", "2.1.5", "Recipient OK"), route
+
+
+def _late_bounce(route: Route, raw: bytes) -> str:
+    assert route.outbox_id is not None
+    failed = bounces.failure(raw)
+    if failed is None:
+        log.info("report for outbox %s names no failure; nothing to do", route.outbox_id)
+        return reply("250", "2.0.0", "Report received; it names no failed recipient.")
+    status, diagnostic = failed
+    bounces.do_record_late_bounce(
+        outbox_id=route.outbox_id, status=status, diagnostic=diagnostic, now=time.now()
+    )
+    return reply("250", "2.0.0", "Report received.")
 
 
 _relay_cache: dict[tuple[str, str, str], str] = {}
@@ -200,6 +232,8 @@ def _refusal(msg: Message, order: Order) -> str:
 
 def handle_data(*, route: Route, mail_from: str, raw: bytes, peer_ip: str = "", helo: str = "") -> str:
     """Decide on one message and answer; 250 only once it is committed."""
+    if route.kind == BOUNCE:
+        return _late_bounce(route, raw)
     try:
         incoming = parse(raw)
     except MailError as e:

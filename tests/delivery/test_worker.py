@@ -13,7 +13,7 @@ import pytest
 from parley.conversations import actions
 from parley.conversations.models import Message
 from parley.core import time
-from parley.delivery import conf
+from parley.delivery import bounces, conf
 from parley.delivery.models import OutboundMail
 from parley.delivery.outbox import OutboundSpec, enqueue
 from parley.delivery.worker import MaildirTransport, SmtpTransport, Worker, backoff
@@ -82,7 +82,7 @@ def test_maildir_delivery_is_durable_and_idempotent(world: World, tmp_path: Path
         files[0]
         .read_bytes()
         .startswith(
-            f"Return-Path: <no-reply@relay.parley.localhost>\r\nDelivered-To: {world.buyer.email}\r\nFrom: Shop".encode()
+            f"Return-Path: <{bounces.address(row.id)}>\r\nDelivered-To: {world.buyer.email}\r\nFrom: Shop".encode()
         )
     )
     assert list((tmp_path / "tmp").iterdir()) == []
