@@ -25,6 +25,7 @@ KNOBS: dict[str, tuple[str, str]] = {
     "DELIVERY_CONNECTIONS": ("PARLEY_DELIVERY_CONNECTIONS", "4"),  # parallel smarthost connections
     "DELIVERY_POLL": ("PARLEY_DELIVERY_POLL", "1.0"),  # seconds between outbox polls
     "OUTBOUND_TIMEOUT": ("PARLEY_OUTBOUND_TIMEOUT", "60"),  # seconds per SMTP command to the smarthost
+    "OUTBOUND_CA_FILE": ("PARLEY_OUTBOUND_CA_FILE", ""),  # PEM CAs for the smarthost's cert; empty: system's
 }
 
 

@@ -103,11 +103,17 @@ class SmtpTransport:
         self._idle: list[aiosmtplib.SMTP] = []
 
     async def _connect(self) -> aiosmtplib.SMTP:
+        # TLS (smtps:// or ?starttls=1) always verifies the smarthost's certificate and name, against
+        # PARLEY_OUTBOUND_CA_FILE if set (a private CA), else the system's CAs. A failed check raises
+        # here (SMTPConnectError for smtps://, ssl.SSLCertVerificationError for STARTTLS), which send()
+        # takes as a temporary failure: the mail stays queued and is retried, never sent in clear.
         client = aiosmtplib.SMTP(
             hostname=self.host.host,
             port=self.host.port,
             use_tls=self.host.tls,
             start_tls=True if self.host.starttls else False,
+            validate_certs=True,
+            cert_bundle=conf.get("OUTBOUND_CA_FILE") or None,
             username=self.host.username or None,
             password=self.host.password or None,
             timeout=self.timeout,

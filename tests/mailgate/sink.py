@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 import warnings
 from dataclasses import dataclass
@@ -21,8 +22,18 @@ class Received:
 class Sink:
     """Records every message; `data_replies` / `rcpt_replies` script failures (popped per attempt)."""
 
-    def __init__(self, *, login: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        login: tuple[str, str] | None = None,
+        tls: ssl.SSLContext | None = None,
+        implicit_tls: bool = False,
+    ) -> None:
         self.login = login  # require AUTH with this user and password
+        # With `tls`: STARTTLS offered and required before MAIL (and AUTH offered only after it); with
+        # `implicit_tls` as well: TLS from the first byte instead (smtps://).
+        self.tls = tls
+        self.implicit_tls = implicit_tls
         self.logins: list[str] = []
         self.messages: list[Received] = []
         self.connections = 0
@@ -72,6 +83,8 @@ class Sink:
         extra: dict[str, Any] = {}
         if self.login is not None:
             extra = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False}
+        if self.tls is not None and not self.implicit_tls:
+            extra.update(tls_context=self.tls, require_starttls=True, auth_require_tls=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # AUTH without TLS: fine on loopback in a test
             return Counting(
@@ -85,7 +98,10 @@ class Sink:
             loop = asyncio.new_event_loop()
             self._loop = loop
             asyncio.set_event_loop(loop)
-            self._server = loop.run_until_complete(loop.create_server(self._factory, "127.0.0.1", 0))
+            ssl_context = self.tls if self.implicit_tls else None
+            self._server = loop.run_until_complete(
+                loop.create_server(self._factory, "127.0.0.1", 0, ssl=ssl_context)
+            )
             self.port = self._server.sockets[0].getsockname()[1]
             ready.set()
             loop.run_forever()
