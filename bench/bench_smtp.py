@@ -71,20 +71,21 @@ def bench_parley(work: Path, args: argparse.Namespace) -> dict[str, object]:
         work,
         smtp_port=port,
         outbound=f"smtp://127.0.0.1:{sink.port}",
-        extra={"PARLEY_DELIVERY_CONNECTIONS": str(args.connections)},
+        extra={
+            "PARLEY_DELIVERY_CONNECTIONS": str(args.connections),
+            "PARLEY_SMTP_REUSE_PORT": "1" if args.gateways > 1 else "0",
+        },
     )
     try:
         populate(env, args.messages)
     except BaseException:
         sink.stop()
         raise
-    if args.processes == "one":
+    if args.processes == "one" and args.gateways == 1:
         procs = [start_parley(env, "run", log=work / "parley.log")]
     else:
-        procs = [
-            start_parley(env, "smtpd", log=work / "parley.log"),
-            start_parley(env, "worker", log=work / "parley.log"),
-        ]
+        procs = [start_parley(env, "smtpd", log=work / f"parley-smtpd-{i}.log") for i in range(args.gateways)]
+        procs.append(start_parley(env, "worker", log=work / "parley-worker.log"))
     try:
         wait_port(port)
         return run_load(
@@ -132,6 +133,12 @@ def main() -> None:
         choices=["one", "two"],
         default="one",
         help="Parley as one `parley run` process, or `parley smtpd` + `parley worker`",
+    )
+    parser.add_argument(
+        "--gateways",
+        type=int,
+        default=1,
+        help="`parley smtpd` processes sharing the port (PARLEY_SMTP_REUSE_PORT), with one `parley worker`",
     )
     parser.add_argument(
         "--rounds",

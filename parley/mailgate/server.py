@@ -125,7 +125,12 @@ class Server:
         self._loop = loop
         asyncio.set_event_loop(loop)
         try:
-            self._server = loop.run_until_complete(loop.create_server(self._factory, self.host, self.port))
+            # With SO_REUSEPORT several `parley smtpd` processes listen on one port and the kernel
+            # spreads the connections: one process is held to one core by the GIL.
+            reuse_port = conf.get("SMTP_REUSE_PORT").lower() in ("1", "true", "yes", "on")
+            self._server = loop.run_until_complete(
+                loop.create_server(self._factory, self.host, self.port, reuse_port=reuse_port or None)
+            )
             self.port = self._server.sockets[0].getsockname()[1]
         except BaseException as e:
             self._error = e

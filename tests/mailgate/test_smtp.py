@@ -6,6 +6,7 @@ import email
 import smtplib
 import socket
 from email.utils import parseaddr
+from typing import Any
 
 import pytest
 
@@ -362,3 +363,39 @@ def test_attachment_type_is_judged_by_content(gateway: tuple[str, int], world: W
     assert text.startswith(f"5.7.1 Your message about order {world.order.id} was not delivered to the buyer:")
     msg = Message.objects.get()
     assert msg.state in ("bounced", "blocked")
+
+
+def test_several_gateways_can_share_one_port(transactional_db: None, settings: Any) -> None:
+    from parley.mailgate.server import Server
+
+    world = make_world()
+    first = Server(host="127.0.0.1", port=0)
+    stop_first = first.start()
+    try:
+        # Without PARLEY_SMTP_REUSE_PORT a second gateway on the port is an error, not a silent no-op.
+        with pytest.raises(OSError):
+            Server(host="127.0.0.1", port=first.port).start()
+    finally:
+        stop_first()
+
+    settings.SMTP_REUSE_PORT = "1"
+    one = Server(host="127.0.0.1", port=0)
+    stops = [one.start()]
+    two = Server(host="127.0.0.1", port=one.port)
+    stops.append(two.start())
+    try:
+        assert two.port == one.port
+        answers = [
+            send(("127.0.0.1", one.port), SELLER_ADDR, world.buyer_relay, build(to=world.buyer_relay))[0]
+            for _ in range(6)
+        ]
+        assert answers == [250] * 6
+        stops.pop(0)()  # one gateway stops; the port keeps answering through the other
+        assert (
+            send(("127.0.0.1", one.port), SELLER_ADDR, world.buyer_relay, build(to=world.buyer_relay))[0]
+            == 250
+        )
+    finally:
+        for stop in stops:
+            stop()
+    assert Message.objects.count() == 7
