@@ -73,7 +73,8 @@ def do_record_late_bounce(*, outbox_id: int, status: str, diagnostic: str, now: 
     from parley.delivery.worker import Outcome, bounce
 
     row = (
-        OutboundMail.objects.select_for_update()
+        # Lock the outbox row only: PostgreSQL refuses FOR UPDATE across the outer join to message.
+        OutboundMail.objects.select_for_update(of=("self",))
         .select_related("message")
         .filter(id=outbox_id)
         .exclude(state=OutboundMail.State.BOUNCED)
