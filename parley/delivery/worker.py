@@ -107,13 +107,17 @@ class SmtpTransport:
         # PARLEY_OUTBOUND_CA_FILE if set (a private CA), else the system's CAs. A failed check raises
         # here (SMTPConnectError for smtps://, ssl.SSLCertVerificationError for STARTTLS), which send()
         # takes as a temporary failure: the mail stays queued and is retried, never sent in clear.
+        ca_file = conf.get("OUTBOUND_CA_FILE")
+        if ca_file and not os.path.isfile(ca_file):
+            # OpenSSL's own error leaves the name out; the operator needs it in last_error.
+            raise FileNotFoundError(f"PARLEY_OUTBOUND_CA_FILE {ca_file!r} is not a readable file")
         client = aiosmtplib.SMTP(
             hostname=self.host.host,
             port=self.host.port,
             use_tls=self.host.tls,
             start_tls=True if self.host.starttls else False,
             validate_certs=True,
-            cert_bundle=conf.get("OUTBOUND_CA_FILE") or None,
+            cert_bundle=ca_file or None,
             username=self.host.username or None,
             password=self.host.password or None,
             timeout=self.timeout,

@@ -234,3 +234,24 @@ def test_auth_over_starttls_is_accepted(world: World, start_sink: StartSink, tru
     assert [(s.starttls, s.authenticated) for s in sink.seen] == [(True, True)]
     row.refresh_from_db()
     assert (row.state, row.attempts) == ("sent", 0)
+
+
+def test_a_missing_ca_file_is_named_in_the_error(
+    world: World,
+    start_sink: StartSink,
+    system_cas_only: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    missing = str(tmp_path / "no-such-ca.pem")
+    monkeypatch.setenv("PARLEY_OUTBOUND_CA_FILE", missing)
+    sink = start_sink()
+    time.freeze(T0)
+    row = relay_row(world)
+    assert deliver_all(transport(f"smtp://127.0.0.1:{sink.port}?starttls=1")) == 1
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == ("queued", 1)
+    assert (
+        row.last_error == f"0 FileNotFoundError: PARLEY_OUTBOUND_CA_FILE {missing!r} is not a readable file"
+    )
+    assert sink.messages == []
