@@ -111,5 +111,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": config.env("PARLEY_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # aiosmtpd logs every SMTP command at INFO, envelope addresses included (a buyer's real one
+        # when a buyer writes): several lines per message. Parley logs what matters itself.
+        "mail.log": {"level": config.env("PARLEY_SMTP_PROTOCOL_LOG_LEVEL", "WARNING")},
+    },
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import logging
 import smtplib
 import socket
 from email.utils import parseaddr
@@ -399,3 +400,14 @@ def test_several_gateways_can_share_one_port(transactional_db: None, settings: A
         for stop in stops:
             stop()
     assert Message.objects.count() == 7
+
+
+def test_the_smtp_dialogue_is_not_logged_line_by_line(
+    gateway: tuple[str, int], world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    # aiosmtpd would log each command at INFO, a buyer's real address among them.
+    caplog.set_level(logging.INFO)
+    mail = build(frm=world.buyer.email, to=world.seller_relay, subject="Re: colour")
+    assert send(gateway, world.buyer.email, world.seller_relay, mail)[0] == 250
+    assert [r for r in caplog.records if r.name == "mail.log"] == []
+    assert world.buyer.email not in caplog.text
