@@ -107,6 +107,7 @@ class Server:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
+        self._stopped = False
 
     def _factory(self) -> SMTP:
         return SMTP(
@@ -150,11 +151,15 @@ class Server:
         self._thread.start()
         self._ready.wait(30)
         if self._error is not None:
+            self.stop()  # give back what __init__ took: the committer's share and the reader pool
             raise self._error
         log.info("SMTP gateway listening on %s:%s for @%s", self.host, self.port, settings.RELAY_DOMAIN)
         return self.stop
 
     def stop(self) -> None:
+        if self._stopped:
+            return  # the committer is shared and counted: release it once
+        self._stopped = True
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:

@@ -367,17 +367,25 @@ def test_attachment_type_is_judged_by_content(gateway: tuple[str, int], world: W
 
 
 def test_several_gateways_can_share_one_port(transactional_db: None, settings: Any) -> None:
+    from parley.delivery import committer
     from parley.mailgate.server import Server
 
     world = make_world()
     first = Server(host="127.0.0.1", port=0)
     stop_first = first.start()
     try:
-        # Without PARLEY_SMTP_REUSE_PORT a second gateway on the port is an error, not a silent no-op.
+        # Without PARLEY_SMTP_REUSE_PORT a second gateway on the port is an error, not a silent no-op,
+        # and the failed one gives back its share of the committer (whose threads hold connections).
+        users = committer._users
+        refused = Server(host="127.0.0.1", port=first.port)
         with pytest.raises(OSError):
-            Server(host="127.0.0.1", port=first.port).start()
+            refused.start()
+        assert committer._users == users
+        refused.stop()  # a second stop changes nothing
+        assert committer._users == users
     finally:
         stop_first()
+    assert committer._shared is None  # the last user gone: its threads stopped, connections closed
 
     settings.SMTP_REUSE_PORT = "1"
     one = Server(host="127.0.0.1", port=0)
