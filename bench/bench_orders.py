@@ -150,15 +150,12 @@ def _decide_main() -> None:
     except ImportError:
         print("skipped: parley.policy.decide is not available")
         return
+    from parley.conversations.actions import build_submission
     from parley.core import time as ptime
-    from parley.marketplace import selectors as ms
     from parley.marketplace.models import Order
     from parley.policy.models import ContactReason
-    from parley.policy.types import Submission
 
-    specs = [
-        r.spec() for r in ContactReason.objects.filter(code__in=["confirmDeliveryDetails", "generalQuestion"])
-    ]
+    reasons = list(ContactReason.objects.filter(code__in=["confirmDeliveryDetails", "generalQuestion"]))
     total = Order.objects.count()
     rng = random.Random(7)
     # Random orders from the whole table: the pk index is what keeps this flat.
@@ -166,38 +163,32 @@ def _decide_main() -> None:
     rng.shuffle(ids)
     now = ptime.now()
 
-    def one(oid: str, spec: object) -> None:
+    def one(oid: str, reason: ContactReason) -> None:
         order = Order.objects.select_related("marketplace", "seller", "buyer").get(id=oid)
-        market = order.marketplace
-        counted = ms.tallies(order, now=now)
+        # The same facts, read the same way, as a message sent from Seller Central.
         decide(
-            Submission(
-                channel="web",
+            build_submission(
+                order=order,
                 direction="seller_to_buyer",
-                marketplace=ms.marketplace_facts(order),
-                seller=ms.seller_facts(
-                    order.seller,
-                    now=now,
-                    sent_today=counted.sent_today,
-                    multiplier=market.daily_cap_multiplier,
-                    base=market.daily_cap_base,
-                ),
-                buyer=ms.buyer_facts(order.buyer),
-                order=ms.order_facts(order, counted=counted),
-                now=now,
-                reason=spec,  # type: ignore[arg-type]
+                channel="web",
+                reason=reason,
+                subject="",
                 body="Hello, your parcel leaves our warehouse tomorrow morning.",
+                attachments=(),
+                in_reply_to_buyer=False,
+                sender_owns_order=True,
+                now=now,
             )
         )
 
     for oid in ids[:100]:  # warm the page cache and Django's query compilation
-        one(oid, specs[0])
+        one(oid, reasons[0])
     # Load-independent evidence of flatness: every query of one decision is an index search.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
-        one(ids[0], specs[0])
+        one(ids[0], reasons[0])
     scans = []
     with connection.cursor() as cur:
         for q in captured.captured_queries:
@@ -205,7 +196,7 @@ def _decide_main() -> None:
             scans += [row[-1] for row in cur.fetchall() if str(row[-1]).startswith("SCAN")]
     started = time.perf_counter()
     for k, oid in enumerate(ids):
-        one(oid, specs[k % len(specs)])
+        one(oid, reasons[k % len(reasons)])
     elapsed = time.perf_counter() - started
     plans = "all index searches" if not scans else "table scans: " + "; ".join(scans)
     print(
