@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
-from parley.core import time
+from parley.core import inserts, time
 from parley.core.errors import ActionError
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Buyer, Order, Seller
@@ -58,7 +58,8 @@ def conversation_for(order: Order, *, now: dt.datetime) -> tuple[Conversation, b
         pass
     try:
         with transaction.atomic():
-            conv = Conversation.objects.create(
+            conv = inserts.create(
+                Conversation,
                 order=order, seller_id=order.seller_id, buyer_id=order.buyer_id, last_message_at=now
             )
     except IntegrityError:  # another transaction created it first
@@ -264,7 +265,8 @@ def do_send_seller_message(
             auto_reply=auto_reply,
         )
         for hit in decision.violations:
-            Violation.objects.create(
+            inserts.create(
+                Violation,
                 seller=seller,
                 message=msg,
                 kind=Violation.Kind.TAG_MISUSE if hit.code.startswith("tag.") else Violation.Kind.OTHER,
@@ -398,7 +400,8 @@ def _decide_and_record(
     conversation, new_conversation = conversation_for(order, now=now)
     state = STATE_FOR_ACTION[decision.action]
     first = decision.reasons[0].code if decision.reasons else ""
-    msg = Message.objects.create(
+    msg = inserts.create(
+        Message,
         conversation=conversation,
         seller_id=order.seller_id,
         buyer_id=order.buyer_id,
@@ -419,7 +422,8 @@ def _decide_and_record(
         # The id the recipient's copy carries, whichever way it is sent.
         relay_message_id=make_msgid(domain=settings.RELAY_DOMAIN),
     )
-    PolicyDecision.objects.create(
+    inserts.create(
+        PolicyDecision,
         message=msg,
         action=decision.action,
         critical=decision.critical,
@@ -429,7 +433,8 @@ def _decide_and_record(
         decided_at=now,
     )
     for f in attachments:
-        Attachment.objects.create(
+        inserts.create(
+            Attachment,
             message=msg,
             seller_id=order.seller_id if direction == Message.Direction.SELLER_TO_BUYER else None,
             buyer_id=order.buyer_id if direction == Message.Direction.BUYER_TO_SELLER else None,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from parley.conversations.models import Message
-from parley.core import time
+from parley.core import inserts, time
 from parley.delivery.models import OutboundMail
 
 # In-process workers register here so a commit wakes them at once instead of at their next poll.
@@ -44,7 +44,8 @@ def enqueue(
 ) -> OutboundMail:
     """Store one outbound mail; it is sent only if the surrounding transaction commits."""
     at = now or time.now()
-    row = OutboundMail.objects.create(
+    row = inserts.create(
+        OutboundMail,
         message=message,
         purpose=spec.purpose,
         mail_from=spec.mail_from,

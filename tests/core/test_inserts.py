@@ -1,0 +1,114 @@
+"""inserts.create writes the same row, and gives back the same object, as Model.objects.create."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.db.models.functions import Now
+
+from parley.conversations.models import Conversation, Message, PolicyDecision
+from parley.core import inserts, testing
+from parley.delivery.models import OutboundMail
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 11, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
+
+
+def row(model: type[Model], pk: Any, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    values = model.objects.filter(pk=pk).values().get()
+    return {k: v for k, v in values.items() if k not in ("id", *skip)}
+
+
+def message_values() -> dict[str, Any]:
+    s, b = testing.seller(login=False), testing.buyer(login=False)
+    order = testing.order(seller=s, buyer=b)
+    conversation = Conversation.objects.create(order=order, seller=s, buyer=b)
+    return {
+        "conversation": conversation,
+        "seller_id": s.id,
+        "buyer_id": b.id,
+        "direction": Message.Direction.SELLER_TO_BUYER,
+        "channel": "email",
+        "subject": "订单 [Important] 到货",
+        "body": "Hello — 你好\r\n",
+        "state": Message.State.DELIVERED,
+        "critical": True,
+        "created_at": T0,
+        "delivered_at": T0,
+        "relay_message_id": "<x@relay>",
+    }
+
+
+def test_a_message_row_is_the_row_the_orm_writes() -> None:
+    values = message_values()
+    by_orm = Message.objects.create(**values)
+    fast = inserts.create(Message, **values)
+    assert fast.pk is not None and fast.pk != by_orm.pk
+    assert fast._state.adding is False and fast._state.db == "default"
+    # public_id is drawn at random by its default, once per row
+    assert row(Message, fast.pk, skip=("public_id",)) == row(Message, by_orm.pk, skip=("public_id",))
+    assert fast.public_id.startswith("msg") and fast.public_id != by_orm.public_id
+    stored = Message.objects.get(pk=fast.pk)
+    assert (stored.public_id, stored.created_at, stored.body, stored.reason_id) == (
+        fast.public_id,
+        T0,
+        "Hello — 你好\r\n",
+        None,
+    )
+
+
+def test_json_binary_and_defaults_as_the_orm_writes_them() -> None:
+    values = {
+        "purpose": OutboundMail.Purpose.RELAY,
+        "mail_from": "bounces+1@relay",
+        "rcpt_to": ["张三 <b@example.com>", "c@example.com"],
+        "data": b"Subject: x\r\n\r\n\xff\x00body",
+        "next_attempt_at": T0,
+        "created_at": T0,
+    }
+    by_orm = OutboundMail.objects.create(**values)
+    fast = inserts.create(OutboundMail, **values)
+    assert row(OutboundMail, fast.pk) == row(OutboundMail, by_orm.pk)
+    stored = OutboundMail.objects.get(pk=fast.pk)
+    assert (stored.rcpt_to, bytes(stored.data), stored.state, stored.attempts) == (
+        ["张三 <b@example.com>", "c@example.com"],
+        b"Subject: x\r\n\r\n\xff\x00body",
+        OutboundMail.State.QUEUED,
+        0,
+    )
+    hits = [{"code": "tag.misuse", "en": "x", "zh": "某"}]
+    msg = Message.objects.create(**message_values())
+    decision = inserts.create(
+        PolicyDecision,
+        message=msg,
+        action="deliver",
+        critical=False,
+        tagged=True,
+        policy_mode="enforce",
+        hits=hits,
+        decided_at=T0,
+    )
+    assert PolicyDecision.objects.get(pk=decision.pk).hits == hits
+
+
+def test_an_expression_goes_through_the_orm() -> None:
+    values = message_values() | {"created_at": Now()}
+    made = inserts.create(Message, **values)
+    assert Message.objects.get(pk=made.pk).created_at is not None
+
+
+def test_a_failed_insert_leaves_the_transaction_to_roll_back() -> None:
+    values = message_values()
+    first = inserts.create(Message, **values)
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            inserts.create(Message, **values | {"public_id": first.public_id})
+        # as after a failed save(): the block must be left before anything else runs
+        assert transaction.get_connection().needs_rollback
+        transaction.set_rollback(True)
+    assert Message.objects.filter(public_id=first.public_id).count() == 1
