@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, cast
 
 from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
 M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    compiler: Any
+    sql: str
+    template: list[Any]
+    slots: list[tuple[int, int]]
+    converters: dict[int, Any]
+    model: type[Model]
+    fields: tuple[int, int]
+    init_list: list[str]
+    populators: list[Any]
 
 
 class Prepared(Generic[M]):
@@ -31,10 +45,10 @@ class Prepared(Generic[M]):
         # away with the thread.
         self._local = threading.local()
 
-    def _compiled(self, alias: str) -> tuple[Any, str, list[Any], list[tuple[int, int]]]:
-        mine: dict[str, tuple[Any, str, list[Any], list[tuple[int, int]]]] = self._local.__dict__
+    def _compiled(self, alias: str) -> _Compiled:
+        mine: dict[str, _Compiled] = self._local.__dict__
         found = mine.get(alias)
-        if found is not None and found[0].connection is connections[alias]:
+        if found is not None and found.compiler.connection is connections[alias]:
             return found
         marks = [f"\x00prepared-{i}\x00" for i in range(self.arity)]
         queryset = self.build(*marks).using(alias)
@@ -43,29 +57,42 @@ class Prepared(Generic[M]):
         slots = [(at, marks.index(p)) for at, p in enumerate(params) if p in marks]
         if sorted(i for _, i in slots) != list(range(self.arity)):
             raise ValueError("each value of a prepared query must appear exactly once in its SQL")
-        mine[alias] = (compiler, sql, list(params), slots)
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = [s[0] for s in select[0 : compiler.col_count]]
+        if compiler.has_composite_fields(fields):
+            raise ValueError("a prepared query cannot select composite fields")
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        mine[alias] = _Compiled(
+            compiler=compiler,
+            sql=sql,
+            template=list(params),
+            slots=slots,
+            # What ModelIterable works out for every execution, worked out once: the converters of
+            # each column, and the populators that build the select_related objects.
+            converters=compiler.get_converters(fields),
+            model=klass_info["model"],
+            fields=(start, end),
+            init_list=[f[0].target.attname for f in select[start:end]],
+            # Django 5.2's signature; the installed stubs describe 6.x, which adds fetch_mode.
+            populators=get_related_populators(klass_info, select, alias),  # type: ignore[call-arg]
+        )
         return mine[alias]
 
     def __call__(self, *values: Any, using: str = "default") -> list[M]:
-        compiler, sql, template, slots = self._compiled(using)
-        params = list(template)
-        for at, i in slots:
+        c = self._compiled(using)
+        params = list(c.template)
+        for at, i in c.slots:
             params[at] = values[i]
         with connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        return list(self._objects(compiler, rows, using))
-
-    @staticmethod
-    def _objects(compiler: Any, rows: Sequence[Any], db: str) -> Iterator[M]:
-        select, klass_info = compiler.select, compiler.klass_info
-        model_cls = klass_info["model"]
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        init_list = [f[0].target.attname for f in select[start:end]]
-        # Django 5.2's signature; the installed stubs describe 6.x, which adds fetch_mode.
-        related_populators = get_related_populators(klass_info, select, db)  # type: ignore[call-arg]
-        for row in compiler.results_iter([rows]):
-            obj = model_cls.from_db(db, init_list, row[start:end])
-            for populator in related_populators:
+            cursor.execute(c.sql, params)
+            rows: Iterable[Any] = cursor.fetchall()
+        if c.converters:
+            rows = c.compiler.apply_converters(rows, c.converters)
+        start, end = c.fields
+        found: list[M] = []
+        for row in rows:
+            obj = cast(M, c.model.from_db(using, c.init_list, row[start:end]))
+            for populator in c.populators:
                 populator.populate(row, obj)
-            yield obj
+            found.append(obj)
+        return found

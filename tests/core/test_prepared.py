@@ -69,7 +69,7 @@ def test_each_thread_compiles_its_own() -> None:
         from django.db import connections
 
         try:
-            seen.append(latest._compiled("default")[0].connection is connections["default"])
+            seen.append(latest._compiled("default").compiler.connection is connections["default"])
         finally:
             connections["default"].close()
 
@@ -83,3 +83,17 @@ def test_a_value_that_does_not_reach_the_sql_is_refused() -> None:
     ignores_its_value = Prepared(lambda s, b: Order.objects.filter(seller_id=s), 2)
     with pytest.raises(ValueError, match="exactly once"):
         ignores_its_value("A1", "B1")
+
+
+def test_each_call_reads_the_rows_afresh() -> None:
+    # Converters and populators are kept between calls; the rows and the objects are not.
+    s, b = testing.seller(login=False), testing.buyer(login=False)
+    made = testing.order(seller=s, buyer=b, purchased_at=T0)
+    first = latest(s.id, b.id)[0]
+    type(b).objects.filter(pk=b.pk).update(opted_out=not b.opted_out, name="Renamed")
+    Order.objects.filter(pk=made.pk).update(purchased_at=T0 + dt.timedelta(hours=1))
+    second = latest(s.id, b.id)[0]
+    assert second is not first and second.buyer is not first.buyer
+    assert (second.buyer.name, second.buyer.opted_out) == ("Renamed", not b.opted_out)
+    assert second.purchased_at == T0 + dt.timedelta(hours=1)
+    assert (first.buyer.name, first.purchased_at) == (b.name, T0)
