@@ -257,12 +257,17 @@ def record(*, worker: str, results: list[tuple[Job, Outcome]], now: dt.datetime 
     """Write the outcomes of several attempts in one transaction (one durable commit for all)."""
     now = now or time.now()
     give_up = dt.timedelta(seconds=conf.number("DELIVERY_GIVE_UP"))
+    sent = [job.id for job, outcome in results if outcome.kind == "sent"]
     with transaction.atomic():
+        # Every mail sent since the last record in one statement (a row's lease is checked per row).
+        for at in range(0, len(sent), 500):
+            OutboundMail.objects.filter(
+                id__in=sent[at : at + 500], locked_by=worker, state=OutboundMail.State.QUEUED
+            ).update(state=OutboundMail.State.SENT, sent_at=now, locked_until=None, last_error="")
         for job, outcome in results:
-            mine = OutboundMail.objects.filter(id=job.id, locked_by=worker, state=OutboundMail.State.QUEUED)
             if outcome.kind == "sent":
-                mine.update(state=OutboundMail.State.SENT, sent_at=now, locked_until=None, last_error="")
                 continue
+            mine = OutboundMail.objects.filter(id=job.id, locked_by=worker, state=OutboundMail.State.QUEUED)
             error = f"{outcome.code} {outcome.text}".strip()[:2000]
             row = mine.select_for_update().only("id", "attempts", "created_at").first()
             if row is None:
