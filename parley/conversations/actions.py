@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from email.utils import make_msgid
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
 from parley.core import inserts, time
@@ -56,16 +56,20 @@ def conversation_for(order: Order, *, now: dt.datetime) -> tuple[Conversation, b
         return order.conversation, False  # no query when the order was read with select_related
     except Conversation.DoesNotExist:
         pass
-    try:
-        with transaction.atomic():
-            conv = inserts.create(
-                Conversation,
-                order=order, seller_id=order.seller_id, buyer_id=order.buyer_id, last_message_at=now
-            )
-    except IntegrityError:  # another transaction created it first
-        return Conversation.objects.get(order=order), False
+    conv = inserts.create_unless_exists(
+        Conversation,
+        unique="order",
+        order=order,
+        seller_id=order.seller_id,
+        buyer_id=order.buyer_id,
+        last_message_at=now,
+    )
+    created = conv is not None
+    if conv is None:  # another transaction created it first
+        conv = Conversation.objects.get(order=order)
+    # Also replaces what building the row left in the order's cache: an unsaved conversation.
     order.conversation = conv
-    return conv, True
+    return conv, created
 
 
 def _reason(code: str | None) -> ContactReason | None:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from django.db import connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import NOT_PROVIDED, Field, Model
 
 M = TypeVar("M", bound=Model)
 
 # (model, alias) -> (SQL, fields written, returning fields) or None where the ORM must do it.
 _Plan = tuple[str, list["Field[Any, Any]"], list["Field[Any, Any]"]]
-_plans: dict[tuple[type[Model], str], _Plan | None] = {}
+_plans: dict[tuple[type[Model], str, str], _Plan | None] = {}
 
 
-def _plan(model: type[Model], alias: str) -> _Plan | None:
-    key = (model, alias)
+def _plan(model: type[Model], alias: str, unique: str = "") -> _Plan | None:
+    key = (model, alias, unique)
     if key in _plans:
         return _plans[key]
     meta = model._meta
@@ -36,7 +36,13 @@ def _plan(model: type[Model], alias: str) -> _Plan | None:
         columns = ", ".join(qn(str(f.column)) for f in fields)
         marks = ", ".join(["%s"] * len(fields))
         pk = qn(str(returning[0].column))
-        sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks}) RETURNING {pk}"  # noqa: S608
+        # With a unique field named, a row that already has its value is left as it is, and no row
+        # comes back (both SQLite and PostgreSQL know ON CONFLICT).
+        keep = ""
+        if unique:
+            key_column = cast("Field[Any, Any]", meta.get_field(unique)).column
+            keep = f"ON CONFLICT ({qn(str(key_column))}) DO NOTHING "
+        sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks}) {keep}RETURNING {pk}"  # noqa: S608
         plan = (sql, fields, returning)
     _plans[key] = plan
     return plan
@@ -52,18 +58,48 @@ def create(model: type[M], /, *, using: str = "default", **values: Any) -> M:
     expressions, go through the ORM.
     """
     obj = model(**values)
-    plan = _plan(model, using)
+    if not _insert(obj, values, using=using, unique=""):
+        raise AssertionError("an insert without ON CONFLICT gave back no row")
+    return obj
+
+
+def create_unless_exists(
+    model: type[M], /, *, unique: str, using: str = "default", **values: Any
+) -> M | None:
+    """As create(), unless a row with the same value of the unique field `unique` exists (then None).
+
+    Where a concurrent transaction holds such a row uncommitted, the insert waits for it (PostgreSQL);
+    no savepoint is needed, unlike catching the IntegrityError of create().
+    """
+    obj = model(**values)
+    return obj if _insert(obj, values, using=using, unique=unique) else None
+
+
+def _insert(obj: Model, values: dict[str, Any], *, using: str, unique: str) -> bool:
+    model = type(obj)
+    plan = _plan(model, using, unique)
     if plan is None or any(hasattr(v, "resolve_expression") for v in values.values()):
-        obj.save(force_insert=True, using=using)
-        return obj
+        if not unique:
+            obj.save(force_insert=True, using=using)
+            return True
+        try:
+            with transaction.atomic(using=using):
+                obj.save(force_insert=True, using=using)
+        except IntegrityError:
+            if model._base_manager.using(using).filter(**{unique: getattr(obj, unique)}).exists():
+                return False
+            raise
+        return True
     sql, fields, returning = plan
     connection = connections[using]
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
+    if row is None:
+        return False
     for field, value in zip(returning, row, strict=True):
         setattr(obj, field.attname, value)
     obj._state.adding = False
     obj._state.db = using
-    return obj
+    return True

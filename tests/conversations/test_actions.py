@@ -120,3 +120,22 @@ def test_blocked_and_received_messages_reach_the_sellers_webhooks_once() -> None
         ("buyer_message.received", f"buyer_message.received:{question.public_id}"),
         ("message.blocked", f"message.blocked:{blocked.public_id}"),
     ]
+
+
+def test_a_conversation_created_meanwhile_is_the_one_a_message_joins() -> None:
+    # The gateway reads the order (and its conversation, if any) before it records the message; a
+    # web message may start the conversation in between.
+    from parley.conversations.models import Conversation
+    from parley.marketplace.models import Order
+
+    order = testing.order(status="Shipped")
+    read = Order.objects.select_related("conversation").get(pk=order.pk)
+    assert not hasattr(read, "conversation")
+    meanwhile = Conversation.objects.create(order=order, seller=order.seller, buyer=order.buyer)
+    conversation, created = actions.conversation_for(read, now=NOW)
+    assert (conversation.pk, created) == (meanwhile.pk, False)
+    msg = actions.do_send_seller_message(
+        seller=read.seller, order=read, channel="email", reason=None, subject="Hi", body="Shipped.", now=NOW
+    )
+    assert msg.conversation_id == meanwhile.pk
+    assert Conversation.objects.filter(order=order).count() == 1

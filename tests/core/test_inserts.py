@@ -112,3 +112,22 @@ def test_a_failed_insert_leaves_the_transaction_to_roll_back() -> None:
         assert transaction.get_connection().needs_rollback
         transaction.set_rollback(True)
     assert Message.objects.filter(public_id=first.public_id).count() == 1
+
+
+def test_create_unless_exists_leaves_the_existing_row() -> None:
+    s, b = testing.seller(login=False), testing.buyer(login=False)
+    order, other = testing.order(seller=s, buyer=b), testing.order(seller=s, buyer=b)
+    first = inserts.create_unless_exists(
+        Conversation, unique="order", order=order, seller=s, buyer=b, last_message_at=T0
+    )
+    assert first is not None and Conversation.objects.get(order=order).pk == first.pk
+    with transaction.atomic():
+        again = inserts.create_unless_exists(
+            Conversation, unique="order", order=order, seller=s, buyer=b, last_message_at=T0 + dt.timedelta(1)
+        )
+        assert again is None
+        assert not transaction.get_connection().needs_rollback  # no error, so no savepoint needed
+        made = inserts.create_unless_exists(Conversation, unique="order", order=other, seller=s, buyer=b)
+    assert made is not None
+    assert Conversation.objects.get(order=order).last_message_at == T0
+    assert Conversation.objects.filter(seller=s).count() == 2
