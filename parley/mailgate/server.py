@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
 import threading
 from collections.abc import Callable
@@ -23,6 +24,31 @@ log = logging.getLogger(__name__)
 
 
 TEMPFAIL = gateway.reply("451", "4.3.0", "Temporary failure on our side; please try again later.")
+
+
+# An address as nearly every client writes it: <dot-atom@domain>, then the parameters, if any.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_PATH = re.compile(
+    rf"[ \t]*<({_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>[ \t]*((?:[^\s(\x00-\x1f\x7f][^(\x00-\x1f\x7f]*)?)"
+)
+
+
+class ParleySMTP(SMTP):
+    """aiosmtpd's SMTP session with a quicker reading of MAIL FROM and RCPT TO paths.
+
+    aiosmtpd parses every path with the email package's RFC 5322 header parser (and defines a class
+    on every call): about a tenth of the gateway's CPU under load. A plain path gives the same address
+    and parameters that parser gives (a property test compares them); anything else still goes to it.
+    """
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        plain = _PLAIN_PATH.fullmatch(arg)
+        if plain is None:
+            return super()._getaddr(arg)
+        address = plain.group(1)
+        if self.local_part_limit and len(address.rpartition("@")[0]) > self.local_part_limit:
+            return None, None
+        return address, plain.group(2)
 
 
 class Handler:
@@ -110,7 +136,7 @@ class Server:
         self._stopped = False
 
     def _factory(self) -> SMTP:
-        return SMTP(
+        return ParleySMTP(
             self.handler,
             data_size_limit=settings.MAX_MESSAGE_BYTES,
             enable_SMTPUTF8=True,

@@ -1,0 +1,100 @@
+"""The gateway's quick readings give exactly what the general code gives: SMTP paths, reply text."""
+
+from __future__ import annotations
+
+import string
+
+from aiosmtpd.smtp import SMTP
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from parley.mailgate.server import ParleySMTP
+
+ATEXT = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"
+atom = st.text(ATEXT, min_size=1, max_size=12)
+label = st.text(string.ascii_letters + string.digits + "-", min_size=1, max_size=10)
+plain = st.builds(
+    lambda local, domain, pre, post, rest: f"{pre}<{'.'.join(local)}@{'.'.join(domain)}>{post}{rest}",
+    st.lists(atom, min_size=1, max_size=3),
+    st.lists(label, min_size=1, max_size=3),
+    st.sampled_from(["", " ", "\t", "  "]),
+    st.sampled_from(["", " ", "  ", "\t"]),
+    st.sampled_from(
+        ["", "SIZE=2000", "SIZE=10 BODY=8BITMIME", "SMTPUTF8 ", "(comment) SIZE=1", "x(y)", "A\x00B"]
+    ),
+)
+anything = st.text(string.printable + '<>@"().,;:[]\\\x00\x7f中', max_size=40)
+
+
+def outcome(session: SMTP, arg: str) -> object:
+    # aiosmtpd's parser raises on a few inputs ("<" gives IndexError); the session then answers 500.
+    try:
+        return session._getaddr(arg)
+    except Exception as e:
+        return type(e)
+
+
+def ours() -> ParleySMTP:
+    return ParleySMTP(handler=object())
+
+
+def theirs() -> SMTP:
+    return SMTP(handler=object())
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(plain, anything))
+@example("<>")
+@example("<")
+@example("<a..b@example.com>")
+@example('<"quoted local"@example.com> SIZE=1')
+@example("<user@[127.0.0.1]>")
+@example("<用户@例子.中国>")
+@example("user@example.com")
+@example("<a@b> (comment)")
+@example("<a@b>\r\n")
+@example("<" + "x" * 65 + "@example.com>")
+def test_same_address_and_parameters_as_aiosmtpd(arg: str) -> None:
+    assert outcome(ours(), arg) == outcome(theirs(), arg)
+
+
+def test_a_plain_path_does_not_go_to_the_header_parser() -> None:
+    # The quick reading covers the paths clients send; the comparison above would pass without it.
+    import aiosmtpd.smtp as smtp
+
+    real = smtp.get_angle_addr
+    calls: list[str] = []
+    smtp.get_angle_addr = lambda arg: (calls.append(arg), real(arg))[1]  # type: ignore[assignment]
+    try:
+        assert ours()._getaddr("<seller.one+tag@mail.example-shop.cn> SIZE=2048") == (
+            "seller.one+tag@mail.example-shop.cn",
+            "SIZE=2048",
+        )
+        assert ours()._getaddr("<>") == theirs()._getaddr("<>")
+    finally:
+        smtp.get_angle_addr = real
+    assert calls == ["<>", "<>"]  # ours and theirs, for the null path only
+
+
+def wrapped(code: str, status: str, text: str) -> str:
+    # gateway.reply as it was: every paragraph through textwrap
+    import textwrap
+
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        lines.extend(textwrap.wrap(paragraph, 400, break_long_words=True) or [""])
+    lines = [line for line in lines if line.strip()] or ["OK"]
+    return "\r\n".join([f"{code}-{status} {line}" for line in lines[:-1]] + [f"{code} {status} {lines[-1]}"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(string.printable + "中文 \u3000\u00a0", max_size=900))
+@example("Accepted for delivery to the buyer of order 114-1234567-1234567 (msg_abc).")
+@example(" leading space")
+@example("x" * 400)
+@example("x" * 401)
+@example("a\tb\n\nc  d")
+def test_a_reply_reads_as_textwrap_made_it(text: str) -> None:
+    from parley.mailgate.gateway import reply
+
+    assert reply("550", "5.7.1", text) == wrapped("550", "5.7.1", text)
