@@ -227,6 +227,30 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its descendants, the reaped ones included."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    times: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        # utime, stime, cutime, cstime: a reaped child's time is in its parent's cutime/cstime
+        times[int(entry)] = sum(int(x) for x in fields[11:15])
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += times.get(p, 0)
+        todo.extend(children.get(p, []))
+    return total / tick
+
+
 class PrivatePostfix:
     """A Postfix instance of our own: config and queue under `workdir`, loopback only, relaying to a sink."""
 
@@ -277,6 +301,9 @@ class PrivatePostfix:
         subprocess.run(["postfix", "-c", str(etc), "start"], check=True, capture_output=True)
         wait_port(self.port)
         return self
+
+    def pid(self) -> int:
+        return int((self.dir / "spool" / "pid" / "master.pid").read_text().split()[0])
 
     def stop(self) -> None:
         subprocess.run(["postfix", "-c", str(self.dir / "etc"), "stop"], check=False, capture_output=True)

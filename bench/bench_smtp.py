@@ -16,6 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +35,27 @@ from _harness import (
     smtp_source,
     start_parley,
     stop_process,
+    tree_cpu_seconds,
     wait_count,
     wait_port,
 )
 
 
 def run_load(
-    port: int, sink: SmtpSink, *, messages: int, sessions: int, size: int, probe_rcpt: str
+    port: int,
+    sink: SmtpSink,
+    *,
+    pids: Callable[[], list[int]],
+    messages: int,
+    sessions: int,
+    size: int,
+    probe_rcpt: str,
 ) -> dict[str, object]:
+    def cpu() -> float:  # the server's processes only: smtp-source and smtp-sink are the same for both
+        return sum(tree_cpu_seconds(pid) for pid in pids())
+
     probe = Probe(port, probe_rcpt).start()
+    cpu0 = cpu()
     t0 = time.perf_counter()
     accept = smtp_source(
         port, messages=messages, sessions=sessions, size=size, rcpt=f"{BASE_LOCAL}@{RELAY_DOMAIN}"
@@ -50,6 +63,7 @@ def run_load(
     probe.stop()
     want = messages + len(probe.latencies)
     t_end = wait_count(sink, want, timeout=600)
+    used = cpu() - cpu0
     total = t_end - t0
     return {
         "messages": messages,
@@ -60,6 +74,9 @@ def run_load(
         "end_to_end_seconds": round(total, 3),
         "accept_rate": round(messages / accept, 1),
         "end_to_end_rate": round(want / total, 1),
+        # CPU per message and cores busy: how much of the rate is efficiency and how much parallelism
+        "cpu_ms_per_message": round(used / want * 1000, 2),
+        "cores_busy": round(used / total, 2),
         "latency_ms": {k: round(v, 1) for k, v in percentiles(probe.latencies).items()},
     }
 
@@ -91,6 +108,7 @@ def bench_parley(work: Path, args: argparse.Namespace) -> dict[str, object]:
         return run_load(
             port,
             sink,
+            pids=lambda: [p.pid for p in procs],
             messages=args.messages,
             sessions=args.sessions,
             size=args.size,
@@ -110,6 +128,7 @@ def bench_postfix(work: Path, args: argparse.Namespace) -> dict[str, object]:
         return run_load(
             postfix.port,
             sink,
+            pids=lambda: [postfix.pid()],
             messages=args.messages,
             sessions=args.sessions,
             size=args.size,
@@ -187,6 +206,7 @@ def main() -> None:
             lat = r["latency_ms"]
             print(
                 f"round {i} {name.capitalize():8} end-to-end {r['end_to_end_rate']:8.1f} msg/s   accept {r['accept_rate']:8.1f} msg/s   "
+                f"CPU {r['cpu_ms_per_message']:.2f} ms/msg on {r['cores_busy']:.2f} cores   "
                 f"session latency p50 {lat['p50']:.1f} ms  p90 {lat['p90']:.1f} ms  p99 {lat['p99']:.1f} ms  max {lat['max']:.1f} ms"
                 f"   delivered {r['delivered']}/{r['messages'] + r['probe_messages']}"
             )
