@@ -251,12 +251,7 @@ def do_send_seller_message(
     now: dt.datetime,
 ) -> Message:
     """Decide on a seller's message, record it with the decision, and queue its delivery."""
-    # All the rows of a send or none. Outside a transaction this block is the transaction. Inside
-    # one (the mail gateway's group commit runs each message in a savepoint of its own; the API names
-    # uploads first) a failure leaves the caller's block to roll back, so that block must not catch
-    # the error and carry on (Django would refuse its next query). A savepoint of the send's own
-    # would allow it, at two more statements per message on the gateway's single writer.
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         msg, decision, new_conversation = _decide_and_record(
             order=order,
             direction=Message.Direction.SELLER_TO_BUYER,
@@ -342,7 +337,7 @@ def do_send_buyer_message(
     now: dt.datetime,
 ) -> Message:
     """Record a buyer's message (never blocked by opt-out) and queue it to the seller's address."""
-    with transaction.atomic(savepoint=False):  # as in do_send_seller_message
+    with transaction.atomic():
         msg, _, _ = _decide_and_record(
             order=order,
             direction=Message.Direction.BUYER_TO_SELLER,
