@@ -91,6 +91,7 @@ def bench_parley(work: Path, args: argparse.Namespace) -> dict[str, object]:
         extra={
             "PARLEY_DELIVERY_CONNECTIONS": str(args.connections),
             "PARLEY_SMTP_REUSE_PORT": "1" if args.gateways > 1 else "0",
+            "PARLEY_SMTP_RECEIVERS": str(args.receivers),
         },
     )
     try:
@@ -160,6 +161,12 @@ def main() -> None:
         help="`parley smtpd` processes sharing the port (PARLEY_SMTP_REUSE_PORT), with one `parley worker`",
     )
     parser.add_argument(
+        "--receivers",
+        type=int,
+        default=2,
+        help="PARLEY_SMTP_RECEIVERS: SMTP sessions in this many processes, decisions in the gateway's (0: all in one)",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=2,
@@ -198,7 +205,8 @@ def main() -> None:
         print(json.dumps(summary, indent=2))
         return
     print(
-        f"load: {args.messages} messages, {args.sessions} parallel sessions, {args.size}-byte bodies, one message per session"
+        f"load: {args.messages} messages, {args.sessions} parallel sessions, {args.size}-byte bodies, one message per session;"
+        f" Parley: {args.receivers} receiver processes, {args.gateways} gateway(s), processes {args.processes}"
     )
     for i, result in enumerate(rounds, 1):
         for name in ("postfix", "parley"):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import socket
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
@@ -17,8 +18,10 @@ from django.db import connection
 
 from parley import config
 from parley.delivery import committer, conf
-from parley.delivery.committer import GroupCommitter
 from parley.mailgate import gateway
+
+if TYPE_CHECKING:
+    from parley.mailgate.receivers import WriterLink
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +54,18 @@ class ParleySMTP(SMTP):
         return address, plain.group(2)
 
 
-class Handler:
-    """aiosmtpd hooks: recipient checks read in a thread pool; decisions go through the group committer."""
+# The end of DATA: gateway.handle_data's arguments in, the SMTP answer out, once the message is
+# committed. In the gateway process it runs in the group committer; in a receiver process it is sent
+# to the gateway process (parley.mailgate.receivers).
+Decide = Callable[..., Awaitable[str]]
 
-    def __init__(self, readers: ThreadPoolExecutor, committer: GroupCommitter) -> None:
+
+class Handler:
+    """aiosmtpd hooks: recipient checks read in a thread pool; decisions go to the single writer."""
+
+    def __init__(self, readers: ThreadPoolExecutor, decide: Decide) -> None:
         self.readers = readers
-        self.committer = committer
+        self.decide = decide
 
     async def _read(self, fn: Callable[..., Any], **kw: Any) -> Any:
         def call() -> Any:
@@ -93,8 +102,7 @@ class Handler:
         try:
             # Resolves only once the batch holding this message is committed (or has failed).
             return str(
-                await self.committer.run(
-                    gateway.handle_data,
+                await self.decide(
                     route=route,
                     mail_from=envelope.mail_from or "",
                     raw=bytes(envelope.original_content or b""),
@@ -120,13 +128,24 @@ def tls_context() -> ssl.SSLContext | None:
 class Server:
     """The gateway in a thread of its own: an event loop for the sessions, threads for the database."""
 
-    def __init__(self, host: str | None = None, port: int | None = None) -> None:
+    def __init__(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        sock: socket.socket | None = None,
+        writer: WriterLink | None = None,
+    ) -> None:
+        """Listens on host:port, or accepts on `sock` (a receiver's inherited socket); decides in this
+        process's group committer, or through `writer`, the link of a receiver to its gateway process."""
         default_host, default_port = config.listen("PARLEY_SMTP_LISTEN", settings.SMTP_LISTEN)
         self.host = default_host if host is None else host
         self.port = default_port if port is None else port
+        self.sock = sock
+        self.writer = writer
         self.readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="smtpd-read")
-        self.committer = committer.acquire()
-        self.handler = Handler(self.readers, self.committer)
+        self.committer = committer.acquire() if writer is None else None
+        self.handler = Handler(self.readers, self._commit if writer is None else writer.decide)
         self.tls = tls_context()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -134,6 +153,11 @@ class Server:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._stopped = False
+
+    async def _commit(self, **kw: Any) -> str:
+        assert self.committer is not None
+        # Resolves only once the batch holding this message is committed (or has failed).
+        return str(await self.committer.run(gateway.handle_data, **kw))
 
     def _factory(self) -> SMTP:
         return ParleySMTP(
@@ -155,10 +179,15 @@ class Server:
             # With SO_REUSEPORT several `parley smtpd` processes listen on one port and the kernel
             # spreads the connections: one process is held to one core by the GIL.
             reuse_port = conf.get("SMTP_REUSE_PORT").lower() in ("1", "true", "yes", "on")
-            self._server = loop.run_until_complete(
-                loop.create_server(self._factory, self.host, self.port, reuse_port=reuse_port or None)
-            )
-            self.port = self._server.sockets[0].getsockname()[1]
+            if self.writer is not None:
+                loop.run_until_complete(self.writer.open())
+            if self.sock is not None:
+                self._server = loop.run_until_complete(loop.create_server(self._factory, sock=self.sock))
+            else:
+                self._server = loop.run_until_complete(
+                    loop.create_server(self._factory, self.host, self.port, reuse_port=reuse_port or None)
+                )
+            self.host, self.port = self._server.sockets[0].getsockname()[:2]
         except BaseException as e:
             self._error = e
             self._ready.set()
@@ -170,6 +199,8 @@ class Server:
         finally:
             self._server.close()
             loop.run_until_complete(self._server.wait_closed())
+            if self.writer is not None:
+                loop.run_until_complete(self.writer.close())
             loop.close()
 
     def start(self) -> Callable[[], None]:
@@ -212,9 +243,18 @@ class Server:
             threads.update(readers._threads)  # only submit() starts threads
             progress.notify_all()
         readers.shutdown(wait=True)
-        committer.release()
+        if self.committer is not None:
+            committer.release()
 
 
 def start() -> Callable[[], None]:
-    """Start the gateway on PARLEY_SMTP_LISTEN (used by `parley run` and `parley smtpd`); returns its stop."""
+    """Start the gateway on PARLEY_SMTP_LISTEN (used by `parley run` and `parley smtpd`); returns its stop.
+
+    With PARLEY_SMTP_RECEIVERS=N the SMTP sessions run in N receiver processes (see receivers.py).
+    """
+    count = int(conf.number("SMTP_RECEIVERS"))
+    if count > 0:
+        from parley.mailgate.receivers import Receivers
+
+        return Receivers(count).start()
     return Server().start()

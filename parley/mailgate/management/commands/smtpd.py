@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 import threading
 from typing import Any
@@ -14,7 +15,18 @@ from parley.mailgate import server
 class Command(BaseCommand):
     help = "Accept mail for the relay domain on PARLEY_SMTP_LISTEN until interrupted."
 
+    def add_arguments(self, parser: Any) -> None:
+        # Started by the gateway itself with PARLEY_SMTP_RECEIVERS (see parley.mailgate.receivers).
+        parser.add_argument(
+            "--receiver", nargs=2, type=int, metavar=("LISTEN_FD", "WRITER_FD"), help=argparse.SUPPRESS
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["receiver"]:
+            from parley.mailgate.receivers import run_receiver
+
+            run_receiver(*options["receiver"])
+            return
         done = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: done.set())
