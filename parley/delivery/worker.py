@@ -46,7 +46,7 @@ class Outcome:
     text: str = ""
 
 
-Finished = tuple[Job, Outcome, "asyncio.Future[None]"]
+Finished = tuple[Job, Outcome]
 
 
 class Transport(Protocol):
@@ -372,13 +372,14 @@ class Worker:
             except RuntimeError:
                 pass  # the loop just closed
 
-    async def _sender(self, queue: asyncio.Queue[Job | None], done: asyncio.Queue[Finished]) -> None:
+    async def _sender(
+        self, queue: asyncio.Queue[Job | None], done: asyncio.Queue[Finished | None], failed: asyncio.Event
+    ) -> None:
         assert self.transport is not None
-        loop = asyncio.get_running_loop()
         while True:
             job = await queue.get()
-            if job is None:
-                return
+            if job is None or failed.is_set():
+                return  # after a failed commit the rest stays leased and goes out after the lease
             try:
                 outcome = await self.transport.send(job)
             except Exception as e:  # a transport bug must not lose the mail: retry it later
@@ -386,30 +387,46 @@ class Worker:
                 outcome = Outcome("temp", 0, f"internal error: {type(e).__name__}")
             if outcome.kind == "sent":
                 self._journal_for().sent(job.id)  # before anything else can run: see journal.py
-            recorded: asyncio.Future[None] = loop.create_future()
-            await done.put((job, outcome, recorded))
-            # The next mail goes out only once this outcome is committed: a crash can then repeat
-            # at most one delivery per connection (the smarthost took it, "sent" was not yet stored).
-            await recorded
+            # The connection takes the next mail while this outcome is committed: a "sent" not yet
+            # stored is in the journal, which whoever takes the lease over reads.
+            done.put_nowait((job, outcome))
 
-    async def _recorder(self, done: asyncio.Queue[Finished], total: int) -> None:
+    async def _senders(
+        self, queue: asyncio.Queue[Job | None], done: asyncio.Queue[Finished | None], failed: asyncio.Event
+    ) -> None:
+        count = queue.qsize()
+        for _ in range(min(self.connections, count)):
+            queue.put_nowait(None)
+        try:
+            results = await asyncio.gather(
+                *(self._sender(queue, done, failed) for _ in range(min(self.connections, count))),
+                return_exceptions=True,
+            )
+        finally:
+            done.put_nowait(None)  # every outcome is in the queue: the recorder may finish
+        for result in results:
+            if isinstance(result, BaseException):
+                self._journal_for().keep = True  # some outcomes may never be recorded
+                raise result
+
+    async def _recorder(self, done: asyncio.Queue[Finished | None], failed: asyncio.Event) -> None:
         # Group commit: whatever finished while the previous commit ran goes into the next one.
-        left = total
-        while left:
+        last = False
+        while not last:
             batch = [await done.get()]
             while not done.empty():
                 batch.append(done.get_nowait())
+            last = None in batch
+            results = [item for item in batch if item is not None]
+            if not results:
+                continue
             try:
-                await self._in_db(record, worker=self.name, results=[(j, o) for j, o, _ in batch])
-            except BaseException as e:
+                await self._in_db(record, worker=self.name, results=results)
+            except BaseException:
                 self._journal_for().keep = True
-                for _, _, recorded in batch:
-                    recorded.set_exception(e)
+                failed.set()
                 raise
-            for _, _, recorded in batch:
-                recorded.set_result(None)
-            self.sent += sum(1 for _, o, _ in batch if o.kind == "sent")
-            left -= len(batch)
+            self.sent += sum(1 for _, o in results if o.kind == "sent")
 
     async def run_once(self) -> int:
         """Claim what is due, deliver it, record the outcomes; returns how many mails were attempted."""
@@ -419,15 +436,16 @@ class Worker:
         if not jobs:
             return 0
         queue: asyncio.Queue[Job | None] = asyncio.Queue()
-        done: asyncio.Queue[Finished] = asyncio.Queue()
+        done: asyncio.Queue[Finished | None] = asyncio.Queue()
         for job in jobs:
             queue.put_nowait(job)
-        senders = min(self.connections, len(jobs))
-        for _ in range(senders):
-            queue.put_nowait(None)
-        await asyncio.gather(
-            *(self._sender(queue, done) for _ in range(senders)), self._recorder(done, len(jobs))
+        failed = asyncio.Event()
+        results = await asyncio.gather(
+            self._senders(queue, done, failed), self._recorder(done, failed), return_exceptions=True
         )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
         self._journal_for().committed()
         return len(jobs)
 
