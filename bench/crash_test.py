@@ -8,7 +8,7 @@ smarthost received twice is reported (what remains of RFC 1047's window: the wor
 smarthost sent its 250 and before the worker wrote it to its delivery journal, or the smarthost
 stopped after taking the message and before answering); both copies must carry the same Message-ID.
 
-    .venv/bin/python bench/crash_test.py [--seconds 40] [--down 120] [--json]
+    .venv/bin/python bench/crash_test.py [--seconds 40] [--down 120] [--receivers 2] [--json]
 """
 
 from __future__ import annotations
@@ -116,7 +116,9 @@ def delivered(dump: Path, ids: dict[int, set[bytes]] | None = None) -> collectio
     return seen
 
 
-def run(*, seconds: float, down: float, kills: int, threads: int, work: Path) -> dict[str, Any]:
+def run(
+    *, seconds: float, down: float, kills: int, threads: int, receivers: int, work: Path
+) -> dict[str, Any]:
     dump = work / "sink"
     sink = SmtpSink(work, "crash").start(dump_dir=dump)
     procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -132,6 +134,7 @@ def run(*, seconds: float, down: float, kills: int, threads: int, work: Path) ->
                 "PARLEY_DELIVERY_LEASE": "3",
                 "PARLEY_DELIVERY_POLL": "0.5",
                 "PARLEY_OUTBOUND_TIMEOUT": "10",
+                "PARLEY_SMTP_RECEIVERS": str(receivers),
             },
         )
         populate(env, ADDRESSES, sellers=20)
@@ -208,13 +211,26 @@ def main() -> None:
     parser.add_argument("--down", type=float, default=120, help="seconds the smarthost is down")
     parser.add_argument("--kills", type=int, default=6)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--receivers",
+        type=int,
+        default=2,
+        help="PARLEY_SMTP_RECEIVERS of the gateway (0: sessions in its process)",
+    )
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="parley-crash-", dir="/tmp"))
     work.chmod(0o755)
     try:
-        result = run(seconds=args.seconds, down=args.down, kills=args.kills, threads=args.threads, work=work)
+        result = run(
+            seconds=args.seconds,
+            down=args.down,
+            kills=args.kills,
+            threads=args.threads,
+            receivers=args.receivers,
+            work=work,
+        )
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import errno
 import itertools
 import logging
 import os
@@ -140,6 +141,20 @@ def _receiver_env() -> dict[str, str]:
     return env
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # After a crash of the gateway process its receivers hold the port until they notice (their
+    # link closes at once) and finish their sessions' last steps: a restart waits for them a little.
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            return socket.create_server((host, port), family=family, backlog=1024)
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 @dataclass
 class _Receiver:
     slot: int
@@ -158,9 +173,7 @@ class Receivers:
         host = default_host if host is None else host
         port = default_port if port is None else port
         self.count = count
-        self.listener = socket.create_server(
-            (host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET, backlog=1024
-        )
+        self.listener = _listen(host, port)
         self.host, self.port = self.listener.getsockname()[:2]
         self.committer = committer.acquire()
         self.receivers: list[_Receiver] = []
