@@ -241,6 +241,13 @@ def handle_data(*, route: Route, mail_from: str, raw: bytes, peer_ip: str = "", 
         incoming = parse(raw)
     except MailError as e:
         return e.reply
+    return handle_incoming(route=route, mail_from=mail_from, incoming=incoming, peer_ip=peer_ip, helo=helo)
+
+
+def handle_incoming(
+    *, route: Route, mail_from: str, incoming: Incoming, peer_ip: str = "", helo: str = ""
+) -> str:
+    """handle_data for a message already parsed (by a receiver process: see receivers.py)."""
     if route.kind == RelayAddress.Kind.BUYER:
         return _seller_to_buyer(
             route=route, mail_from=mail_from, incoming=incoming, peer_ip=peer_ip, helo=helo

@@ -36,6 +36,7 @@ from django.db import connections
 from parley import config
 from parley.delivery import committer, conf
 from parley.mailgate import gateway
+from parley.mailgate.parse import MailError, parse
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +80,22 @@ class WriterLink:
         if self._writer is not None:
             self._writer.close()
 
-    async def decide(self, **kw: Any) -> str:
+    async def decide(self, *, route: gateway.Route, raw: bytes, **kw: Any) -> str:
         if self.lost or self._writer is None:
             raise ConnectionError("the gateway process is gone")
+        if route.kind == gateway.BOUNCE:
+            request: tuple[str, dict[str, Any]] = ("data", {"route": route, "raw": raw, **kw})
+        else:
+            # Parsed here, in a thread of the receiver: the gateway process's core is the scarce one.
+            try:
+                incoming = await asyncio.to_thread(parse, raw)
+            except MailError as e:
+                return e.reply
+            request = ("incoming", {"route": route, "incoming": incoming, **kw})
         rid = next(self.ids)
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.pending[rid] = future
-        self._writer.write(_frame((rid, kw)))
+        self._writer.write(_frame((rid, request)))
         await self._writer.drain()
         return await future
 
@@ -236,9 +246,13 @@ class Receivers:
         finally:
             writer.close()
 
-    async def _answer(self, writer: asyncio.StreamWriter, rid: int, request: dict[str, Any]) -> None:
+    async def _answer(
+        self, writer: asyncio.StreamWriter, rid: int, request: tuple[str, dict[str, Any]]
+    ) -> None:
+        kind, arguments = request
+        step = gateway.handle_incoming if kind == "incoming" else gateway.handle_data
         try:
-            answer = str(await self.committer.run(gateway.handle_data, **request))
+            answer = str(await self.committer.run(step, **arguments))
         except Exception:
             log.exception("SMTP DATA failed; answered 451")
             from parley.mailgate.server import TEMPFAIL

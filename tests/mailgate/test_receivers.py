@@ -17,6 +17,9 @@ from parley.delivery import committer
 from parley.delivery.models import OutboundMail
 from parley.mailgate.receivers import Receivers, WriterLink, database_url
 from tests.mailgate.conftest import SELLER_ADDR, World, make_world
+from tests.mailgate.sink import Sink
+from tests.mailgate.test_late_bounces import report
+from tests.mailgate.test_relay import deliver
 from tests.mailgate.test_smtp import build, send
 
 
@@ -117,3 +120,21 @@ def test_receivers_are_told_the_database_this_process_uses(transactional_db: Non
     again = config.database(database_url())
     live = connections["default"].settings_dict
     assert (again["ENGINE"], again["NAME"]) == (live["ENGINE"], live["NAME"])
+
+
+def test_through_receivers_bad_mail_is_refused_there_and_a_late_bounce_is_recorded(
+    receivers: Receivers, world: World, sink: Sink
+) -> None:
+    # Parsed in the receiver: what cannot be taken is answered there, and nothing reaches the writer.
+    code, text = send(
+        address(receivers), SELLER_ADDR, world.buyer_relay, build(to=world.buyer_relay, body="a\x00b")
+    )
+    assert (code, text.split(" ")[0]) == (550, "5.6.0")
+    assert not Message.objects.exists()
+    # A delivery report goes to the writer as it came (the gateway process reads it).
+    assert send(address(receivers), SELLER_ADDR, world.buyer_relay, build(to=world.buyer_relay))[0] == 250
+    deliver(sink)
+    bounce_to = sink.messages[-1].mail_from
+    code, text = send(address(receivers), "", bounce_to, report(to=bounce_to, recipient=world.buyer.email))
+    assert (code, text) == (250, "2.0.0 Report received.")
+    assert Message.objects.get().state_code == "dsn.5.1.1"
