@@ -98,3 +98,20 @@ def test_a_reply_reads_as_textwrap_made_it(text: str) -> None:
     from parley.mailgate.gateway import reply
 
     assert reply("550", "5.7.1", text) == wrapped("550", "5.7.1", text)
+
+
+def test_a_session_has_the_commands_and_auth_mechanisms_aiosmtpd_gives_it() -> None:
+    class Hooks:
+        async def handle_RCPT(self, *args: object) -> str:
+            return "250 OK"
+
+        async def auth_CUSTOM(self, *args: object) -> None:
+            return None
+
+    ours_, theirs_ = ParleySMTP(handler=Hooks()), SMTP(handler=Hooks())
+    assert sorted(ours_._smtp_methods) == sorted(theirs_._smtp_methods)
+    assert all(
+        ours_._smtp_methods[k].__func__ is theirs_._smtp_methods[k].__func__ for k in ours_._smtp_methods
+    )
+    assert sorted(ours_._auth_methods) == sorted(theirs_._auth_methods) == ["CUSTOM", "LOGIN", "PLAIN"]
+    assert sorted(ours_._handle_hooks) == sorted(theirs_._handle_hooks) == ["RCPT"]
