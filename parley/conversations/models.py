@@ -14,8 +14,9 @@ from parley.policy.models import ContactReason
 
 class Conversation(models.Model):
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="conversation")
-    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="conversations")
-    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="conversations")
+    # No index of their own: each leads one of the composite indexes below.
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="conversations", db_index=False)
+    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="conversations", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
 
@@ -70,9 +71,11 @@ class Message(models.Model):
     tagged = models.BooleanField(default=False)
     created_at = models.DateTimeField(db_index=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
-    # The RFC 5322 Message-ID the author's client gave, and the one the relayed copy carries.
-    rfc_message_id = models.CharField(max_length=998, blank=True, db_index=True)
-    relay_message_id = models.CharField(max_length=998, blank=True, db_index=True)
+    # The RFC 5322 Message-ID the author's client gave, and the one the relayed copy carries. Looked up
+    # only among one conversation's messages (msg_conv_time finds those), so neither has an index:
+    # each would be a random-key insert on every message recorded.
+    rfc_message_id = models.CharField(max_length=998, blank=True)
+    relay_message_id = models.CharField(max_length=998, blank=True)
     in_reply_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
