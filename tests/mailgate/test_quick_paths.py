@@ -115,3 +115,18 @@ def test_a_session_has_the_commands_and_auth_mechanisms_aiosmtpd_gives_it() -> N
     )
     assert sorted(ours_._auth_methods) == sorted(theirs_._auth_methods) == ["CUSTOM", "LOGIN", "PLAIN"]
     assert sorted(ours_._handle_hooks) == sorted(theirs_._handle_hooks) == ["RCPT"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text("0123456789-- x١２", max_size=80))
+@example("113-1234567-1234567")
+@example("1113-1234567-1234567 and 113-1234567-1234567")
+@example("113-1234567-12345678")
+@example("a113-1234567-1234567b")
+@example("１１３-1234567-1234567")
+def test_order_numbers_are_found_as_the_lookbehind_pattern_finds_them(text: str) -> None:
+    import re
+
+    from parley.mailgate.gateway import order_ids
+
+    assert order_ids(text) == re.findall(r"(?<!\d)(\d{3}-\d{7}-\d{7})(?!\d)", text)
