@@ -13,7 +13,8 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
 @pytest.mark.skipif(not shutil.which("smtp-sink"), reason="needs Postfix's smtp-sink")
-def test_every_acknowledged_message_is_delivered_after_kill_9() -> None:
+@pytest.mark.parametrize("receivers", [0, 2])  # sessions in the gateway's process, or in receivers
+def test_every_acknowledged_message_is_delivered_after_kill_9(receivers: int) -> None:
     sys.path.insert(0, str(BENCH))
     try:
         import crash_test
@@ -23,7 +24,7 @@ def test_every_acknowledged_message_is_delivered_after_kill_9() -> None:
     work = Path(tempfile.mkdtemp(prefix="parley-crash-test-", dir="/tmp"))
     work.chmod(0o755)
     try:
-        result = crash_test.run(seconds=8, down=5, kills=2, threads=6, work=work)
+        result = crash_test.run(seconds=8, down=5, kills=2, threads=6, receivers=receivers, work=work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     assert result["acknowledged"] > 20, result
