@@ -71,6 +71,10 @@ class WriterLink:
     async def open(self) -> None:
         reader, self._writer = await asyncio.open_unix_connection(sock=self.sock)
         self._task = asyncio.get_running_loop().create_task(self._answers(reader))
+
+    def ready(self) -> None:
+        """Tell the gateway process that this receiver accepts connections."""
+        assert self._writer is not None
         self._writer.write(_frame((READY, os.getpid())))
 
     async def close(self) -> None:
@@ -124,7 +128,7 @@ def database_url() -> str:
     """The database this process uses (a test database included), as PARLEY_DATABASE_URL says it."""
     db = connections["default"].settings_dict
     if str(db["ENGINE"]).endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
+        return f"sqlite:///{quote(str(db['NAME']))}"
     user = quote(str(db.get("USER") or ""), safe="")
     password = quote(str(db.get("PASSWORD") or ""), safe="")
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
@@ -170,6 +174,7 @@ class _Receiver:
     slot: int
     proc: subprocess.Popen[bytes]
     ready: threading.Event = field(default_factory=threading.Event)
+    started: float = field(default_factory=time.monotonic)
     # The task serving its link. Held here: the event loop keeps only a weak reference to a task,
     # and one waiting to read is otherwise collected with its socket, which closes the link.
     serving: concurrent.futures.Future[None] | None = None
@@ -199,8 +204,14 @@ class Receivers:
             self.receivers = [self._spawn(slot) for slot in range(self.count)]
             deadline = time.monotonic() + START_TIMEOUT
             for receiver in self.receivers:
-                if not receiver.ready.wait(max(0.0, deadline - time.monotonic())):
-                    raise RuntimeError(f"SMTP receiver {receiver.slot} did not start; see its log")
+                while not receiver.ready.wait(0.1):
+                    if receiver.proc.poll() is not None:
+                        raise RuntimeError(
+                            f"SMTP receiver {receiver.slot} exited with {receiver.proc.returncode}"
+                            " while starting; see its log above"
+                        )
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"SMTP receiver {receiver.slot} did not start; see its log")
         except BaseException:
             self.stop()
             raise
@@ -267,6 +278,9 @@ class Receivers:
             await asyncio.sleep(0.5)
             with self._lock:
                 for i, receiver in enumerate(self.receivers):
+                    # One that could not even start is retried every 5 s, not in a tight loop.
+                    if time.monotonic() - receiver.started < 5:
+                        continue
                     if receiver.proc.poll() is not None and not self._stopping:
                         log.error(
                             "SMTP receiver %s (pid %s) exited with %s; starting another",

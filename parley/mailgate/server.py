@@ -202,6 +202,8 @@ class Server:
                     loop.create_server(self._factory, self.host, self.port, reuse_port=reuse_port or None)
                 )
             self.host, self.port = self._server.sockets[0].getsockname()[:2]
+            if self.writer is not None:
+                self.writer.ready()
         except BaseException as e:
             self._error = e
             self._ready.set()

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -138,3 +139,21 @@ def test_through_receivers_bad_mail_is_refused_there_and_a_late_bounce_is_record
     code, text = send(address(receivers), "", bounce_to, report(to=bounce_to, recipient=world.buyer.email))
     assert (code, text) == (250, "2.0.0 Report received.")
     assert Message.objects.get().state_code == "dsn.5.1.1"
+
+
+def test_a_receiver_that_cannot_start_fails_the_start_at_once(
+    transactional_db: None, monkeypatch: Any
+) -> None:
+    from parley.mailgate import receivers as module
+
+    broken = {**module._receiver_env(), "DJANGO_SETTINGS_MODULE": "parley.no_such_settings"}
+    monkeypatch.setattr(module, "_receiver_env", lambda: broken)
+    users = committer._users
+    gateway = Receivers(1, host="127.0.0.1", port=0)
+    began = time.monotonic()
+    with pytest.raises(RuntimeError, match="exited with 1 while starting"):
+        gateway.start()
+    assert time.monotonic() - began < 30  # not the whole start-up timeout
+    assert committer._users == users
+    with pytest.raises(OSError), socket.create_connection(address(gateway), timeout=2):
+        pass
