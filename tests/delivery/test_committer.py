@@ -17,18 +17,22 @@ from parley.marketplace.models import Order
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def send(order_id: str, body: str) -> str:
+def _send(order_id: str, body: str, outbound: actions.Outbound | None = None) -> Message:
     order = Order.objects.select_related("seller", "buyer", "marketplace").get(pk=order_id)
-    msg = actions.do_send_seller_message(
+    return actions.do_send_seller_message(
         seller=order.seller,
         order=order,
         channel="email",
         reason=None,
         subject="Hi",
         body=body,
+        outbound=outbound,
         now=time.now(),
     )
-    return msg.public_id
+
+
+def send(order_id: str, body: str) -> str:
+    return _send(order_id, body).public_id
 
 
 def send_then_fail(order_id: str, body: str) -> str:
@@ -36,18 +40,8 @@ def send_then_fail(order_id: str, body: str) -> str:
     def outbound(msg: Message) -> None:
         raise ActionError("test.fail", "Refused after writing.", "写入后拒绝。")
 
-    order = Order.objects.select_related("seller", "buyer", "marketplace").get(pk=order_id)
     try:
-        actions.do_send_seller_message(
-            seller=order.seller,
-            order=order,
-            channel="email",
-            reason=None,
-            subject="Hi",
-            body=body,
-            outbound=outbound,
-            now=time.now(),
-        )
+        _send(order_id, body, outbound)
     except ActionError as e:
         return f"refused: {e.en}"  # as the gateway answers 550: nothing of the send may stay
     return "sent"
