@@ -9,7 +9,7 @@ from django.db.models import NOT_PROVIDED, Field, Model
 
 M = TypeVar("M", bound=Model)
 
-# (model, alias) -> (SQL, fields written, returning fields) or None where the ORM must do it.
+# (model, alias, unique field or "") -> (SQL, fields written, returning fields), or None: the ORM does it.
 _Plan = tuple[str, list["Field[Any, Any]"], list["Field[Any, Any]"]]
 _plans: dict[tuple[type[Model], str, str], _Plan | None] = {}
 
