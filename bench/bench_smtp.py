@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -19,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse, urlunparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -81,6 +83,28 @@ def run_load(
     }
 
 
+def fresh_database(url: str) -> str:
+    """A new, empty PostgreSQL database next to the one `url` names; dropped when the run ends."""
+    import atexit
+
+    import psycopg
+
+    name = f"parley_bench_{os.getpid()}_{len(_created)}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    _created.append(name)
+
+    def drop() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    atexit.register(drop)
+    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
+
+
+_created: list[str] = []
+
+
 def bench_parley(work: Path, args: argparse.Namespace) -> dict[str, object]:
     sink = SmtpSink(work, "parley").start()
     port = free_port()
@@ -89,6 +113,7 @@ def bench_parley(work: Path, args: argparse.Namespace) -> dict[str, object]:
         smtp_port=port,
         outbound=f"smtp://127.0.0.1:{sink.port}",
         extra={
+            **({"PARLEY_DATABASE_URL": fresh_database(args.database)} if args.database else {}),
             "PARLEY_DELIVERY_CONNECTIONS": str(args.connections),
             "PARLEY_SMTP_REUSE_PORT": "1" if args.gateways > 1 else "0",
             "PARLEY_SMTP_RECEIVERS": str(args.receivers),
@@ -161,6 +186,12 @@ def main() -> None:
         help="`parley smtpd` processes sharing the port (PARLEY_SMTP_REUSE_PORT), with one `parley worker`",
     )
     parser.add_argument(
+        "--database",
+        default="",
+        help="a PostgreSQL URL (e.g. postgresql://postgres@127.0.0.1:5432/postgres): each round runs on a new"
+        " database created beside it and dropped afterwards; default: SQLite in the work dir",
+    )
+    parser.add_argument(
         "--receivers",
         type=int,
         default=2,
@@ -206,7 +237,8 @@ def main() -> None:
         return
     print(
         f"load: {args.messages} messages, {args.sessions} parallel sessions, {args.size}-byte bodies, one message per session;"
-        f" Parley: {args.receivers} receiver processes, {args.gateways} gateway(s), processes {args.processes}"
+        f" Parley: {args.receivers} receiver processes, {args.gateways} gateway(s), processes {args.processes},"
+        f" {'PostgreSQL' if args.database else 'SQLite'}"
     )
     for i, result in enumerate(rounds, 1):
         for name in ("postfix", "parley"):
