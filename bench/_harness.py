@@ -318,6 +318,17 @@ def start_parley(
     )
 
 
+def wait_running(logs: list[Path], timeout: float = 120) -> None:
+    """Wait until each Parley command logged that it runs: `parley run`, `smtpd` and `worker` say so
+    only once every part (receiver processes included) has started."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if all(log.exists() and b" running. Press Ctrl+C" in log.read_bytes() for log in logs):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"Parley did not start; see {', '.join(map(str, logs))}")
+
+
 def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
     if proc.poll() is None:
         proc.send_signal(sig)

@@ -40,6 +40,7 @@ from _harness import (
     tree_cpu_seconds,
     wait_count,
     wait_port,
+    wait_running,
 )
 
 
@@ -125,12 +126,17 @@ def bench_parley(work: Path, args: argparse.Namespace) -> dict[str, object]:
         sink.stop()
         raise
     if args.processes == "one" and args.gateways == 1:
-        procs = [start_parley(env, "run", log=work / "parley.log")]
+        logs = [work / "parley.log"]
+        procs = [start_parley(env, "run", log=logs[0])]
     else:
-        procs = [start_parley(env, "smtpd", log=work / f"parley-smtpd-{i}.log") for i in range(args.gateways)]
-        procs.append(start_parley(env, "worker", log=work / "parley-worker.log"))
+        logs = [work / f"parley-smtpd-{i}.log" for i in range(args.gateways)] + [work / "parley-worker.log"]
+        procs = [start_parley(env, "smtpd", log=log) for log in logs[:-1]]
+        procs.append(start_parley(env, "worker", log=logs[-1]))
     try:
+        # The port answers as soon as the gateway listens; its receivers may still be starting
+        # (a second or two of Django start-up each), which is neither throughput nor CPU per message.
         wait_port(port)
+        wait_running(logs)
         return run_load(
             port,
             sink,
@@ -194,7 +200,7 @@ def main() -> None:
     parser.add_argument(
         "--receivers",
         type=int,
-        default=2,
+        default=1,
         help="PARLEY_SMTP_RECEIVERS: SMTP sessions in this many processes, decisions in the gateway's (0: all in one)",
     )
     parser.add_argument(
