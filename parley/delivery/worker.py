@@ -394,12 +394,12 @@ class Worker:
     async def _senders(
         self, queue: asyncio.Queue[Job | None], done: asyncio.Queue[Finished | None], failed: asyncio.Event
     ) -> None:
-        count = queue.qsize()
-        for _ in range(min(self.connections, count)):
+        senders = min(self.connections, queue.qsize())
+        for _ in range(senders):
             queue.put_nowait(None)
         try:
             results = await asyncio.gather(
-                *(self._sender(queue, done, failed) for _ in range(min(self.connections, count))),
+                *(self._sender(queue, done, failed) for _ in range(senders)),
                 return_exceptions=True,
             )
         finally:

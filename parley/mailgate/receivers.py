@@ -33,10 +33,10 @@ from urllib.parse import quote, urlencode
 from django.conf import settings
 from django.db import connections
 
-from parley import config
 from parley.delivery import committer, conf
 from parley.mailgate import gateway
 from parley.mailgate.parse import MailError, parse
+from parley.mailgate.server import TEMPFAIL, Server, listen_address
 
 log = logging.getLogger(__name__)
 
@@ -184,11 +184,8 @@ class Receivers:
     """The gateway process: the listening socket, the receiver processes, and the single writer."""
 
     def __init__(self, count: int, host: str | None = None, port: int | None = None) -> None:
-        default_host, default_port = config.listen("PARLEY_SMTP_LISTEN", settings.SMTP_LISTEN)
-        host = default_host if host is None else host
-        port = default_port if port is None else port
         self.count = count
-        self.listener = _listen(host, port)
+        self.listener = _listen(*listen_address(host, port))
         self.host, self.port = self.listener.getsockname()[:2]
         self.committer = committer.acquire()
         self.receivers: list[_Receiver] = []
@@ -266,8 +263,6 @@ class Receivers:
             answer = str(await self.committer.run(step, **arguments))
         except Exception:
             log.exception("SMTP DATA failed; answered 451")
-            from parley.mailgate.server import TEMPFAIL
-
             answer = TEMPFAIL
         if not writer.is_closing():
             # If the receiver died meanwhile, its client saw no 250 and sends the message again.
@@ -322,8 +317,6 @@ class Receivers:
 
 def run_receiver(listen_fd: int, writer_fd: int) -> None:
     """`parley smtpd --receiver`: SMTP sessions on the inherited socket until told to stop."""
-    from parley.mailgate.server import Server
-
     done = threading.Event()
     # Ctrl+C reaches the whole process group: the gateway process stops its receivers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

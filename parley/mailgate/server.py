@@ -139,6 +139,12 @@ def tls_context() -> ssl.SSLContext | None:
     return context
 
 
+def listen_address(host: str | None, port: int | None) -> tuple[str, int]:
+    """host and port, each defaulting to PARLEY_SMTP_LISTEN's."""
+    default_host, default_port = config.listen("PARLEY_SMTP_LISTEN", settings.SMTP_LISTEN)
+    return (default_host if host is None else host, default_port if port is None else port)
+
+
 class Server:
     """The gateway in a thread of its own: an event loop for the sessions, threads for the database."""
 
@@ -152,9 +158,7 @@ class Server:
     ) -> None:
         """Listens on host:port, or accepts on `sock` (a receiver's inherited socket); decides in this
         process's group committer, or through `writer`, the link of a receiver to its gateway process."""
-        default_host, default_port = config.listen("PARLEY_SMTP_LISTEN", settings.SMTP_LISTEN)
-        self.host = default_host if host is None else host
-        self.port = default_port if port is None else port
+        self.host, self.port = listen_address(host, port)
         self.sock = sock
         self.writer = writer
         self.readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="smtpd-read")
