@@ -10,6 +10,7 @@ acceptance rate, and session latency percentiles seen by a probe client during t
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -90,10 +91,9 @@ def fresh_database(url: str) -> str:
 
     import psycopg
 
-    name = f"parley_bench_{os.getpid()}_{len(_created)}"
+    name = f"parley_bench_{os.getpid()}_{next(_numbers)}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    _created.append(name)
 
     def drop() -> None:
         with psycopg.connect(url, autocommit=True) as conn:
@@ -103,7 +103,7 @@ def fresh_database(url: str) -> str:
     return urlunparse(urlparse(url)._replace(path=f"/{name}"))
 
 
-_created: list[str] = []
+_numbers = itertools.count()
 
 
 def bench_parley(work: Path, args: argparse.Namespace) -> dict[str, object]:
