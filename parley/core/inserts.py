@@ -2,16 +2,73 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from django.db import IntegrityError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import NOT_PROVIDED, Field, Model
+from django.db.models.base import ModelState
+
+from parley.core import driver
 
 M = TypeVar("M", bound=Model)
 
-# (model, alias, unique field or "") -> (SQL, fields written, returning fields), or None: the ORM does it.
-_Plan = tuple[str, list["Field[Any, Any]"], list["Field[Any, Any]"]]
+# Field types whose database value is the Python value itself, when it has the type named here:
+# Django's preparation of such a value only checks and converts it to what it already is.
+_AS_IS: dict[str, tuple[type, ...]] = {
+    "CharField": (str,),
+    "TextField": (str,),
+    "EmailField": (str,),
+    "SlugField": (str,),
+    "BooleanField": (bool,),
+    "IntegerField": (int,),
+    "BigIntegerField": (int,),
+    "PositiveIntegerField": (int,),
+    "PositiveBigIntegerField": (int,),
+    "PositiveSmallIntegerField": (int,),
+    "SmallIntegerField": (int,),
+    "AutoField": (int,),
+    "BigAutoField": (int,),
+}
+
+
+@dataclass(frozen=True)
+class _Column:
+    field: Field[Any, Any]
+    name: str
+    attname: str
+    related: bool  # a foreign key: given as an instance (cached on the new object) or as an id
+    default: Callable[[], Any]  # the value of a field not named, as Model(**values) gives it
+    as_is: tuple[type, ...]  # value types written without Django's preparation
+    pre_save: bool  # auto_now / auto_now_add: the field sets its own value
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sql: str  # with %s placeholders, for Django's cursor
+    raw_sql: str  # with the driver's own placeholders, for its cursor
+    columns: list[_Column]
+    names: frozenset[str]  # what a call may name: field names and attnames
+    returning: list[Field[Any, Any]]
+
+
 _plans: dict[tuple[type[Model], str, str], _Plan | None] = {}
+
+
+def _column(field: Field[Any, Any]) -> _Column:
+    # A foreign key's value is its target's: a str primary key, or an int one.
+    target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
+    return _Column(
+        field=field,
+        name=field.name,
+        attname=field.attname,
+        related=field.is_relation,
+        default=field.get_default,
+        as_is=_AS_IS.get(target.get_internal_type(), ()),
+        pre_save=bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)),
+    )
 
 
 def _plan(model: type[Model], alias: str, unique: str = "") -> _Plan | None:
@@ -34,7 +91,6 @@ def _plan(model: type[Model], alias: str, unique: str = "") -> _Plan | None:
         qn = connection.ops.quote_name
         # Names come from the model, quoted; every value is a parameter.
         columns = ", ".join(qn(str(f.column)) for f in fields)
-        marks = ", ".join(["%s"] * len(fields))
         pk = qn(str(returning[0].column))
         # With a unique field named, a row that already has its value is left as it is, and no row
         # comes back (both SQLite and PostgreSQL know ON CONFLICT).
@@ -42,8 +98,16 @@ def _plan(model: type[Model], alias: str, unique: str = "") -> _Plan | None:
         if unique:
             key_column = cast("Field[Any, Any]", meta.get_field(unique)).column
             keep = f"ON CONFLICT ({qn(str(key_column))}) DO NOTHING "
+
+        marks = ", ".join(["%s"] * len(fields))
         sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks}) {keep}RETURNING {pk}"  # noqa: S608
-        plan = (sql, fields, returning)
+        plan = _Plan(
+            sql=sql,
+            raw_sql=driver.driver_sql(connection, sql),
+            columns=[_column(f) for f in fields],
+            names=frozenset(n for f in fields for n in (f.name, f.attname)),
+            returning=returning,
+        )
     _plans[key] = plan
     return plan
 
@@ -57,8 +121,8 @@ def create(model: type[M], /, *, using: str = "default", **values: Any) -> M:
     none for its models). Models that are not a single table with an auto id, and values that are
     expressions, go through the ORM.
     """
-    obj = model(**values)
-    if not _insert(obj, values, using=using, unique=""):
+    obj = _insert(model, values, using=using, unique="")
+    if obj is None:
         raise AssertionError("an insert without ON CONFLICT gave back no row")
     return obj
 
@@ -71,35 +135,78 @@ def create_unless_exists(
     Where a concurrent transaction holds such a row uncommitted, the insert waits for it (PostgreSQL);
     no savepoint is needed, unlike catching the IntegrityError of create().
     """
-    obj = model(**values)
-    return obj if _insert(obj, values, using=using, unique=unique) else None
+    return _insert(model, values, using=using, unique=unique)
 
 
-def _insert(obj: Model, values: dict[str, Any], *, using: str, unique: str) -> bool:
-    model = type(obj)
+def _build(
+    model: type[M], plan: _Plan, values: dict[str, Any], connection: BaseDatabaseWrapper
+) -> tuple[M, list[Any]] | None:
+    """The new object and its row's values, as Model(**values) and the fields' preparation would
+    give them; None where a value needs the ORM's own handling."""
+    obj = model.__new__(model)
+    state = obj._state = ModelState()
+    attrs = obj.__dict__
+    params: list[Any] = []
+    for col in plan.columns:
+        if col.name in values:
+            value = values[col.name]
+            if col.related:
+                if isinstance(value, Model):
+                    if not isinstance(value, col.field.related_model) or value.pk is None:  # type: ignore[arg-type]
+                        return None  # the ORM says what is wrong with it
+                    state.fields_cache[col.name] = value
+                    if col.field.one_to_one:  # as the descriptor does: the reverse side is known too
+                        col.field.remote_field.set_cached_value(value, obj)  # type: ignore[union-attr]
+                    value = getattr(value, col.field.target_field.attname)  # type: ignore[attr-defined]
+                elif value is not None:
+                    return None
+        elif col.attname in values:
+            value = values[col.attname]
+        else:
+            value = col.default()
+        if col.pre_save:
+            attrs[col.attname] = value
+            value = col.field.pre_save(obj, True)
+        elif hasattr(value, "resolve_expression"):
+            return None
+        attrs[col.attname] = value
+        if value is None or (col.as_is and type(value) in col.as_is):
+            params.append(value)
+        else:
+            params.append(col.field.get_db_prep_save(value, connection))
+    return obj, params
+
+
+def _insert(model: type[M], values: dict[str, Any], *, using: str, unique: str) -> M | None:
     plan = _plan(model, using, unique)
-    if plan is None or any(hasattr(v, "resolve_expression") for v in values.values()):
-        if not unique:
-            obj.save(force_insert=True, using=using)
-            return True
-        try:
-            with transaction.atomic(using=using):
-                obj.save(force_insert=True, using=using)
-        except IntegrityError:
-            if model._base_manager.using(using).filter(**{unique: getattr(obj, unique)}).exists():
-                return False
-            raise
-        return True
-    sql, fields, returning = plan
     connection = connections[using]
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    built = None
+    if plan is not None and plan.names.issuperset(values):
+        built = _build(model, plan, values, connection)
+    if plan is None or built is None:
+        return _insert_with_orm(model(**values), using=using, unique=unique)
+    obj, params = built
+    with transaction.mark_for_rollback_on_error(using):
+        rows = driver.fetch(connection, plan.sql, plan.raw_sql, params)
+    row = rows[0] if rows else None
     if row is None:
-        return False
-    for field, value in zip(returning, row, strict=True):
+        return None
+    for field, value in zip(plan.returning, row, strict=True):
         setattr(obj, field.attname, value)
     obj._state.adding = False
     obj._state.db = using
-    return True
+    return obj
+
+
+def _insert_with_orm(obj: M, *, using: str, unique: str) -> M | None:
+    if not unique:
+        obj.save(force_insert=True, using=using)
+        return obj
+    try:
+        with transaction.atomic(using=using):
+            obj.save(force_insert=True, using=using)
+    except IntegrityError:
+        if type(obj)._base_manager.using(using).filter(**{unique: getattr(obj, unique)}).exists():
+            return None
+        raise
+    return obj

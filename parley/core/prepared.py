@@ -11,6 +11,8 @@ from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
+from parley.core import driver
+
 M = TypeVar("M", bound=Model)
 
 
@@ -18,6 +20,7 @@ M = TypeVar("M", bound=Model)
 class _Compiled:
     compiler: Any
     sql: str
+    raw_sql: str
     template: list[Any]
     slots: list[tuple[int, int]]
     converters: dict[int, Any]
@@ -65,6 +68,7 @@ class Prepared(Generic[M]):
         mine[alias] = _Compiled(
             compiler=compiler,
             sql=sql,
+            raw_sql=driver.driver_sql(compiler.connection, sql),
             template=list(params),
             slots=slots,
             # What ModelIterable works out for every execution, worked out once: the converters of
@@ -83,9 +87,7 @@ class Prepared(Generic[M]):
         params = list(c.template)
         for at, i in c.slots:
             params[at] = values[i]
-        with connections[using].cursor() as cursor:
-            cursor.execute(c.sql, params)
-            rows: Iterable[Any] = cursor.fetchall()
+        rows: Iterable[Any] = driver.fetch(connections[using], c.sql, c.raw_sql, params)
         if c.converters:
             rows = c.compiler.apply_converters(rows, c.converters)
         start, end = c.fields

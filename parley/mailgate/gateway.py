@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 
 from parley.conversations import actions
 from parley.conversations.models import Conversation, Message
-from parley.core import time
+from parley.core import driver, time
 from parley.core.errors import ActionError
 from parley.core.prepared import Prepared
 from parley.delivery import bounces
@@ -100,6 +100,11 @@ def _route_sql() -> str:
     """  # noqa: S608 (table names come from the models; every value is a parameter)
 
 
+@functools.cache
+def _route_raw_sql(vendor: str) -> str:
+    return driver.driver_sql(connection, _route_sql())
+
+
 def check_rcpt(*, mail_from: str, rcpt: str, taken: Route | None) -> tuple[str, Route | None]:
     """The answer to RCPT TO:<rcpt> in a transaction from `mail_from`."""
     local, _, domain = rcpt.rpartition("@")
@@ -109,9 +114,13 @@ def check_rcpt(*, mail_from: str, rcpt: str, taken: Route | None) -> tuple[str, 
         ), None
     if local.lower().startswith(bounces.PREFIX):
         return _bounce_rcpt(rcpt, local, taken)
-    with connection.cursor() as cursor:
-        cursor.execute(_route_sql(), [RelayAddress.Kind.BUYER, mail_from, mail_from, local.lower()])
-        found = cursor.fetchone()
+    rows = driver.fetch(
+        connection,
+        _route_sql(),
+        _route_raw_sql(connection.vendor),
+        [RelayAddress.Kind.BUYER, mail_from, mail_from, local.lower()],
+    )
+    found = rows[0] if rows else None
     if found is None:
         return reply(
             "550", "5.1.1", f"<{rcpt}>: no such relay address; check that it was copied correctly."

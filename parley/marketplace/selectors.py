@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.http import Http404
 
-from parley.core import time
+from parley.core import driver, time
 from parley.marketplace.models import Buyer, Order, OrderItem, RelayAddress, Seller
 from parley.policy.types import BuyerFacts, MarketplaceFacts, OrderFacts, SellerFacts
 
@@ -64,6 +64,11 @@ class Tallies:
     sent_today: int  # the seller's messages to buyers since midnight UTC, blocked ones not counted
 
 
+@functools.cache
+def _tallies_raw_sql(vendor: str) -> str:
+    return driver.driver_sql(connection, _tallies_sql())
+
+
 def tallies(order: Order, *, now: dt.datetime) -> Tallies:
     from parley.conversations.models import Message
 
@@ -78,9 +83,7 @@ def tallies(order: Order, *, now: dt.datetime) -> Tallies:
         connection.ops.adapt_datetimefield_value(start),
         Message.State.BLOCKED,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_tallies_sql(), params)
-        rows = cursor.fetchall()
+    rows = driver.fetch(connection, _tallies_sql(), _tallies_raw_sql(connection.vendor), params)
     return Tallies(
         categories=frozenset(v for k, v in rows if k == "c"),
         reasons_used=frozenset(v for k, v in rows if k == "r"),

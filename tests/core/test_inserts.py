@@ -131,3 +131,50 @@ def test_create_unless_exists_leaves_the_existing_row() -> None:
     assert made is not None
     assert Conversation.objects.get(order=order).last_message_at == T0
     assert Conversation.objects.filter(seller=s).count() == 2
+
+
+def test_the_new_object_holds_what_the_orm_gives_it(django_assert_num_queries: Any) -> None:
+    values = message_values()
+    by_orm, fast = Message.objects.create(**values), inserts.create(Message, **values)
+
+    def attrs(obj: Message) -> dict[str, Any]:
+        return {k: v for k, v in vars(obj).items() if k not in ("_state", "id", "public_id")}
+
+    assert attrs(fast) == attrs(by_orm)
+    with django_assert_num_queries(0):  # the related objects given are kept, as the ORM keeps them
+        assert fast.conversation is values["conversation"]
+    order = testing.order(seller=fast.seller, buyer=fast.buyer)
+    conversation = inserts.create(
+        Conversation, order=order, seller_id=order.seller_id, buyer_id=order.buyer_id
+    )
+    with django_assert_num_queries(0):  # one-to-one: the order knows its new conversation
+        assert order.conversation is conversation
+
+
+def test_a_logged_insert_is_in_the_query_log() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    values = message_values()
+    with CaptureQueriesContext(connection) as queries:
+        made = inserts.create(Message, **values)
+    assert len(queries.captured_queries) == 1
+    assert queries.captured_queries[0]["sql"].startswith('INSERT INTO "conversations_message"')
+    assert Message.objects.filter(pk=made.pk).exists()
+
+
+@pytest.mark.parametrize("bad", ["wrong model", "unsaved", "unknown name"])
+def test_what_the_orm_refuses_is_refused_as_the_orm_does(bad: str) -> None:
+    values = message_values()
+    if bad == "wrong model":
+        values["conversation"] = values["conversation"].order
+    elif bad == "unsaved":
+        values["conversation"] = Conversation(order=values["conversation"].order)
+    else:
+        values["colour"] = "red"
+    with pytest.raises((ValueError, TypeError)) as by_orm:
+        Message.objects.create(**values)
+    with pytest.raises(type(by_orm.value)) as fast:
+        inserts.create(Message, **values)
+    assert str(fast.value) == str(by_orm.value)
+    assert Message.objects.count() == 0

@@ -1,0 +1,67 @@
+"""driver.fetch gives what Django's cursor gives, translates errors as it does, and is seen when watched."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from parley.core import driver, testing
+from parley.marketplace.models import Order
+
+pytestmark = pytest.mark.django_db
+
+SQL = (
+    f"SELECT id, seller_id, purchased_at, '100%%' FROM {Order._meta.db_table}"
+    " WHERE seller_id = %s AND id LIKE %s ORDER BY id"
+)
+
+
+def by_django(sql: str, params: list[object]) -> list[tuple[object, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(r) for r in cursor.fetchall()]
+
+
+def test_driver_sql_is_what_djangos_cursor_runs() -> None:
+    raw = driver.driver_sql(connection, SQL)
+    if connection.vendor == "sqlite":
+        assert raw.endswith("'100%' FROM marketplace_order WHERE seller_id = ? AND id LIKE ? ORDER BY id")
+    else:
+        assert raw == SQL
+
+
+def test_rows_are_the_rows_djangos_cursor_gives() -> None:
+    seller = testing.seller(login=False)
+    for _ in range(3):
+        testing.order(seller=seller, buyer=testing.buyer(login=False))
+    testing.order(seller=testing.seller(login=False), buyer=testing.buyer(login=False))
+    params: list[object] = [seller.id, "%-%"]
+    rows = [tuple(r) for r in driver.fetch(connection, SQL, driver.driver_sql(connection, SQL), params)]
+    assert len(rows) == 3
+    assert rows == by_django(SQL, params)
+    assert all(r[3] == "100%" for r in rows)
+    if connection.vendor == "postgresql":  # the backend's cursor: aware datetimes in the connection's zone
+        assert all(isinstance(r[2], dt.datetime) and r[2].utcoffset() == dt.timedelta(0) for r in rows)
+
+
+def test_an_error_is_djangos_and_leaves_the_transaction_usable_after_its_savepoint() -> None:
+    order = testing.order()
+    sql = f"INSERT INTO {Order._meta.db_table} (id) VALUES (%s)"
+    with transaction.atomic():
+        with pytest.raises(IntegrityError), transaction.atomic():
+            driver.fetch(connection, sql, driver.driver_sql(connection, sql), [order.id])
+        assert Order.objects.filter(id=order.id).count() == 1
+
+
+def test_watched_queries_go_through_djangos_cursor() -> None:
+    order = testing.order()
+    sql = f"SELECT id FROM {Order._meta.db_table} WHERE id = %s"
+    with CaptureQueriesContext(connection) as queries:
+        rows = driver.fetch(connection, sql, driver.driver_sql(connection, sql), [order.id])
+    assert [tuple(r) for r in rows] == [(order.id,)]
+    assert [q["sql"] for q in queries.captured_queries] == [
+        f"SELECT id FROM marketplace_order WHERE id = '{order.id}'"
+    ]
