@@ -212,8 +212,39 @@ def _walk(part: Message, found: Incoming, depth: int, html_parts: list[str]) -> 
         html_parts.append(text)
 
 
-def parse(raw: bytes) -> Incoming:
-    """Split and read a message; raises MailError with the SMTP answer for what cannot be taken."""
+_PLAIN_TYPE = re.compile(
+    rb'[ \t]*text/plain[ \t]*(?:;[ \t]*charset[ \t]*=[ \t]*(?:"([A-Za-z0-9._:-]+)"|([A-Za-z0-9._:-]+))[ \t]*;?[ \t]*)?',
+    re.IGNORECASE,
+)
+_PLAIN_ENCODING = re.compile(rb"[ \t]*(?:7bit|8bit)[ \t]*", re.IGNORECASE)
+
+
+def _plain_text_charset(found: Incoming) -> str | None:
+    """For a message that is one plain text part in its own bytes (no MIME parts, no transfer
+    encoding, no file): its charset ("" if none is named). None for anything else.
+
+    Such a message is what a mail client sends for a plain text mail; the email package's parser
+    reads the body of it as it came, so it is read here the same way without the parser (a property
+    test compares both readings).
+    """
+    types, encodings = found.all("Content-Type"), found.all("Content-Transfer-Encoding")
+    if len(types) > 1 or len(encodings) > 1 or found.all("Content-Disposition"):
+        return None
+    if encodings and not _PLAIN_ENCODING.fullmatch(encodings[0]):
+        return None
+    if not types:
+        return ""
+    matched = _PLAIN_TYPE.fullmatch(types[0])
+    if matched is None:
+        return None
+    return (matched.group(1) or matched.group(2) or b"").decode("ascii").lower()
+
+
+def parse(raw: bytes, *, quick: bool = True) -> Incoming:
+    """Split and read a message; raises MailError with the SMTP answer for what cannot be taken.
+
+    quick=False reads even a plain text message with the email package's parser (what the quick
+    reading is tested against)."""
     headers, body = split_headers(raw)
     if b"\x00" in body:
         raise MailError("550 5.6.0 The message body contains NUL characters, which mail may not carry.")
@@ -221,6 +252,10 @@ def parse(raw: bytes) -> Incoming:
     for name in ("From", "Subject", "Date", "Message-ID", "To", "Sender", "Reply-To"):
         if len(found.all(name)) > 1:
             raise MailError(f"550 5.6.0 The message has more than one {name} header.")
+    plain = _plain_text_charset(found) if quick else None
+    if plain is not None:
+        found.text = decode_text(body, plain or None)
+        return found
     try:
         tree = email.message_from_bytes(raw, policy=compat32)
         html_parts: list[str] = []

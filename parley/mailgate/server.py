@@ -81,6 +81,18 @@ class Handler:
         self.readers = readers
         self.decide = decide
 
+    _names: ClassVar[dict[type, list[str]]] = {}
+
+    def __dir__(self) -> list[str]:
+        # For every connection aiosmtpd scans dir(handler) for handle_* hooks and getattr()s each
+        # name in it looking for auth_* methods: dir() names just those (as ParleySMTP.__dir__ does).
+        cls = type(self)
+        names = self._names.get(cls)
+        if names is None:
+            names = [n for n in super().__dir__() if n.startswith(("handle_", "auth_"))]
+            self._names[cls] = names
+        return names
+
     async def _read(self, fn: Callable[..., Any], **kw: Any) -> Any:
         def call() -> Any:
             try:

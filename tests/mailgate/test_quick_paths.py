@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import string
+from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from aiosmtpd.smtp import SMTP
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from parley.mailgate.server import ParleySMTP
+from parley.mailgate.parse import MailError, parse
+from parley.mailgate.server import Handler, ParleySMTP
 
 ATEXT = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"
 atom = st.text(ATEXT, min_size=1, max_size=12)
@@ -117,6 +120,20 @@ def test_a_session_has_the_commands_and_auth_mechanisms_aiosmtpd_gives_it() -> N
     assert sorted(ours_._handle_hooks) == sorted(theirs_._handle_hooks) == ["RCPT"]
 
 
+def test_parleys_handler_gives_aiosmtpd_the_hooks_a_full_dir_gives() -> None:
+    class FullDir(Handler):
+        def __dir__(self) -> list[str]:
+            return object.__dir__(self)
+
+    async def decide(**kw: object) -> str:
+        return "250 OK"
+
+    with ThreadPoolExecutor(max_workers=1) as readers:
+        ours_, theirs_ = SMTP(handler=Handler(readers, decide)), SMTP(handler=FullDir(readers, decide))
+    assert sorted(ours_._handle_hooks) == sorted(theirs_._handle_hooks) == ["DATA", "RCPT"]
+    assert sorted(ours_._auth_methods) == sorted(theirs_._auth_methods) == ["LOGIN", "PLAIN"]
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.text("0123456789-- x١２", max_size=80))
 @example("113-1234567-1234567")
@@ -130,3 +147,65 @@ def test_order_numbers_are_found_as_the_lookbehind_pattern_finds_them(text: str)
     from parley.mailgate.gateway import order_ids
 
     assert order_ids(text) == re.findall(r"(?<!\d)(\d{3}-\d{7}-\d{7})(?!\d)", text)
+
+
+_HEADER_VALUES = {
+    "Content-Type": [
+        b" text/plain",
+        b" text/plain; charset=utf-8",
+        b' TEXT/Plain; Charset="GB2312"',
+        b" text/plain; charset=gbk;",
+        b" text/plain;charset=big5",
+        b" text/plain; charset=x-unknown-9",
+        b" text/plain; charset=iso-8859-1",
+        b" text/plain; format=flowed; charset=utf-8",
+        b" text/plain; charset=utf-8; name=a.txt",
+        b" text/html; charset=utf-8",
+        b" text/plain; charset=\r\n utf-8",
+        b" application/octet-stream",
+        b' multipart/mixed; boundary="b"',
+    ],
+    "Content-Transfer-Encoding": [b" 7bit", b" 8BIT", b" base64", b" quoted-printable", b" binary"],
+    "Content-Disposition": [b" inline", b" attachment; filename=a.txt"],
+    "MIME-Version": [b" 1.0"],
+}
+_BODIES = [
+    b"Hello,\r\nyour parcel ships today.\r\n",
+    "您好,订单 113-1234567-1234567 已发货。\r\n".encode("gb18030"),
+    "您好\r\n".encode(),
+    "caf\xe9\r\n".encode("latin-1"),
+    b"line one\nbare LF\rbare CR\r\n\r\n\r\n",
+    b"=E4=BD=A0=E5=A5=BD\r\n",
+    b"5L2g5aW9\r\n",
+    b"--b\r\nContent-Type: text/plain\r\n\r\ninner\r\n--b--\r\n",
+    b"",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    headers=st.lists(
+        st.sampled_from([(name, value) for name, values in _HEADER_VALUES.items() for value in values]),
+        max_size=4,
+    ),
+    body=st.sampled_from(_BODIES),
+)
+def test_a_plain_text_message_reads_as_the_email_parser_reads_it(
+    headers: list[tuple[str, bytes]], body: bytes
+) -> None:
+    head = b"".join(name.encode() + b":" + value + b"\r\n" for name, value in headers)
+    raw = b"From: <s@seller.example>\r\nSubject: Hi\r\n" + head + b"\r\n" + body
+    try:
+        slow = parse(raw, quick=False)
+    except MailError as e:
+        with pytest.raises(MailError) as quick_error:
+            parse(raw)
+        assert quick_error.value.reply == e.reply
+        return
+    quick = parse(raw)
+    assert (quick.text, quick.attachments, quick.headers, quick.body) == (
+        slow.text,
+        slow.attachments,
+        slow.headers,
+        slow.body,
+    )
