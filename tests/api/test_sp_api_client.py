@@ -28,7 +28,7 @@ from parley.api.auth import issue_credentials
 from parley.conversations.models import Message
 from parley.core import testing, time
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 MP = "ATVPDKIKX0DER"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -14,9 +14,8 @@ from parley.marketplace.models import Seller, StandingChange
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are synchronous anyway.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-# serialized_rollback: the flush after the test must not lose the migration-seeded catalog (and must
-# leave the database as the other serialized browser tests expect it).
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# A live server needs committed data; the flushed catalog is seeded again for each test (conftest).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = BASE_DIR / "test-artifacts" / "buyers"
 ARTIFACTS.mkdir(parents=True, exist_ok=True)
