@@ -98,9 +98,14 @@ def start_sink(ca: trustme.CA) -> Iterator[StartSink]:
     started: list[TlsSink] = []
 
     def start(
-        names: tuple[str, ...] = ("127.0.0.1",), implicit: bool = False, login: tuple[str, str] | None = None
+        names: tuple[str, ...] = ("127.0.0.1",),
+        implicit: bool = False,
+        login: tuple[str, str] | None = None,
+        pipelining: bool = True,
     ) -> TlsSink:
-        sink = TlsSink(tls=server_context(ca, *names), implicit_tls=implicit, login=login)
+        sink = TlsSink(
+            tls=server_context(ca, *names), implicit_tls=implicit, login=login, pipelining=pipelining
+        )
         sink.start()
         started.append(sink)
         return sink
@@ -116,11 +121,12 @@ def transport(url: str) -> SmtpTransport:
     return SmtpTransport(host, 10)
 
 
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "no-pipelining"])
 def test_starttls_with_the_private_ca_delivers_over_tls(
-    world: World, start_sink: StartSink, trusted: str, settings: object
+    world: World, start_sink: StartSink, trusted: str, settings: object, pipelining: bool
 ) -> None:
     settings.DELIVERY_CONNECTIONS = 1  # type: ignore[attr-defined]
-    sink = start_sink()
+    sink = start_sink(pipelining=pipelining)
     rows = [relay_row(world, n=n) for n in (1, 2)]
     assert deliver_all(transport(f"smtp://127.0.0.1:{sink.port}?starttls=1")) == 2
     # The sink requires STARTTLS before MAIL, and saw both messages inside the upgraded session.

@@ -107,6 +107,7 @@ def test_default_transport_is_the_maildir_under_the_data_dir(settings: object) -
     assert transport.path == Path(settings.DATA_DIR) / "maildir"  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("sink", [True, False], indirect=True, ids=["pipelining", "no-pipelining"])
 def test_smarthost_connection_is_reused(world: World, sink: Sink, settings: object) -> None:
     settings.DELIVERY_CONNECTIONS = 1  # type: ignore[attr-defined]
     for n in range(5):
@@ -117,6 +118,7 @@ def test_smarthost_connection_is_reused(world: World, sink: Sink, settings: obje
     assert OutboundMail.objects.filter(state="sent").count() == 5
 
 
+@pytest.mark.parametrize("sink", [True, False], indirect=True, ids=["pipelining", "no-pipelining"])
 def test_4xx_is_retried_with_exponential_backoff(world: World, sink: Sink, settings: object) -> None:
     settings.DELIVERY_BACKOFF = 60  # type: ignore[attr-defined]
     time.freeze(T0)
@@ -161,6 +163,7 @@ def _dsn(world: World) -> email.message.Message:
     return email.message_from_bytes(bytes(dsn.data))
 
 
+@pytest.mark.parametrize("sink", [True, False], indirect=True, ids=["pipelining", "no-pipelining"])
 def test_permanent_failure_bounces_with_a_dsn_to_the_author(world: World, sink: Sink) -> None:
     row = relay_row(world)
     sink.rcpt_replies[world.buyer.email] = (

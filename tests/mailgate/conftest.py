@@ -60,8 +60,9 @@ def gateway(transactional_db: None) -> Iterator[tuple[str, int]]:
 
 
 @pytest.fixture
-def sink() -> Iterator[Sink]:
-    s = Sink().start()
+def sink(request: pytest.FixtureRequest) -> Iterator[Sink]:
+    """A running sink; parametrize it indirectly with False for one that does not offer PIPELINING."""
+    s = Sink(pipelining=getattr(request, "param", True)).start()
     yield s
     s.stop()
 

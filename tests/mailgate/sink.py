@@ -28,12 +28,16 @@ class Sink:
         login: tuple[str, str] | None = None,
         tls: ssl.SSLContext | None = None,
         implicit_tls: bool = False,
+        pipelining: bool = True,
     ) -> None:
         self.login = login  # require AUTH with this user and password
         # With `tls`: STARTTLS offered and required before MAIL (and AUTH offered only after it); with
         # `implicit_tls` as well: TLS from the first byte instead (smtps://).
         self.tls = tls
         self.implicit_tls = implicit_tls
+        # aiosmtpd reads pipelined commands in order but does not say so; the sink says it
+        # (as Postfix does), unless told not to.
+        self.pipelining = pipelining
         self.logins: list[str] = []
         self.messages: list[Received] = []
         self.connections = 0
@@ -45,6 +49,14 @@ class Sink:
         self._server: asyncio.AbstractServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
