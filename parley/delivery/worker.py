@@ -146,6 +146,11 @@ class _Replies(asyncio.Protocol):
             self.transport.close()  # no reply is this long
         self._wake()
 
+    @property
+    def quiet(self) -> bool:
+        """Nothing received that no command asked for yet."""
+        return not self._replies and not self._buffer
+
     def eof_received(self) -> bool:
         return False  # close our side too
 
@@ -182,7 +187,11 @@ class _Connection:
 
     @property
     def alive(self) -> bool:
-        return self.pipe.lost is None if self.pipe is not None else self.client.is_connected
+        if self.pipe is not None:
+            # Anything the smarthost said between transactions (a 421 before it hangs up) would be
+            # taken for the next MAIL's reply: such a connection is not used again.
+            return self.pipe.lost is None and self.pipe.quiet
+        return self.client.is_connected
 
     def close(self) -> None:
         if self.pipe is not None:

@@ -216,3 +216,17 @@ def test_a_smarthost_that_does_not_answer_is_a_temporary_failure() -> None:
 
     outcomes, _ = asyncio.run(run(script, job(), timeout=0.5))
     assert outcomes == [Outcome("temp", 0, "the smarthost did not answer within 0.5 s")]
+
+
+def test_a_connection_the_smarthost_spoke_on_between_messages_is_not_used_again() -> None:
+    ok = transaction_script([b"250 Ok\r\n", b"250 Ok\r\n", b"354 go on\r\n"])
+
+    def script(seen: bytes) -> bytes | None:
+        answer = ok(seen)
+        if last_line(seen) == b"." and seen.count(b"MAIL FROM") == 1:
+            return (answer or b"") + b"421 4.4.2 idle too long\r\n"  # unasked, after the first message
+        return answer
+
+    outcomes, reads = asyncio.run(run(script, job(), job()))
+    assert outcomes == [Outcome("sent", 250, "2.0.0 queued as A1")] * 2
+    assert len(reads) == 2  # the second message went on a new connection
