@@ -6,7 +6,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils.connection import ConnectionProxy
 
 _FORMAT = re.compile(r"(?<!%)%s")
 
@@ -29,6 +31,10 @@ def fetch(
     the same error translation; while queries are logged or wrapped (debug, tests counting them),
     Django's cursor runs it so that it is seen.
     """
+    if isinstance(connection, ConnectionProxy):
+        # django.db.connection looks the thread's connection up again on every attribute read (about
+        # 3 µs each, several times a statement here): look it up once.
+        connection = connections[connection._alias]
     if connection.queries_logged or connection.execute_wrappers:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

@@ -97,3 +97,23 @@ def test_each_call_reads_the_rows_afresh() -> None:
     assert (second.buyer.name, second.buyer.opted_out) == ("Renamed", not b.opted_out)
     assert second.purchased_at == T0 + dt.timedelta(hours=1)
     assert (first.buyer.name, first.purchased_at) == (b.name, T0)
+
+
+def test_every_object_holds_what_the_orm_gives_it(django_assert_num_queries: object) -> None:
+    s, b = testing.seller(login=False), testing.buyer(login=False)
+    order = testing.order(seller=s, buyer=b, purchased_at=T0)
+    Conversation.objects.create(order=order, seller=s, buyer=b)
+    (by_orm,) = pair(s.id, b.id)
+    (ours,) = every(s.id, b.id)
+
+    def fields(obj: object) -> dict[str, object]:
+        return {k: v for k, v in vars(obj).items() if k != "_state"}
+
+    with django_assert_num_queries(0):  # type: ignore[operator]
+        for name in ("buyer", "seller", "marketplace", "conversation"):
+            theirs, mine = getattr(by_orm, name), getattr(ours, name)
+            assert fields(mine) == fields(theirs), name
+            assert (mine._state.adding, mine._state.db) == (False, "default")
+        assert fields(ours) == fields(by_orm)
+        assert (ours._state.adding, ours._state.db) == (False, "default")
+        assert ours.conversation.order is ours  # the reverse side is set, as the ORM sets it
