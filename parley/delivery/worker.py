@@ -403,15 +403,19 @@ def claim(*, worker: str, limit: int, now: dt.datetime | None = None) -> list[Jo
             .order_by("next_attempt_at", "id")
         )
         # PostgreSQL: rows another worker is claiming are skipped, not waited for. SQLite ignores this;
-        # there the IMMEDIATE transaction already holds the one write lock.
-        ids = list(due.select_for_update(skip_locked=True).values_list("id", flat=True)[:limit])
-        if not ids:
+        # there the IMMEDIATE transaction already holds the one write lock. The rows are read whole
+        # here: locked, they cannot change before this transaction ends.
+        rows = list(
+            due.select_for_update(skip_locked=True).values_list(
+                "id", "locked_until", "locked_by", "mail_from", "rcpt_to", "data", "created_at"
+            )[:limit]
+        )
+        if not rows:
             return []
+        ids = [r[0] for r in rows]
         # A lease that ran out without an outcome: its worker died mid-batch. What the smarthost
         # had already accepted is in that worker's journal; it is recorded, not sent again.
-        abandoned = dict(
-            OutboundMail.objects.filter(id__in=ids, locked_until__isnull=False).values_list("id", "locked_by")
-        )
+        abandoned = {r[0]: r[2] for r in rows if r[1] is not None}
         if abandoned:
             done = journal.already_sent(abandoned)
             if done:
@@ -429,17 +433,14 @@ def claim(*, worker: str, limit: int, now: dt.datetime | None = None) -> list[Jo
                 state=OutboundMail.State.QUEUED, locked_until__isnull=False, locked_by__in=gone
             )
             journal.forget(gone - set(waiting.values_list("locked_by", flat=True)))
-        rows = OutboundMail.objects.filter(id__in=ids).values_list(
-            "id", "mail_from", "rcpt_to", "data", "created_at"
-        )
         # Every mail but a DSN (null sender, RFC 3464) goes out from its own bounce address.
         jobs = {
             r[0]: Job(
                 id=r[0],
-                mail_from=bounces.address(r[0]) if r[1] else "",
-                rcpt_to=list(r[2]),
-                data=bytes(r[3]),
-                created_at=r[4],
+                mail_from=bounces.address(r[0]) if r[3] else "",
+                rcpt_to=list(r[4]),
+                data=bytes(r[5]),
+                created_at=r[6],
             )
             for r in rows
         }

@@ -384,3 +384,22 @@ def test_after_a_failed_commit_the_journal_is_kept_for_whoever_takes_the_mail_ov
     assert row.state == "sent"
     assert len(sink.messages) == 1
     assert not journal.file_for("host:2:unlucky").exists()
+
+
+def test_a_claim_reads_its_mails_once_and_leases_them_in_one_update(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from parley.delivery.worker import claim
+
+    rows = [relay_row(world, n=n) for n in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        jobs = claim(worker="host:1:w", limit=10)
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert [s for s in statements if s not in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")] == [
+        "SELECT",
+        "UPDATE",
+    ]
+    assert [(j.id, j.rcpt_to, j.data) for j in jobs] == [(r.id, r.rcpt_to, bytes(r.data)) for r in rows]
+    assert all(j.mail_from.startswith("bounces") for j in jobs)
+    assert set(OutboundMail.objects.values_list("locked_by", flat=True)) == {"host:1:w"}
