@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -13,17 +14,16 @@ from django.utils.connection import ConnectionProxy
 _FORMAT = re.compile(r"(?<!%)%s")
 
 
-def driver_sql(connection: BaseDatabaseWrapper, sql: str) -> str:
-    """`sql` (Django's %s placeholders) as the driver takes it; work it out once per statement."""
-    if connection.vendor == "sqlite":
+@functools.lru_cache(maxsize=1024)
+def driver_sql(vendor: str, sql: str) -> str:
+    """`sql` (Django's %s placeholders) as the driver of `vendor` takes it (worked out once)."""
+    if vendor == "sqlite":
         return _FORMAT.sub("?", sql).replace("%%", "%")  # what Django's SQLite cursor does every time
     return sql
 
 
-def fetch(
-    connection: BaseDatabaseWrapper, sql: str, raw_sql: str, params: Sequence[Any]
-) -> list[tuple[Any, ...]]:
-    """The rows of `sql` (Django's form) or `raw_sql` (driver_sql's form of it) with `params`.
+def fetch(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of `sql` (with Django's %s placeholders) for `params`.
 
     Django's cursor rewrites the placeholders of every SQLite statement with a regular expression and
     passes each statement through several wrappers: on the mail gateway's short statements that is
@@ -47,7 +47,7 @@ def fetch(
             connection.connection.cursor() if connection.vendor == "sqlite" else connection.create_cursor()
         )
         try:
-            cursor.execute(raw_sql, params)
+            cursor.execute(driver_sql(connection.vendor, sql), params)
             return cursor.fetchall()
         finally:
             cursor.close()

@@ -47,8 +47,7 @@ class _Column:
 
 @dataclass(frozen=True)
 class _Plan:
-    sql: str  # with %s placeholders, for Django's cursor
-    raw_sql: str  # with the driver's own placeholders, for its cursor
+    sql: str
     columns: list[_Column]
     names: frozenset[str]  # what a call may name: field names and attnames
     returning: list[Field[Any, Any]]
@@ -103,7 +102,6 @@ def _plan(model: type[Model], alias: str, unique: str = "") -> _Plan | None:
         sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks}) {keep}RETURNING {pk}"  # noqa: S608
         plan = _Plan(
             sql=sql,
-            raw_sql=driver.driver_sql(connection, sql),
             columns=[_column(f) for f in fields],
             names=frozenset(n for f in fields for n in (f.name, f.attname)),
             returning=returning,
@@ -187,7 +185,7 @@ def _insert(model: type[M], values: dict[str, Any], *, using: str, unique: str) 
         return _insert_with_orm(model(**values), using=using, unique=unique)
     obj, params = built
     with transaction.mark_for_rollback_on_error(using):
-        rows = driver.fetch(connection, plan.sql, plan.raw_sql, params)
+        rows = driver.fetch(connection, plan.sql, params)
     row = rows[0] if rows else None
     if row is None:
         return None

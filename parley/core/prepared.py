@@ -20,7 +20,6 @@ M = TypeVar("M", bound=Model)
 class _Compiled:
     compiler: Any
     sql: str
-    raw_sql: str
     template: list[Any]
     slots: list[tuple[int, int]]
     converters: dict[int, Any]
@@ -68,7 +67,6 @@ class Prepared(Generic[M]):
         mine[alias] = _Compiled(
             compiler=compiler,
             sql=sql,
-            raw_sql=driver.driver_sql(compiler.connection, sql),
             template=list(params),
             slots=slots,
             # What ModelIterable works out for every execution, worked out once: the converters of
@@ -87,7 +85,7 @@ class Prepared(Generic[M]):
         params = list(c.template)
         for at, i in c.slots:
             params[at] = values[i]
-        rows: Iterable[Any] = driver.fetch(connections[using], c.sql, c.raw_sql, params)
+        rows: Iterable[Any] = driver.fetch(connections[using], c.sql, params)
         if c.converters:
             rows = c.compiler.apply_converters(rows, c.converters)
         start, end = c.fields

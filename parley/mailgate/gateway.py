@@ -100,11 +100,6 @@ def _route_sql() -> str:
     """  # noqa: S608 (table names come from the models; every value is a parameter)
 
 
-@functools.cache
-def _route_raw_sql(vendor: str) -> str:
-    return driver.driver_sql(connection, _route_sql())
-
-
 def check_rcpt(*, mail_from: str, rcpt: str, taken: Route | None) -> tuple[str, Route | None]:
     """The answer to RCPT TO:<rcpt> in a transaction from `mail_from`."""
     local, _, domain = rcpt.rpartition("@")
@@ -115,10 +110,7 @@ def check_rcpt(*, mail_from: str, rcpt: str, taken: Route | None) -> tuple[str, 
     if local.lower().startswith(bounces.PREFIX):
         return _bounce_rcpt(rcpt, local, taken)
     rows = driver.fetch(
-        connection,
-        _route_sql(),
-        _route_raw_sql(connection.vendor),
-        [RelayAddress.Kind.BUYER, mail_from, mail_from, local.lower()],
+        connection, _route_sql(), [RelayAddress.Kind.BUYER, mail_from, mail_from, local.lower()]
     )
     found = rows[0] if rows else None
     if found is None:

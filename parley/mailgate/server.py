@@ -36,7 +36,27 @@ _PLAIN_PATH = re.compile(
 )
 
 
-class ParleySMTP(SMTP):
+class _ShortDir:
+    """dir() names only the class's attributes with the prefixes aiosmtpd looks for, and the instance's.
+
+    For every connection aiosmtpd builds its command, hook and AUTH tables from dir() and
+    inspect.getmembers() of the session and of the handler, which read every attribute, properties
+    included: a quarter of a receiver's CPU. Those tables are all dir() is read for here.
+    """
+
+    _dir_prefixes: ClassVar[tuple[str, ...]]
+    _dir_names: ClassVar[dict[type, list[str]]] = {}
+
+    def __dir__(self) -> list[str]:
+        cls = type(self)
+        names = _ShortDir._dir_names.get(cls)
+        if names is None:
+            names = [n for n in super().__dir__() if n.startswith(self._dir_prefixes)]
+            _ShortDir._dir_names[cls] = names
+        return [*names, *self.__dict__]
+
+
+class ParleySMTP(_ShortDir, SMTP):
     """aiosmtpd's SMTP session with a quicker reading of MAIL FROM and RCPT TO paths.
 
     aiosmtpd parses every path with the email package's RFC 5322 header parser (and defines a class
@@ -44,19 +64,7 @@ class ParleySMTP(SMTP):
     and parameters that parser gives (a property test compares them); anything else still goes to it.
     """
 
-    _names: ClassVar[dict[type, list[str]]] = {}
-
-    def __dir__(self) -> list[str]:
-        # aiosmtpd builds its command and AUTH tables for every connection from dir(self) and
-        # inspect.getmembers(self), which reads every attribute, properties included: a quarter of
-        # a receiver's CPU. Those tables are all dir() is read for here, so it names what they
-        # need (the class's smtp_* and auth_* attributes, computed once) and the instance's own.
-        cls = type(self)
-        names = self._names.get(cls)
-        if names is None:
-            names = [n for n in super().__dir__() if n.startswith(("smtp_", "auth_"))]
-            self._names[cls] = names
-        return [*names, *self.__dict__]
+    _dir_prefixes = ("smtp_", "auth_")
 
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
         plain = _PLAIN_PATH.fullmatch(arg)
@@ -74,24 +82,14 @@ class ParleySMTP(SMTP):
 Decide = Callable[..., Awaitable[str]]
 
 
-class Handler:
+class Handler(_ShortDir):
     """aiosmtpd hooks: recipient checks read in a thread pool; decisions go to the single writer."""
+
+    _dir_prefixes = ("handle_", "auth_")
 
     def __init__(self, readers: ThreadPoolExecutor, decide: Decide) -> None:
         self.readers = readers
         self.decide = decide
-
-    _names: ClassVar[dict[type, list[str]]] = {}
-
-    def __dir__(self) -> list[str]:
-        # For every connection aiosmtpd scans dir(handler) for handle_* hooks and getattr()s each
-        # name in it looking for auth_* methods: dir() names just those (as ParleySMTP.__dir__ does).
-        cls = type(self)
-        names = self._names.get(cls)
-        if names is None:
-            names = [n for n in super().__dir__() if n.startswith(("handle_", "auth_"))]
-            self._names[cls] = names
-        return names
 
     async def _read(self, fn: Callable[..., Any], **kw: Any) -> Any:
         def call() -> Any:

@@ -64,11 +64,6 @@ class Tallies:
     sent_today: int  # the seller's messages to buyers since midnight UTC, blocked ones not counted
 
 
-@functools.cache
-def _tallies_raw_sql(vendor: str) -> str:
-    return driver.driver_sql(connection, _tallies_sql())
-
-
 def tallies(order: Order, *, now: dt.datetime) -> Tallies:
     from parley.conversations.models import Message
 
@@ -83,7 +78,7 @@ def tallies(order: Order, *, now: dt.datetime) -> Tallies:
         connection.ops.adapt_datetimefield_value(start),
         Message.State.BLOCKED,
     ]
-    rows = driver.fetch(connection, _tallies_sql(), _tallies_raw_sql(connection.vendor), params)
+    rows = driver.fetch(connection, _tallies_sql(), params)
     return Tallies(
         categories=frozenset(v for k, v in rows if k == "c"),
         reasons_used=frozenset(v for k, v in rows if k == "r"),
