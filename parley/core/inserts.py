@@ -90,6 +90,7 @@ def _plan(model: type[Model], alias: str, unique: str = "") -> _Plan | None:
         qn = connection.ops.quote_name
         # Names come from the model, quoted; every value is a parameter.
         columns = ", ".join(qn(str(f.column)) for f in fields)
+        marks = ", ".join(["%s"] * len(fields))
         pk = qn(str(returning[0].column))
         # With a unique field named, a row that already has its value is left as it is, and no row
         # comes back (both SQLite and PostgreSQL know ON CONFLICT).
@@ -97,8 +98,6 @@ def _plan(model: type[Model], alias: str, unique: str = "") -> _Plan | None:
         if unique:
             key_column = cast("Field[Any, Any]", meta.get_field(unique)).column
             keep = f"ON CONFLICT ({qn(str(key_column))}) DO NOTHING "
-
-        marks = ", ".join(["%s"] * len(fields))
         sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks}) {keep}RETURNING {pk}"  # noqa: S608
         plan = _Plan(
             sql=sql,
@@ -114,10 +113,12 @@ def create(model: type[M], /, *, using: str = "default", **values: Any) -> M:
     """`model.objects.create(**values)` without building and compiling a query on every call.
 
     Model.save() builds an InsertQuery and compiles it for each row: for the mail gateway's rows that
-    cost about four times the INSERT itself. The row is the same: field defaults and pre_save (auto_now)
-    apply and values are prepared by each field as the ORM does; no signals are sent (Parley uses
-    none for its models). Models that are not a single table with an auto id, and values that are
-    expressions, go through the ORM.
+    cost about four times the INSERT itself. The row and the object are the same: field defaults and
+    pre_save (auto_now) apply, values are prepared by each field as the ORM does (plain str, int and
+    bool values need none), and related objects given are cached on the new one; no signals are sent
+    (Parley uses none for its models). Models that are not a single table with an auto id, and values
+    the ORM must look at (expressions, unknown names, related objects of another model or unsaved)
+    go through the ORM.
     """
     obj = _insert(model, values, using=using, unique="")
     if obj is None:
@@ -186,10 +187,9 @@ def _insert(model: type[M], values: dict[str, Any], *, using: str, unique: str) 
     obj, params = built
     with transaction.mark_for_rollback_on_error(using):
         rows = driver.fetch(connection, plan.sql, params)
-    row = rows[0] if rows else None
-    if row is None:
+    if not rows:
         return None
-    for field, value in zip(plan.returning, row, strict=True):
+    for field, value in zip(plan.returning, rows[0], strict=True):
         setattr(obj, field.attname, value)
     obj._state.adding = False
     obj._state.db = using
