@@ -26,20 +26,33 @@ from parley.policy.subject import decode_subject
 
 log = logging.getLogger(__name__)
 
-ORDER_ID = re.compile(r"\d{3}-\d{7}-\d{7}")
+# An order number's hyphens and what follows them: a pattern that starts with a literal is searched
+# for quickly; one that starts with \d is tried at every character (twenty times slower on a body).
+_ORDER_TAIL = re.compile(r"-\d{7}-\d{7}")
 
 
 def order_ids(text: str) -> list[str]:
     r"""Order numbers written in `text`, not part of a longer run of digits.
 
-    The same as findall of (?<!\d)(\d{3}-\d{7}-\d{7})(?!\d), with the boundaries checked on the few
-    candidates instead of a look-behind tried at every character (three times slower on a body).
+    The same as findall of (?<!\d)(\d{3}-\d{7}-\d{7})(?!\d): each candidate is found by its tail, and
+    the three digits before it and the boundaries are checked on the few there are.
     """
     found = []
-    for m in ORDER_ID.finditer(text):
-        start, end = m.span()
-        if (start == 0 or not text[start - 1].isdigit()) and (end == len(text) or not text[end].isdigit()):
-            found.append(m.group())
+    search = _ORDER_TAIL.search
+    end = 0  # the last candidate's end: as with finditer, candidates do not overlap
+    m = search(text, 3)
+    while m is not None:
+        tail = m.start()
+        start = tail - 3
+        if text[start:tail].isdecimal():  # str.isdecimal is exactly \d
+            end = m.end()
+            if (start == 0 or not text[start - 1].isdecimal()) and (
+                end == len(text) or not text[end].isdecimal()
+            ):
+                found.append(text[start:end])
+            m = search(text, end + 3)
+        else:
+            m = search(text, tail + 1)
     return found
 
 

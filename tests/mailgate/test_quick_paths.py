@@ -135,12 +135,14 @@ def test_parleys_handler_gives_aiosmtpd_the_hooks_a_full_dir_gives() -> None:
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text("0123456789-- x١２", max_size=80))
+@given(st.text("0123456789-- x١２²", max_size=80))
 @example("113-1234567-1234567")
 @example("1113-1234567-1234567 and 113-1234567-1234567")
 @example("113-1234567-12345678")
 @example("a113-1234567-1234567b")
 @example("１１３-1234567-1234567")
+@example("²113-1234567-1234567")
+@example("12-1234567-1234567-1234567-1234567")
 def test_order_numbers_are_found_as_the_lookbehind_pattern_finds_them(text: str) -> None:
     import re
 
