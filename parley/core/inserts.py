@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
+from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import NOT_PROVIDED, Field, Model
@@ -33,6 +35,12 @@ _AS_IS: dict[str, tuple[type, ...]] = {
     "BigAutoField": (int,),
 }
 
+# How a datetime in UTC (what parley.core.time.now() gives) is written, where the database's time zone
+# is UTC: as SQLite's text (Django's adapt_datetimefield_value makes it naive, then str()) or as the
+# object itself (PostgreSQL's driver takes it). Other datetimes are prepared by Django.
+_UTC_TEXT = "text"
+_UTC_OBJECT = "object"
+
 
 @dataclass(frozen=True)
 class _Column:
@@ -43,6 +51,7 @@ class _Column:
     default: Callable[[], Any]  # the value of a field not named, as Model(**values) gives it
     as_is: tuple[type, ...]  # value types written without Django's preparation
     pre_save: bool  # auto_now / auto_now_add: the field sets its own value
+    utc: str  # a DateTimeField: how a datetime in UTC is written (_UTC_TEXT, _UTC_OBJECT), else ""
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,17 @@ class _Plan:
 _plans: dict[tuple[type[Model], str, str], _Plan | None] = {}
 
 
-def _column(field: Field[Any, Any]) -> _Column:
+def _utc(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> str:
+    if field.get_internal_type() != "DateTimeField" or not settings.USE_TZ:
+        return ""
+    if connection.vendor == "sqlite" and connection.timezone is dt.UTC:
+        return _UTC_TEXT
+    if connection.vendor == "postgresql":
+        return _UTC_OBJECT
+    return ""
+
+
+def _column(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> _Column:
     # A foreign key's value is its target's: a str primary key, or an int one.
     target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
     return _Column(
@@ -67,6 +86,7 @@ def _column(field: Field[Any, Any]) -> _Column:
         default=field.get_default,
         as_is=_AS_IS.get(target.get_internal_type(), ()),
         pre_save=bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)),
+        utc=_utc(field, connection),
     )
 
 
@@ -101,7 +121,7 @@ def _plan(model: type[Model], alias: str, unique: str = "") -> _Plan | None:
         sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks}) {keep}RETURNING {pk}"  # noqa: S608
         plan = _Plan(
             sql=sql,
-            columns=[_column(f) for f in fields],
+            columns=[_column(f, connection) for f in fields],
             names=frozenset(n for f in fields for n in (f.name, f.attname)),
             returning=returning,
         )
@@ -115,10 +135,10 @@ def create(model: type[M], /, *, using: str = "default", **values: Any) -> M:
     Model.save() builds an InsertQuery and compiles it for each row: for the mail gateway's rows that
     cost about four times the INSERT itself. The row and the object are the same: field defaults and
     pre_save (auto_now) apply, values are prepared by each field as the ORM does (plain str, int and
-    bool values need none), and related objects given are cached on the new one; no signals are sent
-    (Parley uses none for its models). Models that are not a single table with an auto id, and values
-    the ORM must look at (expressions, unknown names, related objects of another model or unsaved)
-    go through the ORM.
+    bool values, and datetimes in UTC, need none), and related objects given are cached on the new
+    one; no signals are sent (Parley uses none for its models). Models that are not a single table
+    with an auto id, and values the ORM must look at (expressions, unknown names, related objects of
+    another model or unsaved) go through the ORM.
     """
     obj = _insert(model, values, using=using, unique="")
     if obj is None:
@@ -171,6 +191,8 @@ def _build(
         attrs[col.attname] = value
         if value is None or (col.as_is and type(value) in col.as_is):
             params.append(value)
+        elif col.utc and type(value) is dt.datetime and value.tzinfo is dt.UTC:
+            params.append(str(value.replace(tzinfo=None)) if col.utc == _UTC_TEXT else value)
         else:
             params.append(col.field.get_db_prep_save(value, connection))
     return obj, params

@@ -178,3 +178,33 @@ def test_what_the_orm_refuses_is_refused_as_the_orm_does(bad: str) -> None:
         inserts.create(Message, **values)
     assert str(fast.value) == str(by_orm.value)
     assert Message.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        T0,
+        T0.replace(microsecond=0),  # str() leaves the fraction out: the ORM's text is kept either way
+        T0.astimezone(dt.timezone(dt.timedelta(hours=8))),
+        dt.datetime(2026, 11, 1, 9, 30, tzinfo=dt.timezone(dt.timedelta(0))),  # UTC, not dt.UTC itself
+    ],
+    ids=["utc", "utc-whole-second", "utc+8", "another-utc-object"],
+)
+def test_a_datetime_is_stored_as_the_orm_stores_it(when: dt.datetime) -> None:
+    from django.db import connection
+
+    values = {**message_values(), "created_at": when, "delivered_at": when}
+    by_orm = Message.objects.create(**values)
+    fast = inserts.create(Message, **values)
+    table = Message._meta.db_table
+    with connection.cursor() as cursor:
+        stored = []
+        for pk in (by_orm.pk, fast.pk):
+            # As text: SQLite's driver would parse a datetime column, hiding how it was written.
+            cursor.execute(
+                f"SELECT CAST(created_at AS TEXT), CAST(delivered_at AS TEXT) FROM {table} WHERE id = %s",
+                [pk],
+            )
+            stored.append(cursor.fetchone())
+    assert stored[1] == stored[0]
+    assert Message.objects.get(pk=fast.pk).created_at == when
