@@ -17,6 +17,7 @@ from parley.core.errors import ActionError
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Buyer, Order, Seller
 from parley.policy import decide
+from parley.policy.content import Scan
 from parley.policy.models import ContactReason
 from parley.policy.sniff import sniff
 from parley.policy.types import AttachmentFacts, Decision, Submission
@@ -149,6 +150,7 @@ def build_submission(
     in_reply_to_buyer: bool,
     sender_owns_order: bool,
     now: dt.datetime,
+    scans: tuple[Scan, ...] = (),
 ) -> Submission:
     market = order.marketplace
     counted = ms.tallies(order, now=now)
@@ -172,6 +174,7 @@ def build_submission(
         attachments=tuple(attachments),
         sender_owns_order=sender_owns_order,
         in_reply_to_buyer=in_reply_to_buyer,
+        scans=scans,
     )
 
 
@@ -256,6 +259,7 @@ def do_send_seller_message(
     rfc_message_id: str = "",
     auto_reply: bool = False,
     outbound: Outbound | None = None,
+    scans: tuple[Scan, ...] = (),
     now: dt.datetime,
 ) -> Message:
     """Decide on a seller's message, record it with the decision, and queue its delivery.
@@ -277,6 +281,7 @@ def do_send_seller_message(
             rfc_message_id=rfc_message_id,
             now=now,
             auto_reply=auto_reply,
+            scans=scans,
         )
         for hit in decision.violations:
             inserts.create(
@@ -389,6 +394,7 @@ def _decide_and_record(
     raw_subject: str | None = None,
     sender_owns_order: bool = True,
     auto_reply: bool = False,
+    scans: tuple[Scan, ...] = (),
 ) -> tuple[Message, Decision, bool]:
     """Run the policy engine on one message and record it, whatever the verdict, with the decision;
     the flag says whether the message started its conversation."""
@@ -411,6 +417,7 @@ def _decide_and_record(
             and in_reply_to.direction == Message.Direction.BUYER_TO_SELLER,
             sender_owns_order=sender_owns_order,
             now=now,
+            scans=scans,  # made ahead of the decision (policy.context.prescan): only speed depends on them
         )
     )
     conversation, new_conversation = conversation_for(order, now=now)

@@ -496,6 +496,11 @@ class Scan:
         self._tokens: frozenset[bytes] | None = None
         self._groups: dict[int, dict[Kind, tuple[Finding, ...]]] = {}
 
+    def __reduce__(self) -> tuple[object, tuple[str, dict[int, dict[Kind, tuple[Finding, ...]]]]]:
+        # To another process (a receiver scans, the writer decides): the text and what was found; the
+        # rest is remade there, at a fraction of a scan's cost, should another group be asked for.
+        return _remade, (self.text, self._groups)
+
     def find(self, kind: Kind) -> tuple[Finding, ...]:
         """Every finding of `kind`, in text order, at most MAX_FINDINGS_PER_KIND."""
         group = GROUP_OF[kind]
@@ -656,6 +661,12 @@ class Scan:
                 continue
             kept.append((s, e))
         return tuple(Finding(kind, s, e, self.text[s:e]) for s, e in kept[:MAX_FINDINGS_PER_KIND])
+
+
+def _remade(text: str, groups: dict[int, dict[Kind, tuple[Finding, ...]]]) -> Scan:
+    scan = Scan(text)
+    scan._groups = groups
+    return scan
 
 
 def _plausible_phone(text: str) -> bool:

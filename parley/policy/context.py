@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
-from .content import GROUP_OF, KINDS, Finding, Kind, Scan
+from .content import CONTENT_GROUP, GROUP_OF, KINDS, Finding, Kind, Scan
 from .subject import decode_subject, find_tag
 from .types import ReasonSpec, Submission
 
-__all__ = ["DEFAULT_MAX_LENGTH", "MAX_ATTACHMENTS", "MAX_ATTACHMENT_BYTES", "Context", "Located", "classify"]
+__all__ = [
+    "DEFAULT_MAX_LENGTH",
+    "MAX_ATTACHMENTS",
+    "MAX_ATTACHMENT_BYTES",
+    "Context",
+    "Located",
+    "classify",
+    "prescan",
+]
 
 # Limits for messages without a contact reason (email, replies): the reason's limits otherwise.
 DEFAULT_MAX_LENGTH: Final = 10_000
@@ -22,12 +31,22 @@ _JOIN: Final = "\n\x00\n"
 Located = tuple[str, Finding]  # (field, finding with offsets into that field)
 
 
+def _texts(subject: str, body: str, scan_subject: bool) -> tuple[str, str | None, int]:
+    """What is scanned: the main text, the subject on its own (or None), where the body starts in the
+    main text. One scan of subject and body together, unless that would make an ASCII body pay for a
+    Chinese subject (non-ASCII text takes slower paths); then two."""
+    if scan_subject and (subject.isascii() or not body.isascii()):
+        return subject + _JOIN + body, None, len(subject) + len(_JOIN)
+    return body, subject if scan_subject else None, 0
+
+
 class Context:
     """Facts derived from a Submission; content scans are made lazily and shared by the rules."""
 
     __slots__ = (
         "_body_offset",
         "_found",
+        "_ready",
         "_scan",
         "_subject_scan",
         "body",
@@ -49,6 +68,7 @@ class Context:
         critical: bool,
         reason: ReasonSpec | None,
         scan_subject: bool,
+        scans: Sequence[Scan] = (),
     ) -> None:
         self.body = body
         self.subject = subject  # decoded (email) or as given (web/api)
@@ -63,6 +83,13 @@ class Context:
         self._subject_scan: Scan | None = None
         self._body_offset = 0
         self._found: dict[int, dict[Kind, list[Located]]] = {}
+        self._ready = scans  # made ahead (prescan): taken where the text is the same
+
+    def _take(self, text: str) -> Scan:
+        for scan in self._ready:
+            if scan.text == text:
+                return scan
+        return Scan(text)
 
     def findings(self, group: int) -> dict[Kind, list[Located]]:
         """Findings of one content group (content.GROUPS), by kind; subject findings come first."""
@@ -70,15 +97,10 @@ class Context:
         if cached is not None:
             return cached
         if self._scan is None:
-            # One scan of subject and body together, unless that would make an ASCII body pay for a
-            # Chinese subject (non-ASCII text takes slower paths); then two.
-            if self.scan_subject and (self.subject.isascii() or not self.body.isascii()):
-                self._scan = Scan(self.subject + _JOIN + self.body)
-                self._body_offset = len(self.subject) + len(_JOIN)
-            else:
-                self._scan = Scan(self.body)
-                if self.scan_subject:
-                    self._subject_scan = Scan(self.subject)
+            main, alone, self._body_offset = _texts(self.subject, self.body, self.scan_subject)
+            self._scan = self._take(main)
+            if alone is not None:
+                self._subject_scan = self._take(alone)
         found: dict[Kind, list[Located]] = {}
         if self._subject_scan is not None:
             for kind, items in self._subject_scan.group(group).items():
@@ -129,6 +151,7 @@ def classify(sub: Submission) -> Context:
             critical=tagged,
             reason=None,
             scan_subject=True,
+            scans=sub.scans,
         )
     reason = sub.reason
     return Context(
@@ -139,4 +162,17 @@ def classify(sub: Submission) -> Context:
         critical=reason is not None and reason.critical,
         reason=reason,
         scan_subject=False,
+        scans=sub.scans,
     )
+
+
+def prescan(*, subject: str, body: str) -> tuple[Scan, ...]:
+    """The scans classify() makes of an email's `subject` (raw or decoded) and `body`, with the group
+    every message needs already scanned. Made where the message is parsed and passed in
+    Submission.scans, they leave the decision (on the single writer's core) only a look-up."""
+    subject = decode_subject(subject)
+    main, alone, _ = _texts(subject, body, bool(subject))
+    scans = tuple(Scan(text) for text in (main, alone) if text is not None)
+    for scan in scans:
+        scan.group(CONTENT_GROUP)
+    return scans

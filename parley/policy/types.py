@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from .content import Scan
 
 Channel = Literal["web", "email", "api"]
 Direction = Literal["seller_to_buyer", "buyer_to_seller"]
@@ -101,6 +104,9 @@ class Submission:
     attachments: tuple[AttachmentFacts, ...] = ()
     sender_owns_order: bool = True  # the authenticated sender is the order's seller
     in_reply_to_buyer: bool = False  # answers a message the buyer started
+    # Content scans made ahead (context.prescan, where the message was parsed): the decision takes the
+    # one whose text it would scan instead of scanning again. Only speed depends on them.
+    scans: tuple[Scan, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
