@@ -118,9 +118,13 @@ def dkim_sign(data: bytes) -> bytes:
 def _scrub_body(body: bytes, real: Iterable[str], alias: str) -> bytes:
     # Only a literal occurrence is replaced (a signature line, a quoted "From:"); the body is
     # otherwise passed on byte for byte, never re-encoded.
+    lowered: bytes | None = None  # lowercased once, not once per address
     for address in {a.lower() for a in real if a}:
-        if address.encode() in body.lower():
+        if lowered is None:
+            lowered = body.lower()
+        if address.encode() in lowered:
             body = re.sub(re.escape(address.encode()), alias.encode(), body, flags=re.IGNORECASE)
+            lowered = None
     return body
 
 

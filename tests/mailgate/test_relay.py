@@ -345,3 +345,14 @@ def test_a_sellers_auto_reply_is_relayed_but_does_not_answer_the_buyer(
     assert send(gateway, SELLER_ADDR, world.buyer_relay, answer)[0] == 250
     from_buyer.refresh_from_db()
     assert from_buyer.responded_at is not None
+
+
+def test_every_hidden_address_in_the_body_is_replaced_and_nothing_else() -> None:
+    from parley.mailgate.rewrite import _scrub_body
+
+    body = "Shop@Seller-Mail.example wrote:\r\n> owner@seller-real.example 价格\r\n".encode()
+    hide = ["shop@seller-mail.example", "SHOP@seller-mail.example", "owner@seller-real.example", ""]
+    assert _scrub_body(body, hide, "s-1@relay.example") == (
+        "s-1@relay.example wrote:\r\n> s-1@relay.example 价格\r\n".encode()
+    )
+    assert _scrub_body(b"nothing here\r\n", hide, "s-1@relay.example") == b"nothing here\r\n"
