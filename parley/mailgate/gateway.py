@@ -22,6 +22,7 @@ from parley.mailgate import auth, rewrite
 from parley.mailgate.parse import Incoming, MailError, parse
 from parley.marketplace.models import AuthorizedSender, Buyer, Order, RelayAddress, Seller
 from parley.marketplace.selectors import relay_address
+from parley.policy.context import prescan
 from parley.policy.subject import decode_subject
 
 log = logging.getLogger(__name__)
@@ -272,6 +273,37 @@ def handle_data(*, route: Route, mail_from: str, raw: bytes, peer_ip: str = "", 
     return handle_incoming(route=route, mail_from=mail_from, incoming=incoming, peer_ip=peer_ip, helo=helo)
 
 
+def _subject(incoming: Incoming) -> tuple[bytes, str]:
+    """A seller's subject as it came, and decoded."""
+    found: tuple[bytes, str] | None = incoming.derived.get(("subject",))
+    if found is None:
+        raw = incoming.first("Subject") or b""
+        found = incoming.derived["subject",] = (raw, decode_subject(raw).strip())
+    return found
+
+
+def prepare(route: Route, incoming: Incoming) -> None:
+    """Work out ahead what the decision on `incoming` reads from the message alone.
+
+    A receiver process calls this after parsing: the results go with the message (Incoming.derived),
+    and the writer, whose core is the scarce one, only looks them up. The answer is the same without.
+    """
+    if route.kind == BOUNCE:
+        return
+    incoming.addresses("From")
+    incoming.message_ids("In-Reply-To", "References", "Message-ID")
+    incoming.is_auto_reply  # noqa: B018 (its header look-ups are kept)
+    if route.kind == RelayAddress.Kind.BUYER:
+        # The policy's content scans (a buyer's messages have none) of the subject, as the engine is
+        # given it, and of the text.
+        raw, _ = _subject(incoming)
+        incoming.derived["scans",] = prescan(
+            subject=raw.decode("utf-8", "surrogateescape"), body=incoming.text
+        )
+    else:
+        incoming.text_of("Subject")
+
+
 def handle_incoming(
     *, route: Route, mail_from: str, incoming: Incoming, peer_ip: str = "", helo: str = ""
 ) -> str:
@@ -308,8 +340,7 @@ def _seller_to_buyer(*, route: Route, mail_from: str, incoming: Incoming, peer_i
                 f"Sender authentication failed for {senders[0]}: the message needs a DKIM signature or SPF"
                 f" pass aligned with the From domain (DMARC). Found {verdict.detail}.",
             )
-    raw_subject = incoming.first("Subject") or b""
-    subject = decode_subject(raw_subject).strip()
+    raw_subject, subject = _subject(incoming)
     order = _find_order(
         seller_id=route.seller_id, buyer_id=route.buyer_id, subject=subject, text=incoming.text
     )
@@ -350,6 +381,7 @@ def _seller_to_buyer(*, route: Route, mail_from: str, incoming: Incoming, peer_i
             # An out-of-office from the seller's mailbox is relayed but answers nothing.
             auto_reply=incoming.is_auto_reply,
             outbound=outbound,
+            scans=incoming.derived.get(("scans",), ()),
             now=time.now(),
         )
     except ActionError as e:

@@ -106,10 +106,17 @@ class Incoming:
     body: bytes  # everything after the blank line, byte for byte
     text: str = ""
     attachments: list[Part] = field(default_factory=list)
+    # What the methods below worked out, by method and argument. A receiver process works out ahead
+    # what the decision reads (gateway.prepare), and it goes with the message to the writer.
+    derived: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def all(self, name: str) -> list[bytes]:
-        lname = name.lower()
-        return [v for n, v in self.headers if n.lower() == lname]
+        index: dict[str, list[bytes]] | None = self.derived.get(("index",))
+        if index is None:
+            index = self.derived["index",] = {}
+            for n, v in self.headers:
+                index.setdefault(n.lower(), []).append(v)
+        return list(index.get(name.lower(), ()))
 
     def first(self, name: str) -> bytes | None:
         values = self.all(name)
@@ -117,21 +124,36 @@ class Incoming:
 
     def text_of(self, name: str) -> str:
         """A header as text: 8-bit bytes read as UTF-8 (else GB18030), folding removed, words decoded."""
-        value = self.first(name)
-        if value is None:
-            return ""
-        text = decode_text(value, None)
-        return decode_words(re.sub(r"\r\n(?=[ \t])", "", text).strip())
+        key = ("text_of", name.lower())
+        found: str | None = self.derived.get(key)
+        if found is None:
+            value = self.first(name)
+            if value is None:
+                found = ""
+            else:
+                text = decode_text(value, None)
+                found = decode_words(re.sub(r"\r\n(?=[ \t])", "", text).strip())
+            self.derived[key] = found
+        return found
 
     def addresses(self, name: str) -> list[str]:
-        values = [decode_text(v, None).replace("\r\n", "") for v in self.all(name)]
-        return [addr for _, addr in getaddresses(values) if addr]
+        key = ("addresses", name.lower())
+        found: list[str] | None = self.derived.get(key)
+        if found is None:
+            values = [decode_text(v, None).replace("\r\n", "") for v in self.all(name)]
+            found = self.derived[key] = [addr for _, addr in getaddresses(values) if addr]
+        return list(found)
 
     def message_ids(self, *names: str) -> list[str]:
         out: list[str] = []
         for name in names:
-            for value in self.all(name):
-                out.extend(_MSGID.findall(value.decode("ascii", "replace")))
+            key = ("message_ids", name.lower())
+            found: list[str] | None = self.derived.get(key)
+            if found is None:
+                found = self.derived[key] = [
+                    i for value in self.all(name) for i in _MSGID.findall(value.decode("ascii", "replace"))
+                ]
+            out.extend(found)
         return out
 
     @property

@@ -35,7 +35,7 @@ from django.db import connections
 
 from parley.delivery import committer, conf
 from parley.mailgate import gateway
-from parley.mailgate.parse import MailError, parse
+from parley.mailgate.parse import Incoming, MailError, parse
 from parley.mailgate.server import TEMPFAIL, Server, listen_address
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,12 @@ async def _read_frame(reader: asyncio.StreamReader) -> Any:
     (size,) = _LENGTH.unpack(await reader.readexactly(_LENGTH.size))
     # Only ever from the other end of a socket pair this process made for its own child or parent.
     return pickle.loads(await reader.readexactly(size))  # noqa: S301
+
+
+def _parsed(route: gateway.Route, raw: bytes) -> Incoming:
+    incoming = parse(raw)
+    gateway.prepare(route, incoming)
+    return incoming
 
 
 class WriterLink:
@@ -91,12 +97,15 @@ class WriterLink:
         if route.kind == gateway.BOUNCE:
             request: tuple[str, dict[str, Any]] = ("data", {"route": route, "raw": raw, **kw})
         else:
-            # Parsed here, in the receiver: the gateway process's core is the scarce one. A small
-            # message is parsed in the event loop (a fraction of a millisecond; handing it to a thread
+            # Parsed here, in the receiver, with what the decision reads from the message alone worked
+            # out ahead (gateway.prepare): the gateway process's core is the scarce one. A small
+            # message is handled in the event loop (a fraction of a millisecond; handing it to a thread
             # and back cost about as much), a large one in a thread so the other sessions go on.
             try:
                 incoming = (
-                    parse(raw) if len(raw) <= INLINE_PARSE_BYTES else await asyncio.to_thread(parse, raw)
+                    _parsed(route, raw)
+                    if len(raw) <= INLINE_PARSE_BYTES
+                    else await asyncio.to_thread(_parsed, route, raw)
                 )
             except MailError as e:
                 return e.reply
