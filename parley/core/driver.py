@@ -31,6 +31,22 @@ def fetch(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> l
     the same error translation; while queries are logged or wrapped (debug, tests counting them),
     Django's cursor runs it so that it is seen.
     """
+    rows = _run(connection, sql, params, rows=True)
+    assert isinstance(rows, list)
+    return rows
+
+
+def execute(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> int:
+    """Run `sql`, a statement that gives back no rows (an UPDATE, say), as fetch() does; the number
+    of rows it changed."""
+    count = _run(connection, sql, params, rows=False)
+    assert isinstance(count, int)
+    return count
+
+
+def _run(
+    connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any], *, rows: bool
+) -> list[tuple[Any, ...]] | int:
     if isinstance(connection, ConnectionProxy):
         # django.db.connection looks the thread's connection up again on every attribute read (about
         # 3 µs each, several times a statement here): look it up once.
@@ -38,7 +54,7 @@ def fetch(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> l
     if connection.queries_logged or connection.execute_wrappers:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            return cursor.fetchall() if rows else cursor.rowcount
     connection.ensure_connection()
     with connection.wrap_database_errors:
         # SQLite: the bare sqlite3 cursor (Django's own adds the rewriting). PostgreSQL: the backend's
@@ -48,6 +64,6 @@ def fetch(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> l
         )
         try:
             cursor.execute(driver_sql(connection.vendor, sql), params)
-            return cursor.fetchall()
+            return cursor.fetchall() if rows else cursor.rowcount
         finally:
             cursor.close()

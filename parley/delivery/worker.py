@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
+import functools
 import logging
 import os
 import re
@@ -18,10 +19,12 @@ from typing import Any, Protocol, TypeVar, cast
 
 import aiosmtplib
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 
 from parley.conversations.models import Message
-from parley.core import time
+from parley.core import driver, time
+from parley.core.prepared import Prepared
 from parley.delivery import bounces, committer, conf, journal
 from parley.delivery.dsn import build_dsn, enhanced_status, visible_recipient
 from parley.delivery.models import OutboundMail
@@ -392,24 +395,54 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), conf.number("DELIVERY_BACKOFF_MAX")))
 
 
+# A claim and a record run for every batch the worker sends, in the single writer on SQLite: the
+# claim's SELECT is compiled once (parley.core.prepared) and both UPDATEs are written out here, where
+# the ORM built and compiled each of them every time (about 0.7 ms a claim, 0.3 ms a record).
+_COLUMNS = ("id", "locked_until", "locked_by", "mail_from", "rcpt_to", "data", "created_at")
+
+
+@functools.cache
+def _due(limit: int) -> Prepared[OutboundMail]:
+    # The times are RawSQL so that the compiled statement takes them as parameters (see _db_time).
+    return Prepared(
+        lambda now, also_now: (
+            OutboundMail.objects.filter(
+                state=OutboundMail.State.QUEUED, next_attempt_at__lte=RawSQL("%s", (now,))
+            )
+            .exclude(locked_until__gt=RawSQL("%s", (also_now,)))
+            .order_by("next_attempt_at", "id")
+            # PostgreSQL: rows another worker is claiming are skipped, not waited for. SQLite ignores
+            # this; there the IMMEDIATE transaction already holds the one write lock.
+            .select_for_update(skip_locked=True)
+            .values_list(*_COLUMNS)[:limit]
+        ),
+        2,
+    )
+
+
+def _db_time(value: dt.datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _update_ids(sets: dict[str, Any], ids: list[int], **where: Any) -> None:
+    """UPDATE the outbox rows `ids` (those that also match `where`) with `sets`; None is NULL."""
+    qn = connection.ops.quote_name
+    values = [v for v in sets.values() if v is not None]
+    assignments = ", ".join(f"{qn(k)} = {'NULL' if v is None else '%s'}" for k, v in sets.items())
+    conditions = "".join(f" AND {qn(k)} = %s" for k in where)
+    marks = ", ".join(["%s"] * len(ids))
+    sql = f"UPDATE {qn(OutboundMail._meta.db_table)} SET {assignments} WHERE {qn('id')} IN ({marks}){conditions}"  # noqa: S608 (names from here; values are parameters)
+    driver.execute(connection, sql, [*values, *ids, *where.values()])
+
+
 def claim(*, worker: str, limit: int, now: dt.datetime | None = None) -> list[Job]:
     """Lease up to `limit` due mails to `worker`; no other worker gets them until the lease ends."""
     now = now or time.now()
     lease_end = now + dt.timedelta(seconds=conf.number("DELIVERY_LEASE"))
     with transaction.atomic():
-        due = (
-            OutboundMail.objects.filter(state=OutboundMail.State.QUEUED, next_attempt_at__lte=now)
-            .exclude(locked_until__gt=now)
-            .order_by("next_attempt_at", "id")
-        )
-        # PostgreSQL: rows another worker is claiming are skipped, not waited for. SQLite ignores this;
-        # there the IMMEDIATE transaction already holds the one write lock. The rows are read whole
-        # here: locked, they cannot change before this transaction ends.
-        rows = list(
-            due.select_for_update(skip_locked=True).values_list(
-                "id", "locked_until", "locked_by", "mail_from", "rcpt_to", "data", "created_at"
-            )[:limit]
-        )
+        # The rows are read whole here: locked, they cannot change before this transaction ends.
+        at = _db_time(now)
+        rows = _due(limit).rows(at, at)
         if not rows:
             return []
         ids = [r[0] for r in rows]
@@ -426,7 +459,8 @@ def claim(*, worker: str, limit: int, now: dt.datetime | None = None) -> list[Jo
                     "outbox %s: accepted by the smarthost before a worker died; not sent again", sorted(done)
                 )
                 ids = [i for i in ids if i not in done]
-        OutboundMail.objects.filter(id__in=ids).update(locked_until=lease_end, locked_by=worker)
+        if ids:
+            _update_ids({"locked_until": _db_time(lease_end), "locked_by": worker}, ids)
         if abandoned:
             gone = set(abandoned.values()) - {worker}
             waiting = OutboundMail.objects.filter(
@@ -455,9 +489,17 @@ def record(*, worker: str, results: list[tuple[Job, Outcome]], now: dt.datetime 
     with transaction.atomic():
         # Every mail sent since the last record in one statement (a row's lease is checked per row).
         for at in range(0, len(sent), 500):
-            OutboundMail.objects.filter(
-                id__in=sent[at : at + 500], locked_by=worker, state=OutboundMail.State.QUEUED
-            ).update(state=OutboundMail.State.SENT, sent_at=now, locked_until=None, last_error="")
+            _update_ids(
+                {
+                    "state": OutboundMail.State.SENT,
+                    "sent_at": _db_time(now),
+                    "locked_until": None,
+                    "last_error": "",
+                },
+                sent[at : at + 500],
+                locked_by=worker,
+                state=OutboundMail.State.QUEUED,
+            )
         for job, outcome in results:
             if outcome.kind == "sent":
                 continue

@@ -1,4 +1,4 @@
-"""driver.fetch gives what Django's cursor gives, translates errors as it does, and is seen when watched."""
+"""driver.fetch and execute give what Django's cursor gives, translate errors as it does, and are seen when watched."""
 
 from __future__ import annotations
 
@@ -65,3 +65,19 @@ def test_watched_queries_go_through_djangos_cursor() -> None:
     assert [q["sql"] for q in queries.captured_queries] == [
         f"SELECT id FROM marketplace_order WHERE id = '{order.id}'"
     ]
+
+
+@pytest.mark.parametrize("watched", [False, True], ids=["driver", "watched"])
+def test_execute_runs_a_statement_without_rows_and_counts_what_it_changed(watched: bool) -> None:
+    orders = [testing.order(status="Unshipped") for _ in range(3)]
+    sql = f"UPDATE {Order._meta.db_table} SET status = %s WHERE id IN (%s, %s) AND status = %s"
+    params = ["Shipped", orders[0].id, orders[1].id, "Unshipped"]
+    if watched:
+        with CaptureQueriesContext(connection) as queries:
+            changed = driver.execute(connection, sql, params)
+        assert len(queries.captured_queries) == 1
+    else:
+        changed = driver.execute(connection, sql, params)
+    assert changed == 2
+    assert driver.execute(connection, sql, params) == 0  # already changed
+    assert sorted(Order.objects.values_list("status", flat=True)) == ["Shipped", "Shipped", "Unshipped"]

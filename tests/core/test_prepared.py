@@ -117,3 +117,39 @@ def test_every_object_holds_what_the_orm_gives_it(django_assert_num_queries: obj
         assert fields(ours) == fields(by_orm)
         assert (ours._state.adding, ours._state.db) == (False, "default")
         assert ours.conversation.order is ours  # the reverse side is set, as the ORM sets it
+
+
+def test_rows_of_a_values_list_are_the_orms_rows() -> None:
+    from django.db import connection
+    from django.db.models.expressions import RawSQL
+
+    from parley.delivery.models import OutboundMail
+
+    for n in range(3):
+        OutboundMail.objects.create(
+            purpose="relay",
+            mail_from="",
+            rcpt_to=[f"b{n}@buyer.example", "二@例子.中国"],
+            data=f"Subject: {n}\r\n\r\n你好\r\n".encode(),
+            next_attempt_at=T0 + dt.timedelta(minutes=n),
+            created_at=T0,
+        )
+
+    def due(now: object) -> QuerySet[OutboundMail]:
+        return OutboundMail.objects.filter(next_attempt_at__lte=now).order_by("next_attempt_at", "id")
+
+    columns = ("id", "rcpt_to", "data", "created_at", "locked_until")
+    prepared = Prepared(lambda now: due(RawSQL("%s", (now,))).values_list(*columns)[:2], 1)
+    cutoff = T0 + dt.timedelta(minutes=1)
+    got = prepared.rows(connection.ops.adapt_datetimefield_value(cutoff))
+    expected = list(due(cutoff).values_list(*columns)[:2])
+
+    def plain(row: tuple[object, ...]) -> tuple[object, ...]:  # data: memoryview on PostgreSQL
+        return (row[0], row[1], bytes(row[2]), *row[3:])  # type: ignore[call-overload]
+
+    assert [plain(r) for r in got] == [plain(r) for r in expected]
+    assert len(got) == 2 and got[0][1] == ["b0@buyer.example", "二@例子.中国"] and got[0][3] == T0
+    with pytest.raises(TypeError, match="call rows"):
+        prepared(connection.ops.adapt_datetimefield_value(cutoff))
+    with pytest.raises(TypeError, match="for values_list"):
+        latest.rows("S-nobody", "B-nobody")
