@@ -207,6 +207,22 @@ def _kind(code: int) -> str:
     return "perm" if code >= 500 else "temp"
 
 
+def _crlf(data: bytes) -> bytes:
+    """`data` with CRLF line ends, ending in CRLF, as aiosmtplib makes it. Parley writes its mail so:
+    that is checked with three counts, without the rewrite's regular expression (five times slower)."""
+    crlf = data.count(b"\r\n")
+    if data.count(b"\r") == crlf and data.count(b"\n") == crlf and data.endswith(b"\r\n"):
+        return data
+    return normalize_message_line_endings(data)
+
+
+def _dots_doubled(message: bytes) -> bytes:
+    """A leading dot of every line doubled (RFC 5321 4.5.2), looked for before it is rewritten."""
+    if message.startswith(b".") or b"\n." in message:
+        return PERIOD_REGEX.sub(b"..", message)
+    return message
+
+
 class SmtpTransport:
     """Sends through the smarthost, keeping connections open between messages (a small pool).
 
@@ -317,7 +333,7 @@ class SmtpTransport:
     async def _pipelined(self, conn: _Connection, pipe: _Replies, job: Job) -> Outcome | None:
         # What aiosmtplib's sendmail sends, with the same outcomes: the message with its line ends
         # made CRLF and its leading dots doubled; SIZE and BODY=8BITMIME where offered.
-        message = normalize_message_line_endings(job.data)
+        message = _crlf(job.data)
         options = b""
         if conn.client.supports_extension("size"):
             options += b" SIZE=%d" % len(message)
@@ -341,7 +357,7 @@ class SmtpTransport:
                 self._idle.append(conn)
                 code, text = mail if mail[0] != 250 else rcpts[0] if not any(accepted) else data
                 return Outcome(_kind(code), code, text)
-            pipe.write(PERIOD_REGEX.sub(b"..", message) + b".\r\n")
+            pipe.write(_dots_doubled(message) + b".\r\n")
             code, text = await pipe.reply(self.timeout)
         except aiosmtplib.SMTPServerDisconnected as e:
             conn.close()

@@ -8,9 +8,12 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
+from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from parley.delivery import conf
-from parley.delivery.worker import Job, Outcome, SmtpTransport
+from parley.delivery.worker import Job, Outcome, SmtpTransport, _crlf, _dots_doubled
 
 T0 = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 EHLO = b"250-smarthost.example\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"
@@ -230,3 +233,18 @@ def test_a_connection_the_smarthost_spoke_on_between_messages_is_not_used_again(
     outcomes, reads = asyncio.run(run(script, job(), job()))
     assert outcomes == [Outcome("sent", 250, "2.0.0 queued as A1")] * 2
     assert len(reads) == 2  # the second message went on a new connection
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"a", b".", b"\r", b"\n", b"\r\n", b"\xe4\xbd\xa0"]), max_size=30).map(b"".join)
+)
+@example(b"")
+@example(b".\r\n")
+@example(b"Subject: x\r\n\r\nbody\r\n")
+@example(b"Subject: x\r\n\r\nbody")
+@example(b"a\r\n.b\r\n")
+def test_the_data_is_what_aiosmtplib_would_send(data: bytes) -> None:
+    crlf = _crlf(data)
+    assert crlf == normalize_message_line_endings(data)
+    assert _dots_doubled(crlf) == PERIOD_REGEX.sub(b"..", crlf)
