@@ -593,6 +593,7 @@ class Worker:
         self._committer: committer.GroupCommitter | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
+        self._wake_asked = False
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._journal: journal.Journal | None = None
@@ -616,13 +617,23 @@ class Worker:
             self._committer = None
             committer.release()
 
-    def wake(self) -> None:
-        loop, event = self._loop, self._wake
-        if loop is not None and event is not None and not loop.is_closed():
+    def wake(self, *, always: bool = False) -> None:
+        """Look for due mail now (from any thread: after each commit that queued some). Wakes asked
+        for while one is on its way are that one: a batch of commits hands over to the loop once."""
+        if self._wake_asked and not always:
+            return
+        loop = self._loop
+        if loop is not None and self._wake is not None and not loop.is_closed():
+            self._wake_asked = True
             try:
-                loop.call_soon_threadsafe(event.set)
+                loop.call_soon_threadsafe(self._woken)
             except RuntimeError:
                 pass  # the loop just closed
+
+    def _woken(self) -> None:
+        self._wake_asked = False  # before set(): a wake asked for from now on is a new one
+        assert self._wake is not None
+        self._wake.set()
 
     async def _sender(
         self, queue: asyncio.Queue[Job | None], done: asyncio.Queue[Finished | None], failed: asyncio.Event
@@ -737,7 +748,7 @@ class Worker:
 
     def stop(self) -> None:
         self._stopping = True
-        self.wake()
+        self.wake(always=True)
         if self._thread is not None:
             self._thread.join(timeout=30)
 

@@ -403,3 +403,38 @@ def test_a_claim_reads_its_mails_once_and_leases_them_in_one_update(world: World
     assert [(j.id, j.rcpt_to, j.data) for j in jobs] == [(r.id, r.rcpt_to, bytes(r.data)) for r in rows]
     assert all(j.mail_from.startswith("bounces") for j in jobs)
     assert set(OutboundMail.objects.values_list("locked_by", flat=True)) == {"host:1:w"}
+
+
+def test_each_commit_that_queues_mail_wakes_the_worker_however_many_wakes_came_before(
+    world: World, settings: object, tmp_path: Path
+) -> None:
+    import time as clock
+
+    from django.db import transaction
+
+    settings.DELIVERY_POLL = 60  # type: ignore[attr-defined]  # only a wake makes it look
+    worker = Worker(transport=MaildirTransport(tmp_path))
+    stop = worker.start()
+
+    def wait_until(done: object, what: str) -> None:
+        end = clock.monotonic() + 10
+        while not done():  # type: ignore[operator]
+            if clock.monotonic() > end:
+                raise AssertionError(f"not within 10 s: {what}")
+            clock.sleep(0.01)
+
+    try:
+        wait_until(lambda: worker._loop is not None, "the worker's loop runs")
+        for n in range(3):
+            with transaction.atomic():  # its commit wakes the worker (outbox.enqueue's on_commit)
+                row = relay_row(world, n=n)
+            wait_until(lambda row=row: OutboundMail.objects.get(id=row.id).state == "sent", f"mail {n} sent")
+            # A burst of wakes from other threads, as many commits give: then the next mail still goes.
+            burst = [threading.Thread(target=lambda: [worker.wake() for _ in range(200)]) for _ in range(4)]
+            for t in burst:
+                t.start()
+            for t in burst:
+                t.join()
+    finally:
+        stop()
+    assert len(list((tmp_path / "new").iterdir())) == 3
