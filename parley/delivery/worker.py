@@ -482,7 +482,10 @@ def claim(*, worker: str, limit: int, now: dt.datetime | None = None) -> list[Jo
             waiting = OutboundMail.objects.filter(
                 state=OutboundMail.State.QUEUED, locked_until__isnull=False, locked_by__in=gone
             )
-            journal.forget(gone - set(waiting.values_list("locked_by", flat=True)))
+            finished = gone - set(waiting.values_list("locked_by", flat=True))
+            # Only once what was recorded from those journals is committed: should this transaction
+            # not commit, the next claim needs them again.
+            transaction.on_commit(lambda: journal.forget(finished))
         # Every mail but a DSN (null sender, RFC 3464) goes out from its own bounce address.
         jobs = {
             r[0]: Job(

@@ -332,6 +332,35 @@ def test_mail_the_smarthost_took_before_its_worker_died_is_not_sent_again(
     assert sorted(journal.directory().iterdir()) == []
 
 
+def test_a_dead_workers_journal_is_removed_only_when_the_claim_that_read_it_commits(
+    world: World, settings: object
+) -> None:
+    from django.db import transaction
+
+    from parley.delivery import journal
+    from parley.delivery.worker import claim
+
+    settings.DELIVERY_LEASE = 300  # type: ignore[attr-defined]
+    time.freeze(T0)
+    taken = relay_row(world)
+    assert [j.id for j in claim(worker="host:1:dead", limit=10)] == [taken.id]
+    dead = journal.Journal("host:1:dead")
+    dead.sent(taken.id)
+    time.freeze(T0 + dt.timedelta(seconds=301))
+
+    class Crash(Exception):
+        pass
+
+    with pytest.raises(Crash), transaction.atomic():  # the claim's commit never happens
+        assert claim(worker="host:2:next", limit=10) == []  # recorded as sent from the journal
+        raise Crash
+    taken.refresh_from_db()
+    assert taken.state == "queued" and dead.path.exists()  # so the next claim can read it again
+    assert claim(worker="host:2:next", limit=10) == []
+    taken.refresh_from_db()
+    assert taken.state == "sent" and not dead.path.exists()
+
+
 def test_a_worker_keeps_no_journal_once_its_outcomes_are_committed(
     world: World, sink: Sink, settings: object
 ) -> None:
