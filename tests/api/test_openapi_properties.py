@@ -56,8 +56,14 @@ def test_api_conforms_to_its_openapi_document(case: Any, tokens: dict[str, str])
     # Auth is sent by hand here and tested on its own (test_v1, test_webhooks_and_auth). Where the
     # schema cannot say what is valid (an opaque cursor; an import record that refers to rows that
     # do not exist) a schema-valid request may rightly be refused, so that check is left out there.
-    opaque = operator or case.path in ("/api/v1/messages", "/api/v1/conversations")
+    lists = case.path in ("/api/v1/messages", "/api/v1/conversations")
+    opaque = operator or lists
     excluded = [checks.ignored_auth] + ([checks.positive_data_acceptance] if opaque else [])
+    if lists:
+        # Their `order` filter takes any string, and a query string carries no type: a "negative"
+        # value that schemathesis makes by turning the filter's null into an array reaches the server
+        # as a string all the same (it sent ?order=false as a violation, and the 200 failed the test).
+        excluded.append(checks.negative_data_rejection)
     case.call_and_validate(
         headers={"Authorization": f"Bearer {tokens['operator' if operator else 'seller']}"},
         excluded_checks=excluded,
