@@ -275,11 +275,12 @@ def handle_data(*, route: Route, mail_from: str, raw: bytes, peer_ip: str = "", 
 
 def _subject(incoming: Incoming) -> tuple[bytes, str]:
     """A seller's subject as it came, and decoded."""
-    found: tuple[bytes, str] | None = incoming.derived.get(("subject",))
-    if found is None:
+
+    def compute() -> tuple[bytes, str]:
         raw = incoming.first("Subject") or b""
-        found = incoming.derived["subject",] = (raw, decode_subject(raw).strip())
-    return found
+        return raw, decode_subject(raw).strip()
+
+    return incoming.derive(("subject",), compute)
 
 
 def prepare(route: Route, incoming: Incoming) -> None:
@@ -297,8 +298,8 @@ def prepare(route: Route, incoming: Incoming) -> None:
         # The policy's content scans (a buyer's messages have none) of the subject, as the engine is
         # given it, and of the text.
         raw, _ = _subject(incoming)
-        incoming.derived["scans",] = prescan(
-            subject=raw.decode("utf-8", "surrogateescape"), body=incoming.text
+        incoming.derive(
+            ("scans",), lambda: prescan(subject=raw.decode("utf-8", "surrogateescape"), body=incoming.text)
         )
     else:
         incoming.text_of("Subject")

@@ -6,15 +6,18 @@ import codecs
 import email
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.header import decode_header
 from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses
-from typing import Any
+from typing import Any, TypeVar, cast
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 12
+
+T = TypeVar("T")
 
 _HEADER_NAME = re.compile(rb"[!-9;-~]+")
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -110,13 +113,21 @@ class Incoming:
     # what the decision reads (gateway.prepare), and it goes with the message to the writer.
     derived: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
+    def derive(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
+        """What `compute` gives, worked out once and kept in `derived` under `key`."""
+        if key not in self.derived:
+            self.derived[key] = compute()
+        return cast(T, self.derived[key])
+
     def all(self, name: str) -> list[bytes]:
-        index: dict[str, list[bytes]] | None = self.derived.get(("index",))
-        if index is None:
-            index = self.derived["index",] = {}
-            for n, v in self.headers:
-                index.setdefault(n.lower(), []).append(v)
+        index = self.derive(("index",), self._index)
         return list(index.get(name.lower(), ()))
+
+    def _index(self) -> dict[str, list[bytes]]:
+        index: dict[str, list[bytes]] = {}
+        for n, v in self.headers:
+            index.setdefault(n.lower(), []).append(v)
+        return index
 
     def first(self, name: str) -> bytes | None:
         values = self.all(name)
@@ -124,37 +135,27 @@ class Incoming:
 
     def text_of(self, name: str) -> str:
         """A header as text: 8-bit bytes read as UTF-8 (else GB18030), folding removed, words decoded."""
-        key = ("text_of", name.lower())
-        found: str | None = self.derived.get(key)
-        if found is None:
+
+        def compute() -> str:
             value = self.first(name)
             if value is None:
-                found = ""
-            else:
-                text = decode_text(value, None)
-                found = decode_words(re.sub(r"\r\n(?=[ \t])", "", text).strip())
-            self.derived[key] = found
-        return found
+                return ""
+            return decode_words(re.sub(r"\r\n(?=[ \t])", "", decode_text(value, None)).strip())
+
+        return self.derive(("text_of", name.lower()), compute)
 
     def addresses(self, name: str) -> list[str]:
-        key = ("addresses", name.lower())
-        found: list[str] | None = self.derived.get(key)
-        if found is None:
+        def compute() -> list[str]:
             values = [decode_text(v, None).replace("\r\n", "") for v in self.all(name)]
-            found = self.derived[key] = [addr for _, addr in getaddresses(values) if addr]
-        return list(found)
+            return [addr for _, addr in getaddresses(values) if addr]
+
+        return list(self.derive(("addresses", name.lower()), compute))
 
     def message_ids(self, *names: str) -> list[str]:
-        out: list[str] = []
-        for name in names:
-            key = ("message_ids", name.lower())
-            found: list[str] | None = self.derived.get(key)
-            if found is None:
-                found = self.derived[key] = [
-                    i for value in self.all(name) for i in _MSGID.findall(value.decode("ascii", "replace"))
-                ]
-            out.extend(found)
-        return out
+        def of(name: str) -> Callable[[], list[str]]:
+            return lambda: [i for v in self.all(name) for i in _MSGID.findall(v.decode("ascii", "replace"))]
+
+        return [i for name in names for i in self.derive(("message_ids", name.lower()), of(name))]
 
     @property
     def is_auto_reply(self) -> bool:
