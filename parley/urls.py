@@ -14,3 +14,5 @@ urlpatterns = [
     path("", include("parley.api.urls")),  # SP-API paths, /auth/o2/token, /api/
     path("", include("parley.core.urls")),
 ]
+
+handler400 = "parley.core.middleware.bad_request"

@@ -27,7 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from parley.api import actions, auth, ratelimit, spapi
 from parley.api.auth import AuthError, Principal
 from parley.conversations.models import Message
-from parley.core import time
+from parley.core import textcheck, time
 from parley.core.errors import ActionError
 from parley.core.ids import is_order_id
 from parley.marketplace import selectors as ms
@@ -42,6 +42,7 @@ MARKETPLACE_KEYS = ("marketplaceIds", "MarketplaceIds", "marketplaceId", "Market
 # Hits about the content or the chosen reason are the request's fault (400); the rest (opt-out,
 # standing, caps, ownership) are refusals of an otherwise valid request (403).
 INPUT_HIT_PREFIXES = ("reason.", "content.", "attachments.", "length.")
+RETRY_AFTER_SECONDS = 5  # after a 503: the database was locked or unreachable
 
 
 class SpApiError(Exception):
@@ -141,6 +142,7 @@ def sp_operation(
             except OperationalError:
                 log.exception("database unavailable for %s", request.path)
                 status = 503
+                headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
                 body = {
                     "errors": [
                         {
@@ -217,23 +219,31 @@ def _run(
                 f"Content-Type {ctype or '(none)'}; send application/json.",
             )
         try:
-            parsed = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise SpApiError(
-                400, "InvalidInput", "Invalid Input", "The request body is not valid JSON."
-            ) from None
+            parsed = textcheck.loads(raw)
+        except (textcheck.BodyError, textcheck.UnstorableText) as e:
+            raise SpApiError(400, "InvalidInput", "Invalid Input", e.details) from None
         if not isinstance(parsed, dict):
             raise SpApiError(400, "InvalidInput", "Invalid Input", "The request body must be a JSON object.")
         ctx.body = parsed
-    if op.body_definition:
+    if op.body_definition or "attachments" in ctx.body:
         _validate(op, ctx.body)
     return handler(ctx, **kwargs)
+
+
+_ATTACHMENTS: dict[str, Any] = {"type": "array", "items": {"$ref": "#/definitions/Attachment"}}
 
 
 def _validate(op: spapi.Operation, body: dict[str, Any]) -> None:
     # Clients add marketplace keys to every body (python-amazon-sp-api does); they are not content.
     content = {k: v for k, v in body.items() if k not in MARKETPLACE_KEYS}
-    schema = spapi.schema_for(op.model, op.body_definition)  # type: ignore[arg-type]
+    if op.body_definition:
+        schema = spapi.schema_for(op.model, op.body_definition)
+    else:
+        # (the body of an operation whose model defines none: only what every send reads)
+        schema = {"definitions": spapi.load("messaging.json")["definitions"], "properties": {}}
+    if "attachments" in content and "attachments" not in schema.get("properties", {}):
+        # Every send reads attachments (the policy judges them), also where the model has none.
+        schema = {**schema, "properties": {**schema["properties"], "attachments": _ATTACHMENTS}}
     error = jsonschema.exceptions.best_match(jsonschema.Draft4Validator(schema).iter_errors(content))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "body"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 from typing import Any, Literal
 
+from django.db import OperationalError
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,6 +15,7 @@ from django.utils.translation import get_language
 from ninja import Body, Field, NinjaAPI, Query, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuthIsStaff
 
 from parley.api import actions, auth
@@ -21,8 +24,11 @@ from parley.api.docs import LocalSwagger
 from parley.api.models import WebhookDelivery, WebhookEndpoint
 from parley.conversations import actions as conv_actions
 from parley.conversations.models import Attachment, Conversation, Message
-from parley.core import time
+from parley.core import textcheck, time
 from parley.core.errors import ActionError
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5
 
 # --- authentication ---------------------------------------------------------------------------------
 
@@ -69,8 +75,17 @@ class StaffSession(SessionAuthIsStaff):
 SELLER_AUTH = [AmzToken(), Bearer()]
 OPERATOR_AUTH = [AmzToken(operator=True), Bearer(operator=True), StaffSession()]
 
+
+class StrictParser(Parser):
+    """JSON bodies without what Parley cannot store (NUL, lone surrogates) or nesting past 32 levels."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return textcheck.loads(request.body)
+
+
 api = NinjaAPI(
     title="Parley API",
+    parser=StrictParser(),
     version="1",
     description=(
         "Read and answer buyer messages, receive webhooks, and (operators) upsert marketplace data. "
@@ -128,7 +143,21 @@ def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     code = "bad_request" if exc.status_code == 400 else "error"
-    return _error(request, exc.status_code, code, str(exc))
+    cause = exc.__cause__  # ninja wraps what the parser raised
+    details = cause.details if isinstance(cause, textcheck.BodyError | textcheck.UnstorableText) else ""
+    return _error(request, exc.status_code, code, str(exc), details=details)
+
+
+@api.exception_handler(OperationalError)
+def _database_unavailable(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    # A locked or unreachable database: nothing was written (the action's transaction rolled back),
+    # and the client may try again shortly.
+    log.warning("database unavailable for %s: %s", request.path, exc)
+    response = _error(
+        request, 503, "unavailable", "The service is busy or under maintenance; try again shortly."
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 # --- schemas ----------------------------------------------------------------------------------------

@@ -1,12 +1,19 @@
-"""Activate the user's time zone (from the session or the profile) for each request."""
+"""Per-request middleware: the user's time zone; refusing text that cannot be stored."""
 
 from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from parley.core.textcheck import UnstorableText, check_text
 
 
 class TimezoneMiddleware:
@@ -22,3 +29,78 @@ class TimezoneMiddleware:
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
         return self.get_response(request)
+
+
+class UnstorableField(MultiPartParserError):
+    """A form field holds what cannot be stored (raised where the form is parsed; answered with 400).
+
+    A MultiPartParserError, so that Django marks the form unreadable and answers with handler400.
+    """
+
+    def __init__(self, problem: UnstorableText) -> None:
+        super().__init__(problem.details)
+        self.problem = problem
+
+
+def _first_problem(data: QueryDict, source: str) -> UnstorableText | None:
+    for key, values in data.lists():
+        for value in (key, *values):
+            try:
+                check_text(value, f"{source} {key}" if key else source)
+            except UnstorableText as e:
+                return e
+    return None
+
+
+class RefuseUnstorableText:
+    """NUL characters in a query string or a form field: 400 with the reason, before any view runs.
+
+    They cannot be stored (PostgreSQL refuses them) nor sent by mail, and would otherwise fail deep
+    inside a write. JSON bodies are checked by the APIs' parsers, with the path of the value.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        problem = _first_problem(request.GET, "query") if request.META.get("QUERY_STRING") else None
+        if problem is None and request.method == "POST":
+            if request.content_type == "multipart/form-data":
+                # Checked when the view (or the CSRF check) reads the form, so that views keep their
+                # own upload handlers, which must be set before the form is parsed.
+                parse = request.parse_file_upload
+
+                def checked(meta: Any, data: Any) -> Any:
+                    post, files = parse(meta, data)
+                    found = _first_problem(post, "form")
+                    if found is not None:
+                        raise UnstorableField(found)
+                    return post, files
+
+                request.parse_file_upload = checked  # type: ignore[method-assign,assignment]
+            elif request.content_type == "application/x-www-form-urlencoded":
+                problem = _first_problem(request.POST, "form")
+        if problem is not None:
+            return bad_request(request, UnstorableField(problem))
+        return self.get_response(request)
+
+
+# Where the answer is JSON, and in which shape: SP-API's {"errors": [...]} or /api/'s {"code", ...}.
+_SP_API_PREFIXES = ("/messaging/", "/solicitations/", "/uploads/", "/auth/")
+_API_PREFIX = "/api/"
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: the reason where Parley knows it (a field that cannot be stored), in the caller's format."""
+    problem = exception.problem if isinstance(exception, UnstorableField) else None
+    details = problem.details if problem else ""
+    path = request.path
+    body: dict[str, Any]
+    if path.startswith(_SP_API_PREFIXES):
+        body = {"errors": [{"code": "InvalidInput", "message": "Invalid Input", "details": details}]}
+        return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
+    if path.startswith(_API_PREFIX):
+        body = {"code": "bad_request", "message": "The request is not valid.", "details": details}
+        return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
+    text = problem.text(get_language()) if problem else _("The request could not be understood.")
+    return render(request, "core/bad_request.html", {"reason": text}, status=400)

@@ -30,6 +30,10 @@ MARKETPLACE_ID_RE = re.compile(r"^[A-Z0-9]{1,20}$")
 SELLER_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 BUYER_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,40}$")
 LOCALE_RE = re.compile(r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$")
+# Names and titles are one line: a name goes into mail headers (From: "Name" <relay>), where a line
+# break would start a header of its own.
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 
 # Required keys of each record, then optional ones. An optional key left out keeps the stored value
@@ -123,6 +127,15 @@ class _Checker:
         value = value.strip()
         if required and not value:
             self.fail(f"{key} must not be empty")
+            return None
+        if _CONTROL_RE.search(value):
+            self.fail(f"{key} must not contain line breaks or other control characters")
+            return None
+        lone = _SURROGATE_RE.search(value)
+        if lone:
+            self.fail(
+                f"{key} contains a lone UTF-16 surrogate (U+{ord(lone.group()):04X}), which cannot be stored"
+            )
             return None
         if len(value) > max_length:
             self.fail(f"{key} is longer than {max_length} characters")

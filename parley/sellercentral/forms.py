@@ -40,11 +40,15 @@ class OrderFilterForm(forms.Form):
 
     def to_filter(self) -> OrderFilter:
         d = self.cleaned_data
-        # Dates are days in the seller's time zone: [start 00:00, end + 1 day 00:00).
-        start = dt.datetime.combine(d["start"], dt.time.min, tzinfo=self.tz) if d.get("start") else None
+        # Dates are days in the seller's time zone: [start 00:00, end + 1 day 00:00). The first and
+        # the last day of the calendar bound nothing (and their instants may not exist in UTC).
+        first, last = d.get("start"), d.get("end")
+        start = (
+            dt.datetime.combine(first, dt.time.min, tzinfo=self.tz) if first and first > dt.date.min else None
+        )
         end = (
-            dt.datetime.combine(d["end"] + dt.timedelta(days=1), dt.time.min, tzinfo=self.tz)
-            if d.get("end")
+            dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=self.tz)
+            if last and last < dt.date.max
             else None
         )
         return OrderFilter(

@@ -296,6 +296,19 @@ BAD = [
         _set(("marketplaces", 1, "policy_mode"), "strict"),
         "marketplaces[1]: policy_mode 'strict' is not one of seed, reason-only",
     ),
+    (
+        # A line break in a name would start a mail header of its own in every mail from that seller.
+        _set(("sellers", 0, "name"), "Acme\r\nBcc: everyone@victim.example"),
+        "sellers[0]: name must not contain line breaks or other control characters",
+    ),
+    (
+        _set(("buyers", 1, "name"), "Li\u2028Wei"),
+        "buyers[1]: name must not contain line breaks or other control characters",
+    ),
+    (
+        _set(("orders", 1, "items", 0, "title"), "三体\x00"),
+        "orders[1].items[0]: title must not contain line breaks or other control characters",
+    ),
     (_drop("sellers", 1, "email"), "sellers[1]: email is missing"),
     (_set(("orders", 2, "colour"), "red"), "orders[2]: unknown field 'colour'"),
     (
@@ -404,3 +417,17 @@ def test_real_process_reads_stdin_and_exits_non_zero_on_bad_data() -> None:
         "CommandError: 1 problem(s) found in -; nothing was imported.",
     ]
     assert not Order.objects.filter(id="999-0000000-0000000").exists()
+
+
+def test_a_lone_surrogate_in_a_name_is_reported_and_nothing_is_written(tmp_path: Path) -> None:
+    data = sample()
+    data["sellers"][1]["name"] = "Yunfan \udc00 Tech"
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(data), encoding="ascii")  # the surrogate travels as a \u escape
+
+    err, _ = run_failing("import", str(path))
+
+    assert err.splitlines() == [
+        "sellers[1]: name contains a lone UTF-16 surrogate (U+DC00), which cannot be stored"
+    ]
+    assert row_counts() == (0, 0, 0, 0, 0, 0)

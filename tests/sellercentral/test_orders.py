@@ -252,3 +252,25 @@ def test_history_lists_both_directions_with_state_and_why(client_en: Client, sel
     zh_html = zh.get(f"/sellercentral/orders/{o.id}/").content.decode()
     assert "买家已选择不接收非关键消息。" in zh_html
     assert "已退回" in zh_html
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "Etc/GMT+12"])
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ("end=9999-12-31", True),
+        ("start=0001-01-01", True),
+        ("start=0001-01-01&end=9999-12-31", True),
+        ("start=9999-12-31", False),
+        ("end=0001-01-01", False),
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar(
+    client_en: Client, seller: Seller, zone: str, query: str, shown: bool
+) -> None:
+    seller.timezone = zone
+    seller.save()
+    order = testing.order(seller=seller, purchased_at=NOW - dt.timedelta(days=1))
+    resp = client_en.get(f"/sellercentral/orders/?{query}")
+    assert resp.status_code == 200
+    assert order_ids(resp.content.decode()) == ([order.id] if shown else [])
