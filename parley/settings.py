@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils.translation import gettext_lazy as _
 
 from parley import config
@@ -41,6 +43,7 @@ INSTALLED_APPS = [
     "parley.buyers",
     "parley.operators",
     "parley.api",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -55,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "parley.core.middleware.TimezoneMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "parley.urls"
@@ -81,6 +85,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Sign-in throttling (django-axes): after LOGIN_FAILURE_LIMIT failures for one username, or from one
+# address, sign-in is refused (429) for LOGIN_LOCKOUT_MINUTES; an operator can unlock earlier
+# (operator console, Sign-in lockouts; or `parley unlock-login`).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(config.env("PARLEY_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=float(config.env("PARLEY_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "parley.core.views.locked_out"
+# The peer's address only: X-Forwarded-For is whatever the client wants it to be.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_VERBOSE = False
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -114,6 +133,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": config.env("PARLEY_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # django-axes logs every failed sign-in at INFO; a lockout is a WARNING.
+        "axes": {"level": "WARNING"},
         # aiosmtpd logs every SMTP command at INFO, envelope addresses included (a buyer's real one
         # when a buyer writes): several lines per message. Parley logs what matters itself.
         "mail.log": {"level": config.env("PARLEY_SMTP_PROTOCOL_LOG_LEVEL", "WARNING")},

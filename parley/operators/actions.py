@@ -252,3 +252,19 @@ def do_save_reason(
             created_at=now,
         )
         return reason, change
+
+
+def check_unlock_login(*, actor: Actor, kind: object, value: object) -> int:
+    """Let a username or an address sign in again before its lockout ends; returns the records cleared."""
+    _require_staff(actor)
+    if kind not in ("username", "address") or not isinstance(value, str) or not value.strip():
+        raise ActionError(
+            "lockout.invalid", "Name a username or an address to unlock.", "请指定要解锁的用户名或地址。"
+        )
+    return do_unlock_login(kind=str(kind), value=value.strip())
+
+
+def do_unlock_login(*, kind: str, value: str) -> int:
+    from axes.utils import reset
+
+    return reset(username=value) if kind == "username" else reset(ip=value)

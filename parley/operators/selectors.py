@@ -139,3 +139,35 @@ def per_day(
         counts = {r["day"]: r["n"] for r in base.values("day").annotate(n=Count("id"))}
         series["all"] = [counts.get(d, 0) for d in day_list]
     return day_list, series
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """A username or an address that has failed to sign in too often (django-axes' records)."""
+
+    kind: str  # "username" or "address"
+    value: str
+    failures: int
+    last_attempt: dt.datetime
+
+
+def login_lockouts() -> list[Lockout]:
+    """Who cannot sign in now: usernames and addresses at the failure limit within the lockout time."""
+    from axes.models import AccessAttempt
+    from django.conf import settings
+    from django.db.models import Max, Sum
+    from django.utils import timezone
+
+    # django-axes records its attempts on Django's clock, not Parley's (which tests may freeze).
+    recent = AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME)
+    out: list[Lockout] = []
+    for kind, field in (("username", "username"), ("address", "ip_address")):
+        rows = (
+            recent.exclude(**{field: None})
+            .values(field)
+            .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+            .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+            .order_by("-last")
+        )
+        out.extend(Lockout(kind, r[field], r["failures"], r["last"]) for r in rows)
+    return out

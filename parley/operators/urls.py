@@ -12,6 +12,7 @@ urlpatterns = [
     path("violations/<int:violation_id>/", views.violation_detail, name="violation"),
     path("sellers/", views.sellers, name="sellers"),
     path("sellers/<str:seller_id>/", views.seller, name="seller"),
+    path("logins/", views.logins, name="logins"),
     path("settings/", views.settings_index, name="settings"),
     path("settings/history/", views.history, name="history"),
     path("settings/marketplaces/<str:marketplace_id>/", views.marketplace_edit, name="marketplace"),

@@ -249,6 +249,22 @@ def seller(request: HttpRequest, seller_id: str) -> HttpResponse:
 
 
 @staff_required
+def logins(request: HttpRequest) -> HttpResponse:
+    """Sign-in lockouts, and unlocking one before it ends."""
+    if request.method == "POST":
+        try:
+            actions.check_unlock_login(
+                actor=request.user, kind=request.POST.get("kind"), value=request.POST.get("value")
+            )
+        except ActionError as e:
+            flash.error(request, e.text(_lang()))
+        else:
+            flash.success(request, _("%(value)s can sign in again.") % {"value": request.POST.get("value")})
+        return redirect("operators:logins")
+    return render(request, "operators/logins.html", {"nav": "logins", "lockouts": selectors.login_lockouts()})
+
+
+@staff_required
 def settings_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
