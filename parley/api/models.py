@@ -45,18 +45,18 @@ class AccessToken(models.Model):
 
 
 class RateBucket(models.Model):
-    """One token bucket per credential and operation, shared by every process through the database."""
+    """One token bucket per caller and operation, shared by every process through the database."""
 
-    credential = models.ForeignKey(ApiCredential, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=120)  # who: "cred:<id>", "user:<id>", "addr:<ip>", "client:<hash>"
     operation = models.CharField(max_length=80)
     tokens = models.FloatField()
     updated_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["credential", "operation"], name="uniq_rate_bucket")]
+        constraints = [models.UniqueConstraint(fields=["key", "operation"], name="uniq_rate_bucket")]
 
     def __str__(self) -> str:
-        return f"{self.credential_id}/{self.operation}"
+        return f"{self.key}/{self.operation}"
 
 
 class UploadDestination(models.Model):

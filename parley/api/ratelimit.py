@@ -1,4 +1,10 @@
-"""Token buckets per credential and operation, kept in the database so every process shares them."""
+"""Token buckets per caller and operation, kept in the database so every process and node shares them.
+
+One mechanism for the SP-API paths, /api/v1 (a django-ninja throttle over these buckets) and the
+token endpoint (per client address and per client id). The buckets are rows rather than entries
+in a cache because Parley has no shared cache: the embedded set-up is one SQLite file, and a
+rate limit kept per process would multiply with the processes.
+"""
 
 from __future__ import annotations
 
@@ -63,29 +69,28 @@ def plan_for(operation: str, default: Plan) -> Plan | None:
     return default
 
 
-def take(*, credential_id: int, operation: str, plan: Plan, now: dt.datetime) -> float:
-    """Take one token: 0.0 if the request may go ahead, else the seconds until a token is back."""
+# A bucket untouched this long is full under any plan worth having (rate * age >= burst), which is
+# what no bucket at all means: such rows are deleted when a new bucket is made, so that callers
+# that come once (client addresses) do not pile up.
+IDLE = dt.timedelta(days=1)
+
+
+def take(*, key: str, operation: str, plan: Plan, now: dt.datetime) -> float:
+    """Take one token from `key`'s bucket for `operation`: 0.0 if the request may go ahead, else the
+    seconds until a token is back. `key` names the caller: "cred:<id>", "user:<id>", "addr:<ip>"."""
     with transaction.atomic():
-        bucket = (
-            RateBucket.objects.select_for_update()
-            .filter(credential_id=credential_id, operation=operation)
-            .first()
-        )
+        bucket = RateBucket.objects.select_for_update().filter(key=key, operation=operation).first()
         if bucket is None:
+            RateBucket.objects.filter(updated_at__lt=now - IDLE).delete()
             try:
                 with transaction.atomic():
                     RateBucket.objects.create(
-                        credential_id=credential_id,
-                        operation=operation,
-                        tokens=plan.burst - 1,
-                        updated_at=now,
+                        key=key, operation=operation, tokens=plan.burst - 1, updated_at=now
                     )
                 return 0.0
             except IntegrityError:
                 # Another process created it first: take from theirs.
-                bucket = RateBucket.objects.select_for_update().get(
-                    credential_id=credential_id, operation=operation
-                )
+                bucket = RateBucket.objects.select_for_update().get(key=key, operation=operation)
         elapsed = max(0.0, (now - bucket.updated_at).total_seconds())
         tokens = min(float(plan.burst), bucket.tokens + elapsed * plan.rate)
         wait = 0.0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from parley.api import actions, auth, ratelimit, spapi
 from parley.api.auth import AuthError, Principal
+from parley.api.models import ApiCredential
 from parley.conversations.models import Message
 from parley.core import textcheck, time
 from parley.core.errors import ActionError
@@ -197,7 +199,7 @@ def _run(
     headers["x-amzn-RateLimit-Limit"] = (plan or op.plan).header()
     if plan is not None:
         wait = ratelimit.take(
-            credential_id=principal.credential.pk, operation=op.operation_id, plan=plan, now=time.now()
+            key=f"cred:{principal.credential.pk}", operation=op.operation_id, plan=plan, now=time.now()
         )
         if wait > 0:
             headers["Retry-After"] = str(max(1, int(wait + 0.999)))
@@ -488,10 +490,45 @@ def upload_file(request: HttpRequest, destination_id: str, key: str) -> HttpResp
 # --- Login with Amazon token endpoint ---------------------------------------------------------------
 
 
+# The token endpoint's limits: per client address (whatever it sends), then per client id (only for
+# ids that exist: made-up ids must not make buckets of their own).
+TOKEN_BY_ADDRESS = ("lwaToken:address", ratelimit.Plan(1.0, 20))
+TOKEN_BY_CLIENT = ("lwaToken:client", ratelimit.Plan(0.2, 5))
+
+
+def _token_throttled(request: HttpRequest) -> HttpResponse | None:
+    client_id = request.POST.get("client_id", "")
+    checks = [(f"addr:{request.META.get('REMOTE_ADDR', '')}", *TOKEN_BY_ADDRESS)]
+    if client_id and ApiCredential.objects.filter(client_id=client_id).exists():
+        checks.append((f"client:{auth.digest(client_id)}", *TOKEN_BY_CLIENT))
+    for key, operation, default in checks:
+        plan = ratelimit.plan_for(operation, default)
+        if plan is None:
+            continue
+        wait = ratelimit.take(key=key, operation=operation, plan=plan, now=time.now())
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
+            response = _json(
+                429,
+                {
+                    "error": "too_many_requests",
+                    "error_description": f"Too many token requests; try again in {seconds} seconds.",
+                },
+                "application/json",
+            )
+            response["Retry-After"] = str(seconds)
+            response["x-amzn-RateLimit-Limit"] = plan.header()
+            return response
+    return None
+
+
 @csrf_exempt
 def token(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _json(405, {"error": "invalid_request", "error_description": "Use POST."}, "application/json")
+    throttled = _token_throttled(request)
+    if throttled is not None:
+        return throttled
     data = request.POST
     try:
         body = auth.exchange_refresh_token(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+import math
+import threading
 from typing import Any, Literal
 
 from django.db import OperationalError
@@ -13,15 +15,18 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import get_language
 from ninja import Body, Field, NinjaAPI, Query, Router, Schema
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuthIsStaff
+from ninja.throttling import BaseThrottle
+from pydantic import ConfigDict
 
-from parley.api import actions, auth
+from parley.api import actions, auth, ratelimit
 from parley.api.auth import Principal
 from parley.api.docs import LocalSwagger
 from parley.api.models import WebhookDelivery, WebhookEndpoint
+from parley.api.ratelimit import Plan
 from parley.conversations import actions as conv_actions
 from parley.conversations.models import Attachment, Conversation, Message
 from parley.core import textcheck, time
@@ -76,6 +81,55 @@ SELLER_AUTH = [AmzToken(), Bearer()]
 OPERATOR_AUTH = [AmzToken(operator=True), Bearer(operator=True), StaffSession()]
 
 
+# --- rate limits ------------------------------------------------------------------------------------
+
+# Per caller and operation, like the SP-API paths (the same buckets, the same 429 and headers). The
+# operation names are the operationIds of /api/openapi.json, for PARLEY_API_RATE_LIMITS.
+READ = Plan(2.0, 10)
+WRITE = Plan(1.0, 5)
+UPSERT = Plan(0.5, 5)
+
+
+class Bucket(BaseThrottle):
+    """A django-ninja throttle that draws on ratelimit's shared token buckets."""
+
+    def __init__(self, name: str, plan: Plan) -> None:
+        self.operation = f"parley_api_v1_{name}"
+        self.plan = plan
+        self._waits = threading.local()  # one instance serves every request thread
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        plan = ratelimit.plan_for(self.operation, self.plan)
+        request.rate_limit_header = (plan or self.plan).header()  # type: ignore[attr-defined]
+        self._waits.wait = None
+        if plan is None:
+            return True
+        principal: Principal = request.auth  # type: ignore[attr-defined]
+        key = f"cred:{principal.credential.pk}" if principal.credential else f"user:{request.user.pk}"
+        wait = ratelimit.take(key=key, operation=self.operation, plan=plan, now=time.now())
+        self._waits.wait = max(1, math.ceil(wait)) if wait > 0 else None
+        return wait <= 0
+
+    def wait(self) -> float | None:
+        return getattr(self._waits, "wait", None)  # type: ignore[no-any-return]
+
+
+class ParleyApi(NinjaAPI):
+    def create_response(
+        self,
+        request: HttpRequest,
+        data: Any,
+        *,
+        status: int | None = None,
+        temporal_response: HttpResponse | None = None,
+    ) -> HttpResponse:
+        response = super().create_response(request, data, status=status, temporal_response=temporal_response)
+        limit = getattr(request, "rate_limit_header", None)
+        if limit:  # once the caller is known, as on the SP-API paths
+            response["x-amzn-RateLimit-Limit"] = limit
+        return response
+
+
 class StrictParser(Parser):
     """JSON bodies without what Parley cannot store (NUL, lone surrogates) or nesting past 32 levels."""
 
@@ -83,7 +137,7 @@ class StrictParser(Parser):
         return textcheck.loads(request.body)
 
 
-api = NinjaAPI(
+api = ParleyApi(
     title="Parley API",
     parser=StrictParser(),
     version="1",
@@ -142,6 +196,10 @@ def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc, Throttled):
+        return _error(
+            request, 429, "rate_limited", "You exceeded your quota for this operation; try again later."
+        )
     code = "bad_request" if exc.status_code == 400 else "error"
     cause = exc.__cause__  # ninja wraps what the parser raised
     details = cause.details if isinstance(cause, textcheck.BodyError | textcheck.UnstorableText) else ""
@@ -235,13 +293,22 @@ class MessageFilters(ConversationFilters):
     )
 
 
-class UploadIn(Schema):
-    uploadDestinationId: str = Field(..., max_length=40)
-    fileName: str = Field(..., max_length=255)
+# What the request bodies may hold, said in the OpenAPI document too: no fields beyond the documented
+# ones, and no NUL in a text (it cannot be stored; the parser refuses it wherever it is).
+NO_NUL = "^[^\\x00]*$"
 
 
-class ReplyIn(Schema):
-    text: str = Field(..., max_length=10000)
+class StrictIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UploadIn(StrictIn):
+    uploadDestinationId: str = Field(..., max_length=40, pattern=NO_NUL)
+    fileName: str = Field(..., max_length=255, pattern=NO_NUL)
+
+
+class ReplyIn(StrictIn):
+    text: str = Field(..., max_length=10000, pattern=NO_NUL)
     attachments: list[UploadIn] = Field(default_factory=list, max_length=5)
 
 
@@ -254,7 +321,7 @@ Event = Literal[
 ]
 
 
-class WebhookIn(Schema):
+class WebhookIn(StrictIn):
     url: str = Field(..., max_length=500, pattern=actions.WEBHOOK_URL)
     events: list[Event] = Field(default_factory=list, max_length=10, description="Empty: every event")
 
@@ -427,6 +494,7 @@ seller_router = Router(auth=SELLER_AUTH, tags=["messages"])
     "/conversations",
     response={200: ConversationPage, **errors(400)},
     summary="List conversations, newest first",
+    throttle=Bucket("list_conversations", READ),
 )
 def list_conversations(request: HttpRequest, f: Query[ConversationFilters]) -> dict[str, Any]:  # type: ignore[type-arg]
     order, state, awaiting_response, cursor, limit = f.order, f.state, f.awaiting_response, f.cursor, f.limit
@@ -465,6 +533,7 @@ def list_conversations(request: HttpRequest, f: Query[ConversationFilters]) -> d
     "/messages",
     response={200: MessagePage, **errors(400)},
     summary="List messages in both directions, newest first",
+    throttle=Bucket("list_messages", READ),
 )
 def list_messages(request: HttpRequest, f: Query[MessageFilters]) -> dict[str, Any]:  # type: ignore[type-arg]
     order, state, direction, cursor, limit = f.order, f.state, f.direction, f.cursor, f.limit
@@ -488,7 +557,10 @@ def list_messages(request: HttpRequest, f: Query[MessageFilters]) -> dict[str, A
 
 
 @seller_router.get(
-    "/messages/{message_id}", response={200: MessageOut, **errors(404)}, summary="Read one message"
+    "/messages/{message_id}",
+    response={200: MessageOut, **errors(404)},
+    summary="Read one message",
+    throttle=Bucket("read_message", READ),
 )
 def read_message(request: HttpRequest, message_id: str) -> dict[str, Any]:
     return _message_out(request, _message_for_seller(_seller(request), message_id))
@@ -498,6 +570,7 @@ def read_message(request: HttpRequest, message_id: str) -> dict[str, Any]:
     "/messages/{message_id}/attachments/{attachment_id}",
     summary="Download an attachment",
     response={200: None, **errors(404)},
+    throttle=Bucket("download_attachment", READ),
 )
 def download_attachment(request: HttpRequest, message_id: str, attachment_id: str) -> HttpResponse:
     m = _message_for_seller(_seller(request), message_id)
@@ -521,6 +594,7 @@ def _quote(name: str) -> str:
     "/messages/{message_id}/reply",
     response={201: MessageOut, **errors(400, 403, 404, 413)},
     summary="Reply to a buyer's message",
+    throttle=Bucket("reply", WRITE),
 )
 def reply(request: HttpRequest, message_id: str, payload: ReplyIn) -> tuple[int, dict[str, Any]]:
     seller = _seller(request)
@@ -554,6 +628,7 @@ def reply(request: HttpRequest, message_id: str, payload: ReplyIn) -> tuple[int,
     "/messages/{message_id}/no-response-needed",
     response={200: MessageOut, **errors(400, 404)},
     summary="Mark a buyer's message as needing no response",
+    throttle=Bucket("no_response_needed", WRITE),
 )
 def no_response_needed(request: HttpRequest, message_id: str) -> tuple[int, dict[str, Any]]:
     seller = _seller(request)
@@ -585,7 +660,10 @@ def _webhook_out(ep: WebhookEndpoint, secret: bool = False) -> dict[str, Any]:
 
 
 @webhook_router.get(
-    "/webhooks", response={200: list[WebhookOut], **errors()}, summary="List webhook endpoints"
+    "/webhooks",
+    response={200: list[WebhookOut], **errors()},
+    summary="List webhook endpoints",
+    throttle=Bucket("list_webhooks", READ),
 )
 def list_webhooks(request: HttpRequest) -> list[dict[str, Any]]:
     return [_webhook_out(ep) for ep in WebhookEndpoint.objects.filter(seller=_seller(request)).order_by("id")]
@@ -596,6 +674,7 @@ def list_webhooks(request: HttpRequest) -> list[dict[str, Any]]:
     response={201: WebhookOut, **errors(400)},
     summary="Add a webhook endpoint (the signing secret is shown once)",
     description="Events: " + ", ".join(actions.EVENTS) + ". An empty list subscribes to all.",
+    throttle=Bucket("create_webhook", WRITE),
 )
 def create_webhook(request: HttpRequest, payload: WebhookIn) -> tuple[int, dict[str, Any]]:
     ep = actions.check_create_webhook(seller=_seller(request), url=payload.url, events=payload.events)
@@ -610,7 +689,10 @@ def _webhook_for_seller(seller: Any, webhook_id: str) -> WebhookEndpoint:
 
 
 @webhook_router.delete(
-    "/webhooks/{webhook_id}", response={204: None, **errors(404)}, summary="Remove a webhook"
+    "/webhooks/{webhook_id}",
+    response={204: None, **errors(404)},
+    summary="Remove a webhook",
+    throttle=Bucket("delete_webhook", WRITE),
 )
 def delete_webhook(request: HttpRequest, webhook_id: str) -> tuple[int, None]:
     actions.do_delete_webhook(endpoint=_webhook_for_seller(_seller(request), webhook_id))
@@ -621,6 +703,7 @@ def delete_webhook(request: HttpRequest, webhook_id: str) -> tuple[int, None]:
     "/webhooks/{webhook_id}/deliveries",
     response={200: list[DeliveryOut], **errors(404)},
     summary="Recent deliveries of a webhook",
+    throttle=Bucket("list_deliveries", READ),
 )
 def list_deliveries(request: HttpRequest, webhook_id: str) -> list[dict[str, Any]]:
     ep = _webhook_for_seller(_seller(request), webhook_id)
@@ -665,6 +748,7 @@ def _import(data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     "/operator/import",
     response={200: ImportReportOut, 400: ImportErrorOut, **errors(403)},
     summary="Upsert marketplaces, sellers, buyers and orders (the `parley import` format), idempotently",
+    throttle=Bucket("operator_import", UPSERT),
 )
 def operator_import(
     request: HttpRequest,
@@ -686,6 +770,7 @@ def operator_import(
     "/operator/{section}",
     response={200: ImportReportOut, 400: ImportErrorOut, **errors(403)},
     summary="Upsert records of one kind (same record format as `parley import`)",
+    throttle=Bucket("operator_upsert", UPSERT),
 )
 def operator_upsert(
     request: HttpRequest,
