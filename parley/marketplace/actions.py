@@ -18,10 +18,15 @@ from django.urls import reverse
 from parley.core import time
 from parley.core.errors import ActionError
 from parley.core.ids import token
-from parley.marketplace.models import AuthorizedSender, Seller
+from parley.marketplace.models import AuthorizedSender, Seller, SenderConfirmationMail
 
 MAX_AUTHORIZED_SENDERS = 20
 CONFIRM_VALID_DAYS = 7
+# Confirmation mails go to an address the seller types in: without limits, adding and removing an
+# address would mail its owner without end. Per address (whichever seller asks) and per seller.
+ADDRESS_COOLDOWN = dt.timedelta(minutes=10)
+ADDRESS_PER_DAY = 3
+SELLER_PER_HOUR = 5
 
 
 def hash_token(raw: str) -> str:
@@ -62,8 +67,63 @@ def check_add_authorized_sender(
             f"最多只能有 {MAX_AUTHORIZED_SENDERS} 个授权发件地址。",
             field="email",
         )
-    sender, _raw = do_add_authorized_sender(seller=seller, email=address, now=now or time.now())
+    at = now or time.now()
+    _check_confirmation_limits(seller=seller, address=address, now=at)
+    sender, _raw = do_add_authorized_sender(seller=seller, email=address, now=at)
     return sender
+
+
+def _wait_text(wait: dt.timedelta) -> tuple[str, str]:
+    minutes = max(1, -(-int(wait.total_seconds()) // 60))
+    if minutes < 120:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}", f"{minutes} 分钟"
+    hours = -(-minutes // 60)
+    return f"{hours} hours", f"{hours} 小时"
+
+
+def _check_confirmation_limits(*, seller: Seller, address: str, now: dt.datetime) -> None:
+    """Refuse (429) when the address, or the seller, had its share of confirmation mails."""
+    sent = SenderConfirmationMail.objects.filter(sent_at__gt=now - dt.timedelta(days=1))
+    to_address = sorted(sent.filter(email=address.lower()).values_list("sent_at", flat=True))
+    by_seller = sorted(
+        sent.filter(seller=seller, sent_at__gt=now - dt.timedelta(hours=1)).values_list("sent_at", flat=True)
+    )
+    waits: list[tuple[dt.timedelta, str, str]] = []
+    if to_address and to_address[-1] > now - ADDRESS_COOLDOWN:
+        wait = to_address[-1] + ADDRESS_COOLDOWN - now
+        en, zh = _wait_text(wait)
+        waits.append(
+            (
+                wait,
+                f"A confirmation link was sent to this address a moment ago. Check that mailbox (and its spam "
+                f"folder), or ask again in {en}.",
+                f"刚刚已向此地址发送确认链接。请查看该邮箱（包括垃圾邮件），或在 {zh}后重试。",
+            )
+        )
+    if len(to_address) >= ADDRESS_PER_DAY:
+        wait = to_address[-ADDRESS_PER_DAY] + dt.timedelta(days=1) - now
+        en, zh = _wait_text(wait)
+        waits.append(
+            (
+                wait,
+                f"This address was sent {ADDRESS_PER_DAY} confirmation links in the last 24 hours. "
+                f"Ask again in {en}.",
+                f"过去 24 小时内已向此地址发送 {ADDRESS_PER_DAY} 次确认链接。请在 {zh}后重试。",
+            )
+        )
+    if len(by_seller) >= SELLER_PER_HOUR:
+        wait = by_seller[-SELLER_PER_HOUR] + dt.timedelta(hours=1) - now
+        en, zh = _wait_text(wait)
+        waits.append(
+            (
+                wait,
+                f"You asked for {SELLER_PER_HOUR} confirmation links in the last hour. Ask again in {en}.",
+                f"您在过去一小时内已申请 {SELLER_PER_HOUR} 次确认链接。请在 {zh}后重试。",
+            )
+        )
+    if waits:
+        _wait, en, zh = max(waits, key=lambda w: w[0])  # the longest wait is the one that counts
+        raise ActionError("sender.cooldown", en, zh, field="email", status=429)
 
 
 def do_add_authorized_sender(*, seller: Seller, email: str, now: dt.datetime) -> tuple[AuthorizedSender, str]:
@@ -75,6 +135,7 @@ def do_add_authorized_sender(*, seller: Seller, email: str, now: dt.datetime) ->
         sender = AuthorizedSender.objects.create(
             seller=seller, email=email, confirm_token_hash=hash_token(raw)
         )
+        SenderConfirmationMail.objects.create(seller=seller, email=email.lower(), sent_at=now)
         url = settings.PUBLIC_URL + reverse("sellercentral:confirm_sender", args=[raw])
         mail = EmailMessage(policy=SMTP)
         mail["From"] = settings.MAIL_FROM

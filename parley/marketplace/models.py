@@ -77,6 +77,24 @@ class AuthorizedSender(models.Model):
         return self.email
 
 
+class SenderConfirmationMail(models.Model):
+    """A confirmation mail sent for an authorized sender address: kept when the address is removed, so
+    that adding it again and again cannot mail its owner again and again."""
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="+", db_index=False)
+    email = models.CharField(max_length=254)  # lowercased
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email", "sent_at"], name="sender_mail_address"),
+            models.Index(fields=["seller", "sent_at"], name="sender_mail_seller"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} @ {self.sent_at:%Y-%m-%d %H:%M}"
+
+
 class Buyer(models.Model):
     id = models.CharField(primary_key=True, max_length=40)
     user = models.OneToOneField(

@@ -440,7 +440,7 @@ def permissions(request: HttpRequest, seller: Seller) -> HttpResponse:
             )
         except ActionError as e:
             form.add_error("email", e.text(get_language()))
-            status = 400
+            status = e.status  # 400, or 429 while confirmation mails are cooling down
         else:
             flash.success(
                 request,

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
 
-from parley.core import testing
+from parley.core import testing, time
 from parley.delivery.models import OutboundMail
 from parley.marketplace.actions import hash_token
 from parley.marketplace.models import AuthorizedSender, Seller
 
 pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 
 
 def mailed_link(row: OutboundMail) -> str:
@@ -118,3 +122,87 @@ def test_mail_client_help_in_both_languages(client_en: Client, seller: Seller) -
     assert "[重要]" in zh_html
     assert "销售权限被暂停" in zh_html
     assert "中转地址" in zh_html
+
+
+def add(client: Client, address: str) -> Any:
+    return client.post("/sellercentral/settings/messaging/", {"email": address})
+
+
+def remove_all(seller: Seller) -> None:
+    for sender in AuthorizedSender.objects.filter(seller=seller):  # the page's remove button
+        c = Client()
+        c.force_login(seller.user)  # type: ignore[arg-type]
+        assert c.post(f"/sellercentral/settings/messaging/{sender.pk}/remove/").status_code == 302
+
+
+def mails_to(address: str) -> int:
+    return sum(address in row.rcpt_to for row in OutboundMail.objects.filter(purpose="system"))
+
+
+COOLDOWN_EN = (
+    "A confirmation link was sent to this address a moment ago. Check that mailbox (and its spam folder), "
+    "or ask again in {}."
+)
+
+
+def test_adding_and_removing_an_address_again_and_again_mails_it_once(
+    client_en: Client, seller: Seller
+) -> None:
+    time.freeze(T0)
+    assert add(client_en, "victim@mail.example").status_code == 302
+    for _ in range(5):
+        remove_all(seller)
+        r = add(client_en, "victim@mail.example")
+        assert r.status_code == 429
+        assert COOLDOWN_EN.format("10 minutes") in r.content.decode()
+    assert mails_to("victim@mail.example") == 1
+    assert not AuthorizedSender.objects.filter(seller=seller).exists()  # nothing half-written
+    time.freeze(T0 + dt.timedelta(minutes=9, seconds=1))
+    assert COOLDOWN_EN.format("1 minute") in add(client_en, "Victim@Mail.example").content.decode()
+    time.freeze(T0 + dt.timedelta(minutes=10, seconds=1))
+    assert add(client_en, "victim@mail.example").status_code == 302
+    assert mails_to("victim@mail.example") == 2
+
+
+def test_three_confirmation_mails_a_day_to_one_address(client_en: Client, seller: Seller) -> None:
+    for i in range(3):
+        time.freeze(T0 + dt.timedelta(minutes=20 * i))
+        remove_all(seller)
+        assert add(client_en, "ops@acme.example").status_code == 302
+    time.freeze(T0 + dt.timedelta(hours=1))
+    remove_all(seller)
+    r = add(client_en, "ops@acme.example")
+    assert r.status_code == 429
+    assert (
+        "This address was sent 3 confirmation links in the last 24 hours. Ask again in 23 hours."
+        in r.content.decode()
+    )
+    time.freeze(T0 + dt.timedelta(days=1, seconds=1))
+    assert add(client_en, "ops@acme.example").status_code == 302
+    assert mails_to("ops@acme.example") == 4
+
+
+def test_the_address_cooldown_holds_across_sellers(client_zh: Client, seller: Seller) -> None:
+    time.freeze(T0)
+    other = Client()
+    other.force_login(testing.seller().user)  # type: ignore[arg-type]
+    assert add(other, "victim@mail.example").status_code == 302
+    r = add(client_zh, "victim@mail.example")
+    assert r.status_code == 429
+    assert (
+        "刚刚已向此地址发送确认链接。请查看该邮箱（包括垃圾邮件），或在 10 分钟后重试。" in r.content.decode()
+    )
+    assert mails_to("victim@mail.example") == 1
+
+
+def test_five_confirmation_mails_an_hour_per_seller(client_en: Client, seller: Seller) -> None:
+    time.freeze(T0)
+    for i in range(5):
+        assert add(client_en, f"desk{i}@acme.example").status_code == 302
+    r = add(client_en, "desk5@acme.example")
+    assert r.status_code == 429
+    assert (
+        "You asked for 5 confirmation links in the last hour. Ask again in 60 minutes." in r.content.decode()
+    )
+    time.freeze(T0 + dt.timedelta(hours=1, seconds=1))
+    assert add(client_en, "desk5@acme.example").status_code == 302
