@@ -10,9 +10,12 @@ from email import policy
 from email.message import Message
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from parley.delivery.models import OutboundMail
+from parley.delivery.dsn import build_dsn, visible_recipient
+from parley.delivery.models import DeliveryReport, OutboundMail
+from parley.delivery.outbox import OutboundSpec, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -69,24 +72,52 @@ def failure(raw: bytes) -> tuple[str, str] | None:
 
 
 def do_record_late_bounce(*, outbox_id: int, status: str, diagnostic: str, now: dt.datetime) -> bool:
-    """Mark a mail the smarthost took as bounced after all: the message shows it, its author gets a DSN."""
-    from parley.delivery.worker import Outcome, bounce
+    """Record a report that a mail the smarthost took failed later; its email author gets a notice.
 
+    Whoever received the mail can forge such a report (the bounce address is in the mail they got), so
+    it changes nothing but the record: the message keeps its state (and the seller what they must
+    answer), and the notice is in Parley's words, the status explained, never the report's text.
+    """
     row = (
-        # Lock the outbox row only: PostgreSQL refuses FOR UPDATE across the outer join to message.
-        OutboundMail.objects.select_for_update(of=("self",))
-        .select_related("message")
-        .filter(id=outbox_id)
-        .exclude(state=OutboundMail.State.BOUNCED)
+        OutboundMail.objects.select_related("message")
+        .filter(id=outbox_id, state=OutboundMail.State.SENT)
         .first()
     )
-    if row is None:
-        return False  # unknown, or already bounced: a second report changes nothing
-    code = int(status[0]) * 100 + 50
-    text = f"{status} {diagnostic}".strip() + " (reported after delivery)"
-    OutboundMail.objects.filter(id=row.id).update(
-        state=OutboundMail.State.BOUNCED, locked_until=None, last_error=f"{code} {text}"[:2000]
-    )
-    log.warning("outbox %s bounced after delivery: %s", row.id, text)
-    bounce(row, outcome=Outcome("perm", code, text), now=now)
+    if row is None or DeliveryReport.objects.filter(outbound=row).exists():
+        return False  # unknown, never sent, or already reported: a second report changes nothing
+    try:
+        with transaction.atomic():
+            DeliveryReport.objects.create(
+                outbound=row,
+                message=row.message,
+                status=status,
+                remote_text=diagnostic[:2000],
+                reported_at=now,
+            )
+    except IntegrityError:
+        return False  # the same report, recorded by another process a moment ago
+    log.warning("outbox %s: reported undeliverable after delivery (%s)", row.id, status)
+    _notify_author(row, status=status, now=now)
     return True
+
+
+def _notify_author(row: OutboundMail, *, status: str, now: dt.datetime) -> None:
+    """An email author hears of the report: the status and what it means, in Parley's words."""
+    if not row.dsn_to or row.purpose == OutboundMail.Purpose.DSN or not row.mail_from:
+        return  # a web or API message (the conversation shows it), or a report about a report
+    real = row.rcpt_to[0] if row.rcpt_to else ""
+    data = build_dsn(
+        dsn_to=row.dsn_to,
+        real_rcpt=real,
+        alias_rcpt=visible_recipient(row.message, real),
+        code=int(status[0]) * 100 + 50,
+        text="",
+        original=bytes(row.data),
+        arrival=row.created_at,
+        now=now,
+        late_status=status,
+    )
+    enqueue(
+        spec=OutboundSpec(purpose=OutboundMail.Purpose.DSN, mail_from="", rcpt_to=[row.dsn_to], data=data),
+        now=now,
+    )

@@ -44,3 +44,24 @@ class OutboundMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} → {', '.join(self.rcpt_to)} ({self.state})"
+
+
+class DeliveryReport(models.Model):
+    """What a recipient's mail server reported about a mail after it had accepted it (a late bounce).
+
+    A report, not a verdict: the message stays as it was (delivered into the conversation, where its
+    reader finds it whatever their mailbox did), and so does what the seller must answer. Anyone who
+    receives a mail can write such a report to its bounce address, so its words are kept for operators
+    and never passed on.
+    """
+
+    outbound = models.OneToOneField(OutboundMail, on_delete=models.CASCADE, related_name="report")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="delivery_reports"
+    )
+    status = models.CharField(max_length=12)  # RFC 3463, e.g. 5.1.1
+    remote_text = models.TextField(blank=True)  # the reporting server's own words: operators only
+    reported_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.status} for outbox {self.outbound_id}"

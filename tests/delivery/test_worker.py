@@ -467,3 +467,22 @@ def test_each_commit_that_queues_mail_wakes_the_worker_however_many_wakes_came_b
     finally:
         stop()
     assert len(list((tmp_path / "new").iterdir())) == 3
+
+
+def test_the_dsn_names_the_recipient_by_its_relay_address_in_every_spelling(world: World, sink: Sink) -> None:
+    relay_row(world)
+    local, domain = world.buyer.email.split("@")
+    sink.rcpt_replies[world.buyer.email] = (
+        f"550 5.1.1 {local.upper()} at {domain} unknown; mailbox {local} disabled; "
+        f"see https://mx.example/why?rcpt={local}%40{domain} or {local}(at){domain.upper()}, {local} [at] {domain}"
+    )
+    deliver_all(smtp(sink), rounds=1)
+    dsn = OutboundMail.objects.get(purpose="dsn")
+    text = bytes(dsn.data).decode()
+    assert local.lower() not in text.lower()
+    human = _dsn(world).get_payload()[0].get_payload(decode=True).decode()
+    alias_local = world.buyer_relay.split("@")[0]
+    assert (
+        f"550 5.1.1 {world.buyer_relay} unknown; mailbox {alias_local} disabled; see "
+        f"https://mx.example/why?rcpt={world.buyer_relay} or {world.buyer_relay}, {world.buyer_relay}"
+    ) in human
