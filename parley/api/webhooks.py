@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import logging
 import socket
+import ssl
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -161,44 +162,150 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1)))
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # A redirect is a failed delivery: following it could lead a seller's webhook anywhere.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
-def allow_private() -> bool:
-    """PARLEY_WEBHOOK_ALLOW_PRIVATE: also post to loopback/private addresses (off: no SSRF into the LAN)."""
+def allow_private() -> bool | tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """PARLEY_WEBHOOK_ALLOW_PRIVATE: `1` lets webhooks post to loopback and private addresses too (tests,
+    closed networks); a comma-separated list of networks (`10.1.2.0/24,fd00::/8`) allows just those;
+    off (the default): public addresses only, no SSRF into the LAN."""
     value = getattr(settings, "PARLEY_WEBHOOK_ALLOW_PRIVATE", None)
     if value is None:
         value = config.env("PARLEY_WEBHOOK_ALLOW_PRIVATE", "0")
-    return str(value).lower() in ("1", "true", "yes", "on")
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if "/" in text:
+        return tuple(ipaddress.ip_network(n.strip(), strict=False) for n in text.split(",") if n.strip())
+    return False
+
+
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 form carries (mapped, NAT64, 6to4, Teredo, IPv4-compatible), if any:
+    a packet to it ends up at that IPv4 address, so that is the one to judge."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if any(ip in net for net in _NAT64):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if int(ip) >> 32 == 0 and int(ip) > 1:  # ::a.b.c.d (deprecated IPv4-compatible); not :: nor ::1
+        return ipaddress.IPv4Address(int(ip))
+    return None
+
+
+def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = embedded_ipv4(ip)
+        if inner is not None:
+            return is_public(inner)
+    return ip.is_global and not ip.is_multicast
+
+
+class Refused(Exception):
+    """A delivery not attempted or failed; the message is safe to show the seller (in last_error)."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    scheme: str
+    host: str  # as in the URL: the Host header, the TLS server name
+    port: int
+    target: str  # path and query
+    address: str  # the checked address the connection goes to
+
+
+def resolve(url: str) -> Destination:
+    """Resolve the URL's host once and judge every address; the connection goes to the first.
+
+    Connecting to the very address that was checked is what stops DNS rebinding: a name that
+    answers a public address to the check and an internal one to the connection.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Refused("the webhook URL must be http(s)://host/...")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise Refused("the webhook URL has an invalid port") from None
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise Refused("the webhook host name does not resolve") from None
+    addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos))
+    if not addresses:
+        raise Refused("the webhook host name does not resolve")
+    allowed = allow_private()
+    for ip in addresses:
+        ok = allowed is True or is_public(ip) or (allowed is not False and any(ip in n for n in allowed))
+        if not ok:
+            # Which address it was stays in the log: a seller must not learn what internal names resolve to.
+            log.info("webhook host %s resolves to %s: refused", parts.hostname, ip)
+            raise Refused("the webhook host resolves to an address that is not on the public internet")
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Destination(parts.scheme, parts.hostname, port, target, str(addresses[0]))
 
 
 def check_destination(url: str) -> None:
-    """Refuse URLs that resolve to internal addresses unless allowed (checked at each attempt)."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("webhook URL must be http(s)://host/...")
-    if allow_private():
-        return
-    for info in socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
-        ip = ipaddress.ip_address(info[4][0])
-        if not ip.is_global:
-            raise ValueError(f"webhook host {parts.hostname} resolves to a non-public address ({ip})")
+    """Refuse URLs that resolve to internal addresses unless allowed (raises Refused)."""
+    resolve(url)
+
+
+def _tls_context() -> ssl.SSLContext:
+    """The system's CAs, or PARLEY_WEBHOOK_CA_FILE's (a closed network's own CA)."""
+    cafile = getattr(settings, "PARLEY_WEBHOOK_CA_FILE", None) or config.env("PARLEY_WEBHOOK_CA_FILE", "")
+    return ssl.create_default_context(cafile=cafile or None)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to a given address, with the URL's host name for SNI and the certificate check."""
+
+    def __init__(self, address: str, port: int, *, server_hostname: str, timeout: float) -> None:
+        super().__init__(address, port, timeout=timeout, context=_tls_context())
+        self._server_hostname = server_hostname
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self._server_hostname)  # type: ignore[attr-defined]
+
+
+def _public_error(exc: BaseException) -> str:
+    """What a failed attempt says to the seller: a kind of failure, never an address or the raw error."""
+    if isinstance(exc, Refused):
+        return str(exc)
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return "the connection timed out"
+    if isinstance(exc, ConnectionRefusedError):
+        return "the connection was refused"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "TLS: the certificate is not valid for the host"
+    if isinstance(exc, ssl.SSLError):
+        return "TLS: the handshake failed"
+    if isinstance(exc, http.client.HTTPException):
+        return "the answer was not valid HTTP"
+    return "the connection failed"
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    check_destination(url)
-    req = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - http(s) only
+    """POST to the checked address; a redirect is a failed delivery (it could lead anywhere)."""
+    dest = resolve(url)
+    default_port = 443 if dest.scheme == "https" else 80
+    name = f"[{dest.host}]" if ":" in dest.host else dest.host
+    host_header = name if dest.port == default_port else f"{name}:{dest.port}"
+    conn: http.client.HTTPConnection
+    if dest.scheme == "https":
+        conn = _PinnedHTTPSConnection(dest.address, dest.port, server_hostname=dest.host, timeout=TIMEOUT)
+    else:
+        conn = http.client.HTTPConnection(dest.address, dest.port, timeout=TIMEOUT)
     try:
-        with _opener.open(req, timeout=TIMEOUT) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as e:
-        return int(e.code)
+        conn.request("POST", dest.target, body=body, headers={**headers, "Host": host_header})
+        response = conn.getresponse()
+        response.read(64 * 1024)
+        return int(response.status)
+    finally:
+        conn.close()
 
 
 def deliver_due(now: dt.datetime | None = None) -> int:
@@ -241,7 +348,8 @@ def deliver_due(now: dt.datetime | None = None) -> int:
         try:
             status = _post(row.endpoint.url, body, headers)
         except Exception as e:  # any network failure is retried
-            error = f"{type(e).__name__}: {e}"[:1000]
+            error = _public_error(e)
+            log.info("webhook %s to %s: %s: %s", row.public_id, row.endpoint.url, type(e).__name__, e)
         attempts = row.attempts + 1
         if status is not None and 200 <= status < 300:
             WebhookDelivery.objects.filter(pk=row.pk).update(
