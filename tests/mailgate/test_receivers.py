@@ -15,7 +15,7 @@ import pytest
 from parley import config
 from parley.conversations.models import Message
 from parley.delivery import committer
-from parley.delivery.models import OutboundMail
+from parley.delivery.models import DeliveryReport, OutboundMail
 from parley.mailgate.receivers import Receivers, WriterLink, database_url
 from tests.mailgate.conftest import SELLER_ADDR, World, make_world
 from tests.mailgate.sink import Sink
@@ -138,7 +138,8 @@ def test_through_receivers_bad_mail_is_refused_there_and_a_late_bounce_is_record
     bounce_to = sink.messages[-1].mail_from
     code, text = send(address(receivers), "", bounce_to, report(to=bounce_to, recipient=world.buyer.email))
     assert (code, text) == (250, "2.0.0 Report received.")
-    assert Message.objects.get().state_code == "dsn.5.1.1"
+    assert DeliveryReport.objects.get().status == "5.1.1"
+    assert Message.objects.get().state == "delivered"  # a report, not a verdict
 
 
 def test_a_receiver_that_cannot_start_fails_the_start_at_once(

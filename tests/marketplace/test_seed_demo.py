@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib import auth
+from django.test import RequestFactory
 
 from parley.conversations.models import Message
 from parley.core.ids import is_order_id
@@ -134,6 +136,8 @@ def test_demo_conversations_go_through_the_policy() -> None:
 
 def test_demo_logins_work_and_are_linked() -> None:
     run("seed-demo")
+    # Sign-in throttling needs the request a sign-in comes with.
+    authenticate = functools.partial(auth.authenticate, RequestFactory().post("/accounts/login/"))
 
     operator = authenticate(username="operator", password="operator-demo")
     assert operator is not None and operator.is_staff and operator.is_superuser
