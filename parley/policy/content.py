@@ -1,11 +1,14 @@
-"""What a message says: word lists and patterns as data, compiled once, and a lazy scanner."""
+"""What a message says: the word lists (wordlists.py) compiled once, and a lazy scanner of normalised text."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
+
+from . import domains, normalize
+from .wordlists import ENTRIES, Entry, Kind
 
 __all__ = [
     "CONTENT_GROUP",
@@ -22,19 +25,6 @@ __all__ = [
     "asks_for_something",
 ]
 
-Kind = Literal[
-    "link",
-    "email_address",
-    "phone",
-    "marketing",
-    "marketing_soft",
-    "review_manipulation",
-    "review_request",
-    "off_platform",
-    "html",
-    "shipping_confirmation",
-    "thank_you",
-]
 KINDS: Final[tuple[Kind, ...]] = (
     "link",
     "email_address",
@@ -48,243 +38,9 @@ KINDS: Final[tuple[Kind, ...]] = (
     "shipping_confirmation",
     "thank_you",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One line of the word list: a pattern and the cheap triggers that must be present for it.
-
-    Running a few dozen regexes over every message is far too slow for the engine's budget, so each
-    pattern names literal triggers: lowercase ASCII `words` (whole tokens of letters and digits)
-    and `marks` (substrings: CJK words, "@", "%", "<"). Only when a trigger is present does the
-    pattern run, and only in a window around the trigger (or over the whole text when `whole`).
-    A `probe` (a bytes regex with a literal start) is a further condition checked before the pattern
-    runs. Patterns are lowercase and run on the lowercased text; every match of a windowed pattern
-    contains one of its triggers and is shorter than WINDOW.
-    """
-
-    kind: Kind
-    regex: str
-    words: tuple[str, ...] = ()
-    marks: tuple[str, ...] = ()
-    probe: str = ""
-    whole: bool = False
-
-
-# Characters around a number that make it part of something else (an order id such as
-# 113-1234567-1234567, a SKU, a tracking number). Not \w: CJK letters are \w, and 手机13800138000
-# must still be a phone number.
+# Characters around a number that make it part of something else (an order id, a SKU): see wordlists.
 _NB = r"(?<![0-9a-z\-+/.])"
 _NA = r"(?![0-9a-z\-/])"
-_URL_CHARS = r"[a-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]"
-# TLDs for bare "shop.example.com" links. English words that end a sentence written without a
-# space ("it.In", "done.So") are left out on purpose: in, it, is, me, be, to, at, us, so, no, my, ...
-_TLD_WORDS = (
-    "com net org info biz io co ly app shop store online site top xyz club vip cc tv link live "
-    "cn hk tw uk de fr jp es ca au mx br nl ru pl se"
-).split()
-_TLDS = "|".join(_TLD_WORDS)
-_REVIEW_WORDS = ("review", "reviews", "feedback", "rating", "ratings")
-_REVIEW_NOUN = r"(?:reviews?|feedback|ratings?)"
-# "review" as a noun ("your review", "a review", "feedback"), not the verb ("after we review it")
-_A_REVIEW = r"(?:\b(?:an?|your|the|my|our|honest|positive|good|product|seller)\s+reviews?|\bfeedback)"
-# verbs of asking for, or hoping for, a review
-_ASKING = (
-    r"(?:leave|give|write|post|need|want|hope|appreciate|ask(?:ing)?\s+for|get|deserves?|rate|expect|love)"
-)
-_INCENTIVE = (
-    r"(?:refunds?|reimburse\w*|gift\s*cards?|free\s+(?:gifts?|products?|items?)|cash\s*back"
-    r"|rewards?|rebates?)"
-)
-
-ENTRIES: Final[tuple[Entry, ...]] = (
-    # --- contact details and markup ---
-    Entry("email_address", r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+", marks=("@",)),
-    Entry(
-        "link",
-        r"\b(?:https?|ftp)://" + _URL_CHARS + r"+|\bwww\.[a-z0-9\-]+(?:\.[a-z0-9\-]+)+" + _URL_CHARS + r"*",
-        words=("http", "https", "ftp", "www"),
-        whole=True,
-    ),
-    Entry(
-        "link",
-        # bare domains; never the part after the @ of an email address
-        r"(?<![a-z0-9@.\-])(?:[a-z0-9\-]+\.)+(?:" + _TLDS + r")(?![a-z0-9\-])(?:/" + _URL_CHARS + r"*)?",
-        words=tuple(_TLD_WORDS),
-        probe=r"\.(?:" + _TLDS + r")(?![a-z0-9\-])",
-        whole=True,
-    ),
-    Entry("html", r"<!--.*?-->|</?[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", marks=("<",), whole=True),
-    # --- marketing ---
-    Entry("marketing", r"\bcoupons?\b", words=("coupon", "coupons")),
-    Entry("marketing", r"\bdiscount\s+(?:codes?|coupons?|vouchers?)\b", words=("discount",)),
-    Entry(
-        "marketing",
-        r"\bpromo(?:tion(?:al)?)?s?\b(?:\s+codes?)?",
-        words=("promo", "promos", "promotion", "promotions", "promotional"),
-    ),
-    Entry("marketing", r"\bvouchers?\b", words=("voucher", "vouchers")),
-    Entry("marketing", r"\d{1,3}(?:\.\d+)?\s*(?:%|percent)\s*off\b", words=("percent",), marks=("%",)),
-    # "sale", but not "terms of sale", "bill of sale" (legal disclosures) nor "final sale" (returns)
-    Entry("marketing", r"(?<!of )(?<!final )\bsale\b", words=("sale",)),
-    Entry("marketing", r"\bbuy\s+one\s*,?\s+get\s+one\b|\bbogo\b", words=("bogo", "buy")),
-    Entry(
-        "marketing",
-        r"优惠券|优惠码|折扣码?|促销|打折|满减|特价|秒杀|大促|清仓|代金券",
-        marks=("优惠券", "优惠码", "折扣", "促销", "打折", "满减", "特价", "秒杀", "大促", "清仓", "代金券"),
-    ),
-    # --- promotional wording that is not forbidden by itself (holds messages of warned sellers) ---
-    Entry("marketing_soft", r"\bdeals?\b", words=("deal", "deals")),
-    Entry("marketing_soft", r"\bspecial\s+offers?\b", words=("offer", "offers")),
-    Entry("marketing_soft", r"\bnew\s+arrivals?\b", words=("arrival", "arrivals")),
-    Entry(
-        "marketing_soft",
-        r"\b(?:visit|check\s+out|browse)\s+(?:our|my)\s+(?:other\s+)?(?:store|shop|products|listings)\b",
-        words=("visit", "browse", "check"),
-    ),
-    Entry("marketing_soft", r"\bfollow\s+us\b", words=("follow",)),
-    Entry("marketing_soft", r"\blimited[\s\-]+time\b", words=("limited",)),
-    Entry("marketing_soft", r"\bbest\s+prices?\b", words=("price", "prices")),
-    Entry("marketing_soft", r"\bbuy\s+now\b", words=("buy",)),
-    Entry("marketing_soft", r"\bdon'?t\s+miss\b", words=("miss",)),
-    Entry(
-        "marketing_soft",
-        r"新品|上新|店铺|关注我们|限时|回购|下次购买",
-        marks=("新品", "上新", "店铺", "关注我们", "限时", "回购", "下次购买"),
-    ),
-    # --- review manipulation: asking for a positive review, paying for one, or for its removal ---
-    Entry(
-        "review_manipulation",
-        # asking for a good review ("Thanks for the good feedback" is not asking)
-        r"\b"
-        + _ASKING
-        + r"\b[^.!?。！？\n]{0,30}?\b(?:positive|good|great|favou?rable|glowing|excellent|nice|high)"
-        r"\s+(?:product\s+|seller\s+)?" + _REVIEW_NOUN + r"\b"
-        # paying for one
-        r"|\bin\s+(?:exchange|return)\s+for\s+(?:an?\s+|your\s+)?(?:honest\s+)?(?:reviews?|feedback)\b"
-        r"|\b" + _INCENTIVE + r"\b[^.!?。！？\n]{0,60}?" + _A_REVIEW + r"\b"
-        r"|" + _A_REVIEW + r"\b[^.!?。！？\n]{0,60}?\b" + _INCENTIVE + r"\b"
-        # or for its removal
-        r"|\b(?:remove|delete|change|update|revise|modify|withdraw|take\s+down)\s+(?:your\s+|the\s+|this\s+)?"
-        r"(?:negative\s+|bad\s+|poor\s+|low\s+|(?:1|one)[\s\-]*star\s+)?" + _REVIEW_NOUN + r"\b",
-        words=_REVIEW_WORDS,
-    ),
-    Entry(
-        "review_manipulation",
-        r"\b"
-        + _ASKING
-        + r"\b[^.!?。！？\n]{0,30}?\b(?:5|five)[\s\-]*stars?\b(?:\s+(?:product\s+)?"
-        + _REVIEW_NOUN
-        + r"\b)?",
-        words=("star", "stars", "5star", "5stars", "fivestar", "fivestars"),
-    ),
-    Entry(
-        "review_manipulation",
-        r"\b(?:don'?t|do\s+not)\s+(?:leave|write|post|give)\s+(?:us\s+|me\s+)?(?:an?\s+)?(?:negative|bad|poor|low)\b"
-        r"|\bbefore\s+(?:leaving|writing|posting)\s+(?:an?\s+)?(?:negative|bad|poor)\b",
-        words=("negative", "bad", "poor", "low"),
-    ),
-    Entry(
-        "review_manipulation",
-        r"好评返现|晒图返现|返现|五星好评|5星好评|五星评价|求好评|好评有礼|好评送|追评"
-        r"|给(?:我们|我|个|一个)?(?:五星|5星)?好评"
-        r"|(?:删除|删掉|删|修改|改|撤销|撤回)(?:一下)?(?:您的|你的)?差评"
-        r"|(?:不要|别)(?:给)?(?:差评|中评)",
-        marks=("返现", "好评", "五星评价", "追评", "差评", "中评"),
-    ),
-    # --- a neutral review request: fine with a solicitation reason, not in other messages ---
-    Entry(
-        "review_request",
-        # "feedback" only with leave/post/submit: "give us your feedback on the proof" is a question
-        r"\b(?:leave|write|post|submit)\s+(?:us\s+|me\s+)?(?:an?\s+|your\s+)?"
-        r"(?:(?:honest|quick|short|brief|product|seller)\s+)*" + _REVIEW_NOUN + r"\b"
-        r"|\b(?:give|share)\s+(?:us\s+|me\s+)?(?:an?\s+|your\s+)?"
-        r"(?:(?:honest|quick|short|brief|product|seller)\s+)*(?:reviews?|ratings?)\b",
-        words=_REVIEW_WORDS,
-    ),
-    Entry(
-        "review_request",
-        r"\brate\s+(?:your|the|this|our)\s+(?:product|item|purchase|order|experience|seller)\b",
-        words=("rate",),
-    ),
-    Entry(
-        "review_request",
-        r"\bshare\s+your\s+(?:experience|thoughts|opinion)\b",
-        words=("experience", "thoughts", "opinion"),
-    ),
-    Entry(
-        "review_request",
-        r"留(?:下|个|一下)?(?:您的|你的)?评价|(?:写|给|发表)(?:个|一个|一下)?评价|评价一下|留评"
-        r"|分享您的(?:使用)?(?:体验|感受)",
-        marks=("评价", "留评", "体验", "感受"),
-    ),
-    # --- taking the buyer off the marketplace ---
-    Entry("off_platform", r"\bwe\s?chat\b|\bweixin\b", words=("wechat", "chat", "weixin")),
-    Entry("off_platform", r"\bwhats\s?app\b", words=("whatsapp", "whats")),
-    Entry("off_platform", r"(?<![a-z])qq(?![a-z])", marks=("qq",)),
-    Entry("off_platform", r"\btelegram\b", words=("telegram",)),
-    Entry(
-        "off_platform",
-        r"\bline\s+(?:id|app|account)\b|\b(?:add|contact|message|text|find|reach)\s+(?:me|us)\s+on\s+line\b",
-        words=("line",),
-    ),
-    Entry(
-        "off_platform",
-        r"\bskype\b|\bviber\b|\bkakao(?:\s?talk)?\b|\bfacebook\s+messenger\b",
-        words=("skype", "viber", "kakao", "kakaotalk", "messenger"),
-    ),
-    Entry(
-        "off_platform",
-        r"\bpay(?:ment)?\s+(?:(?:me|us)\s+directly|(?:me\s+|us\s+)?(?:outside|off[\s\-]platform))\b"
-        r"(?:\s+(?:of\s+)?(?:amazon|the\s+(?:platform|marketplace))\b)?",
-        words=("pay", "payment"),
-    ),
-    Entry(
-        "off_platform",
-        r"\boutside\s+(?:of\s+)?(?:amazon|the\s+(?:platform|marketplace))\b|\boff[\s\-](?:amazon|platform)\b",
-        words=("outside", "off"),
-    ),
-    Entry(
-        "off_platform",
-        r"\bpay\s?pal\b|\bvenmo\b|\bzelle\b|\bcash\s?app\b|\bwestern\s+union\b",
-        words=("paypal", "pal", "venmo", "zelle", "cashapp", "app", "western"),
-    ),
-    Entry(
-        "off_platform",
-        r"加微信?|微信号?|威信|薇信|扣扣|站外|私下交易|私下联系|线下交易|私聊",
-        marks=("微信", "加微", "威信", "薇信", "扣扣", "站外", "私下", "线下交易", "私聊"),
-    ),
-    # --- not needed to complete an order; only used to tell whether [Important] was misused ---
-    Entry(
-        "shipping_confirmation",
-        r"\b(?:order|package|item|parcel|shipment)s?\s+(?:has|have|was|were)\s+(?:been\s+)?"
-        r"(?:shipped|dispatched|sent\s+out)\b|\b(?:we|i)\s+(?:have\s+|just\s+)?(?:shipped|dispatched)\s+your\b",
-        words=("shipped", "dispatched", "sent"),
-    ),
-    Entry(
-        "shipping_confirmation",
-        r"\b(?:shipping|shipment|dispatch)\s+(?:confirmation|notification)\b",
-        words=("confirmation", "notification"),
-    ),
-    Entry("shipping_confirmation", r"\b(?:is|it'?s)\s+on\s+(?:its|the)\s+way\b", words=("way",)),
-    Entry(
-        "shipping_confirmation",
-        r"已发货|已经发货|已发出|已寄出|发货通知",
-        marks=("已发货", "已经发货", "已发出", "已寄出", "发货通知"),
-    ),
-    Entry(
-        "thank_you",
-        r"\bthank(?:s|\s+you)\s+(?:so\s+much\s+|very\s+much\s+)?for\s+(?:your\s+)?"
-        r"(?:order|purchase|shopping|buying|business|choosing)",
-        words=("thank", "thanks"),
-    ),
-    Entry("thank_you", r"\bwe\s+appreciate\s+your\s+(?:order|purchase|business)\b", words=("appreciate",)),
-    Entry(
-        "thank_you",
-        r"(?:感谢|谢谢)(?:您的|你的|您)?(?:购买|订购|惠顾|下单|光临|支持|选择)",
-        marks=("感谢", "谢谢"),
-    ),
-)
 
 # Phone numbers, tried only around runs of digits (lowercase text). Every form has 7+ digits.
 PHONE_PATTERNS: Final[tuple[str, ...]] = (
@@ -340,15 +96,6 @@ CONTENT_GROUP: Final = 0
 SOFT_GROUP: Final = 1
 MISUSE_GROUP: Final = 2
 
-# Fullwidth letters, digits, @ . / are folded to ASCII before scanning, so that "ｗｗｗ．ｘ．ｃｏｍ" or
-# "１３８００１３８０００" are found. The fold maps one char to one char, so spans stay valid in the
-# original text; it only runs when such characters are present (ordinary Chinese punctuation such
-# as ，：？ does not trigger it).
-# Looked for in the UTF-16-BE bytes, where the pattern starts with a literal byte (fast to scan
-# for), unlike a character class over the text. A match at an odd offset is a false alarm that only
-# costs the fold.
-_FULLWIDTH_TRIGGER = re.compile(rb"\xff[\x0e-\x19\x20-\x3a\x41-\x5a]")
-_FULLWIDTH_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 # On the ASCII projection of the text: letters and digits stay (lowercased), everything else
 # separates tokens.
 _TOKEN_TABLE = bytes(
@@ -440,9 +187,22 @@ def _build() -> tuple[tuple[_Compiled, ...], dict[Kind, int], tuple[_Group, ...]
 
 
 _COMPILED, GROUP_OF, _GROUP_TRIGGERS = _build()
-_ANY_WORD: Final = frozenset().union(*(g.all_words for g in _GROUP_TRIGGERS), _PHONE_WORDS)
+# Trigger words written with digits for letters ("c0upon", "pr0mo", "whats4pp") -> the word.
+_LEET_OF: Final[dict[bytes, bytes]] = {
+    k.encode(): v.encode()
+    for k, v in normalize.leet_variants(
+        sorted(w.decode() for g in _GROUP_TRIGGERS[:2] for w in g.all_words if len(w) >= 4 and w.isalpha())
+    ).items()
+}
+_ANY_WORD: Final = frozenset().union(*(g.all_words for g in _GROUP_TRIGGERS), _PHONE_WORDS, _LEET_OF)
 _NOT_MARK_FIRSTS: Final = bytes(
     c for c in range(256) if bytes([c]) not in {m[:1] for g in _GROUP_TRIGGERS for m in g.ascii_marks}
+)
+_LEET_RE: Final = re.compile(
+    r"(?<![a-z0-9])(?:"
+    + "|".join(sorted((k.decode() for k in _LEET_OF), key=len, reverse=True))
+    + r")(?![a-z0-9])",
+    re.IGNORECASE | re.ASCII,
 )
 _BY_KIND: Final[dict[str, tuple[int, ...]]] = {
     kind: tuple(i for i, c in enumerate(_COMPILED) if c.kind == kind) for kind in KINDS
@@ -480,18 +240,22 @@ def _positions(haystack: bytes, needle: bytes) -> Iterator[int]:
 
 
 class Scan:
-    """Findings in one text, computed per group of kinds on first use and cached."""
+    """Findings in one text, computed per group of kinds on first use and cached.
 
-    __slots__ = ("_folded", "_groups", "_low", "_proj", "_tokens", "text")
+    The text is normalised first (normalize.py); patterns run on that, and findings are reported
+    with their spans and text in the original.
+    """
+
+    __slots__ = ("_groups", "_low", "_map", "_norm", "_proj", "_tokens", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        if not text.isascii() and _FULLWIDTH_TRIGGER.search(text.encode("utf-16-be", "surrogatepass")):
-            text = text.translate(_FULLWIDTH_FOLD)
-        self._folded = text
         # One byte per character (non-ASCII becomes "?"), lowercased: byte offsets are character
         # offsets, and the fast bytes methods look for ASCII triggers.
-        self._proj = text.encode("ascii", "replace").lower()
+        proj = text.encode("ascii", "replace").lower()
+        self._map = normalize.normalize(text, proj)
+        self._norm = self._map.text
+        self._proj = proj if self._map.index is None else self._norm.encode("ascii", "replace").lower()
         self._low: str | None = None
         self._tokens: frozenset[bytes] | None = None
         self._groups: dict[int, dict[Kind, tuple[Finding, ...]]] = {}
@@ -520,21 +284,29 @@ class Scan:
     def _token_set(self) -> frozenset[bytes]:
         """The trigger words (of any group) that occur in the text as whole tokens."""
         if self._tokens is None:
-            self._tokens = _ANY_WORD.intersection(self._proj.translate(_TOKEN_TABLE).split())
+            tokens = _ANY_WORD.intersection(self._proj.translate(_TOKEN_TABLE).split())
+            leet = [t for t in tokens if t in _LEET_OF]
+            if leet:  # rare: spell them as the words they stand for (same length: offsets hold)
+                self._norm = _LEET_RE.sub(lambda m: _LEET_OF[m.group().lower().encode()].decode(), self._norm)
+                self._proj = self._norm.encode("ascii", "replace").lower()
+                self._low = None
+                tokens = tokens.difference(leet).union(_LEET_OF[t] for t in leet)
+            self._tokens = tokens
         return self._tokens
 
     def _lower(self) -> str:
         if self._low is None:
-            self._low = _lower_same_length(self._folded)
+            self._low = _lower_same_length(self._norm)
         return self._low
 
     def _scan_group(self, group: int) -> dict[Kind, tuple[Finding, ...]]:
         spec = _GROUP_TRIGGERS[group]
+        tokens = self._token_set()  # first: it may respell leetspeak, and so the projection
         proj = self._proj
         # entry index -> (start, end) of each of its triggers
         triggered: dict[int, list[tuple[int, int]]] = {}
         n = len(proj)
-        for w in spec.all_words.intersection(self._token_set()):
+        for w in spec.all_words.intersection(tokens):
             for i in _positions(proj, w):
                 span = (i, i + len(w)) if i >= 0 else (0, n)
                 for e in spec.words[w]:
@@ -549,8 +321,8 @@ class Scan:
                             span = (i, i + len(mark)) if i >= 0 else (0, n)
                             for e in entries:
                                 triggered.setdefault(e, []).append(span)
-        if spec.cjk_re is not None and not self._folded.isascii():
-            for m in spec.cjk_re.finditer(self._folded):
+        if spec.cjk_re is not None and not self._norm.isascii():
+            for m in spec.cjk_re.finditer(self._norm):
                 for e in spec.cjk_marks[m.group()]:
                     triggered.setdefault(e, []).append(m.span())
         for e, probe in spec.probes:
@@ -566,6 +338,9 @@ class Scan:
             phones = self._phones()
             if phones:
                 spans["phone"] = phones
+            links = domains.find(self._lower(), self._norm, proj) if b"." in proj else None
+            if links:
+                spans.setdefault("link", set()).update(links)
         found: dict[Kind, tuple[Finding, ...]] = {}
         if not spans:  # the common case: a clean message
             return found
@@ -651,7 +426,7 @@ class Scan:
     def _announces_phone(self) -> bool:
         if not _PHONE_WORDS.isdisjoint(self._token_set()):
             return True
-        return not self._folded.isascii() and ("电话" in self._folded or "手机" in self._folded)
+        return not self._norm.isascii() and ("电话" in self._norm or "手机" in self._norm)
 
     def _findings(self, kind: Kind, spans: set[tuple[int, int]]) -> tuple[Finding, ...]:
         ordered = sorted(spans, key=lambda s: (s[0], -s[1]))
@@ -660,7 +435,11 @@ class Scan:
             if kept and s < kept[-1][1]:
                 continue
             kept.append((s, e))
-        return tuple(Finding(kind, s, e, self.text[s:e]) for s, e in kept[:MAX_FINDINGS_PER_KIND])
+        out = []
+        for s, e in kept[:MAX_FINDINGS_PER_KIND]:
+            s, e = self._map.span(s, e)  # back into the original text
+            out.append(Finding(kind, s, e, self.text[s:e]))
+        return tuple(out)
 
 
 def _remade(text: str, groups: dict[int, dict[Kind, tuple[Finding, ...]]]) -> Scan:

@@ -45,7 +45,7 @@ FOUND = [
     ("marketing", "Our big sale starts Monday", "sale"),
     ("marketing", "Buy one, get one free", "Buy one, get one"),
     ("marketing", "领取优惠券", "优惠券"),
-    ("marketing", "全场打折", "打折"),
+    ("marketing", "本店打折", "打折"),
     ("marketing", "店庆促销", "促销"),
     ("marketing", "下单享受折扣", "折扣"),
     ("marketing_soft", "Check out our new arrivals", "new arrivals"),
@@ -265,3 +265,78 @@ def test_repeating_a_trigger_cannot_hide_a_match() -> None:
     ]
     numbers = "order 2024-01-15 123 4567 " * 80
     assert [f.text for f in Scan(numbers + "call 13800138000").find("phone")] == ["13800138000"]
+
+
+# The blind spots: obfuscated links and contact details, lookalike letters, and Chinese promotions.
+OBFUSCATED = [
+    ("link", "请访问 evilshop。com 领取", "evilshop。com"),
+    ("link", "Visit evilshop．com now", "evilshop．com"),
+    ("link", "see evil[.]com for more", "evil[.]com"),
+    ("link", "see evil(.)com for more", "evil(.)com"),
+    ("link", "see evil [dot] com for more", "evil [dot] com"),
+    ("link", "see evil dot com for more", "evil dot com"),
+    ("link", "my site is evil.me", "evil.me"),
+    ("link", "order at bestdeals.us today", "bestdeals.us"),
+    ("link", "go to cheap-stuff.in", "cheap-stuff.in"),
+    ("link", "visit shop.example.co.uk/sale", "shop.example.co.uk/sale"),
+    ("link", "visit ｅｖｉｌ．ｃｏｍ", "ｅｖｉｌ．ｃｏｍ"),
+    ("link", "visit еvil.com", "еvil.com"),  # a Cyrillic е
+    ("email_address", "write to evil(at)mail", "evil(at)mail"),
+    ("email_address", "write to evil [at] mail.com", "evil [at] mail.com"),
+    ("email_address", "write to evil at mail dot com", "evil at mail dot com"),
+    ("email_address", "write to evil＠mail.com", "evil＠mail.com"),
+    ("marketing", "Use c0upon SAVE10", "c0upon"),
+    ("marketing", "Use C0UP0N SAVE10", "C0UP0N"),
+    ("marketing", "Enter pr0mo code X", "pr0mo code"),
+    ("marketing", "Get 50％ off now", "50％ off"),
+    ("marketing", "Use cou\u200bpon SAVE10", "cou\u200bpon"),
+    ("marketing", "Use сoupon SAVE10", "сoupon"),  # a Cyrillic с
+    ("marketing", "Use 𝐜𝐨𝐮𝐩𝐨𝐧 SAVE10", "𝐜𝐨𝐮𝐩𝐨𝐧"),
+    ("review_manipulation", "Please leave a 5★ review", "leave a 5★ review"),
+    ("review_manipulation", "Please leave us a 5* review", "leave us a 5* review"),
+    ("off_platform", "Add me on WeCh4t", "WeCh4t"),
+    ("off_platform", "加vx：shop88", "vx"),
+]
+
+
+@pytest.mark.parametrize(("kind", "text", "expected"), OBFUSCATED)
+def test_obfuscations_are_found_and_quoted_as_written(kind: str, text: str, expected: str) -> None:
+    findings = Scan(text).find(kind)  # type: ignore[arg-type]
+    assert [f.text for f in findings] == [expected]
+    assert text[findings[0].start : findings[0].end] == expected
+
+
+def test_chinese_promotion_is_marketing_like_ten_percent_off() -> None:
+    text = "本店本周全场九折,满 200 减 30"
+    assert [f.text for f in Scan(text).find("marketing")] == ["全场", "九折", "满 200 减 30"]
+    assert [f.text for f in Scan("This week 10% off everything").find("marketing")] == ["10% off"]
+
+
+def test_a_mixed_message_reports_every_kind() -> None:
+    text = "亲，好评返现5元！本周全场九折，详情见 shop.example.com，或发邮件 help@shop.example.com，加微信 shop88。"
+    scan = Scan(text)
+    found = {kind: [f.text for f in scan.find(kind)] for kind in KINDS if scan.find(kind)}  # type: ignore[arg-type]
+    assert found == {
+        "link": ["shop.example.com"],
+        "email_address": ["help@shop.example.com"],
+        "marketing": ["全场", "九折"],
+        "review_manipulation": ["好评返现"],
+        "off_platform": ["加微信"],
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks.So happy you liked it.",
+        "Please see the attached photos.zip and setup.py",
+        "I put it in the box.It arrives Monday.",
+        "The parcel is at the post office; pick it up at 10.",
+        "Sizes: S, M, L. Colours: red (dot pattern) or blue.",
+        "Write to us at any time.",
+        "这件商品……很抱歉，已经售罄。",
+    ],
+)
+def test_what_normalisation_leaves_alone(text: str) -> None:
+    scan = Scan(text)
+    assert scan.find("link") == scan.find("email_address") == ()
