@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install run test check lint typecheck test-suite system-deps bench-deps bench bench-smtp crash-test clean
+.PHONY: install run test check lint typecheck test-suite system-deps bench-deps bench bench-smtp crash-test fuzz clean
 
 install: $(VENV)/.installed
 
@@ -55,6 +55,10 @@ bench: install bench-deps
 
 bench-smtp: install bench-deps
 	$(BIN)/python bench/bench_smtp.py
+
+# 100,000 generated messages through the MIME parser and the subject decoder; fails on a crash.
+fuzz: install
+	$(BIN)/python bench/fuzz_mime.py --n 100000
 
 crash-test: install bench-deps
 	$(BIN)/python bench/crash_test.py

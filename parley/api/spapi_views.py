@@ -129,6 +129,7 @@ def sp_operation(
                 if op is None:
                     raise SpApiError(404, "NotFound", "Resource not found.", "No such operation.")
                 if request.method != op.method:
+                    headers["Allow"] = op.method  # RFC 9110: a 405 says what is allowed
                     raise SpApiError(405, "MethodNotAllowed", f"Use {op.method} for this resource.")
                 status, body = _run(request, op, handler, kwargs, headers)
             except SpApiError as e:
@@ -484,6 +485,8 @@ def upload_file(request: HttpRequest, destination_id: str, key: str) -> HttpResp
             return response
     response = _json(status, body, "application/json")
     response["x-amzn-RequestId"] = request_id
+    if status == 405:
+        response["Allow"] = "PUT"
     return response
 
 
@@ -525,7 +528,11 @@ def _token_throttled(request: HttpRequest) -> HttpResponse | None:
 @csrf_exempt
 def token(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        return _json(405, {"error": "invalid_request", "error_description": "Use POST."}, "application/json")
+        response = _json(
+            405, {"error": "invalid_request", "error_description": "Use POST."}, "application/json"
+        )
+        response["Allow"] = "POST"
+        return response
     throttled = _token_throttled(request)
     if throttled is not None:
         return throttled

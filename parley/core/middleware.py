@@ -98,7 +98,14 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     body: dict[str, Any]
     if path.startswith(_SP_API_PREFIXES):
         body = {"errors": [{"code": "InvalidInput", "message": "Invalid Input", "details": details}]}
-        return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
+        # the content type the models give for these APIs' answers
+        hal = path.startswith(("/messaging/", "/solicitations/"))
+        return JsonResponse(
+            body,
+            status=400,
+            json_dumps_params={"ensure_ascii": False},
+            content_type="application/hal+json" if hal else "application/json",
+        )
     if path.startswith(_API_PREFIX):
         body = {"code": "bad_request", "message": "The request is not valid.", "details": details}
         return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
