@@ -88,42 +88,38 @@ def _check_confirmation_limits(*, seller: Seller, address: str, now: dt.datetime
     by_seller = sorted(
         sent.filter(seller=seller, sent_at__gt=now - dt.timedelta(hours=1)).values_list("sent_at", flat=True)
     )
-    waits: list[tuple[dt.timedelta, str, str]] = []
-    if to_address and to_address[-1] > now - ADDRESS_COOLDOWN:
-        wait = to_address[-1] + ADDRESS_COOLDOWN - now
-        en, zh = _wait_text(wait)
-        waits.append(
-            (
-                wait,
-                f"A confirmation link was sent to this address a moment ago. Check that mailbox (and its spam "
-                f"folder), or ask again in {en}.",
-                f"刚刚已向此地址发送确认链接。请查看该邮箱（包括垃圾邮件），或在 {zh}后重试。",
-            )
-        )
-    if len(to_address) >= ADDRESS_PER_DAY:
-        wait = to_address[-ADDRESS_PER_DAY] + dt.timedelta(days=1) - now
-        en, zh = _wait_text(wait)
-        waits.append(
-            (
-                wait,
-                f"This address was sent {ADDRESS_PER_DAY} confirmation links in the last 24 hours. "
-                f"Ask again in {en}.",
-                f"过去 24 小时内已向此地址发送 {ADDRESS_PER_DAY} 次确认链接。请在 {zh}后重试。",
-            )
-        )
-    if len(by_seller) >= SELLER_PER_HOUR:
-        wait = by_seller[-SELLER_PER_HOUR] + dt.timedelta(hours=1) - now
-        en, zh = _wait_text(wait)
-        waits.append(
-            (
-                wait,
-                f"You asked for {SELLER_PER_HOUR} confirmation links in the last hour. Ask again in {en}.",
-                f"您在过去一小时内已申请 {SELLER_PER_HOUR} 次确认链接。请在 {zh}后重试。",
-            )
-        )
+    # (how long until it may be asked again, or None; English and Chinese, each with the wait)
+    limits: list[tuple[dt.timedelta | None, str, str]] = [
+        (
+            to_address[-1] + ADDRESS_COOLDOWN - now
+            if to_address and to_address[-1] > now - ADDRESS_COOLDOWN
+            else None,
+            "A confirmation link was sent to this address a moment ago. Check that mailbox (and its spam "
+            "folder), or ask again in {en}.",
+            "刚刚已向此地址发送确认链接。请查看该邮箱（包括垃圾邮件），或在 {zh}后重试。",
+        ),
+        (
+            to_address[-ADDRESS_PER_DAY] + dt.timedelta(days=1) - now
+            if len(to_address) >= ADDRESS_PER_DAY
+            else None,
+            f"This address was sent {ADDRESS_PER_DAY} confirmation links in the last 24 hours. Ask again in {{en}}.",
+            f"过去 24 小时内已向此地址发送 {ADDRESS_PER_DAY} 次确认链接。请在 {{zh}}后重试。",
+        ),
+        (
+            by_seller[-SELLER_PER_HOUR] + dt.timedelta(hours=1) - now
+            if len(by_seller) >= SELLER_PER_HOUR
+            else None,
+            f"You asked for {SELLER_PER_HOUR} confirmation links in the last hour. Ask again in {{en}}.",
+            f"您在过去一小时内已申请 {SELLER_PER_HOUR} 次确认链接。请在 {{zh}}后重试。",
+        ),
+    ]
+    waits = [(wait, en, zh) for wait, en, zh in limits if wait is not None]
     if waits:
-        _wait, en, zh = max(waits, key=lambda w: w[0])  # the longest wait is the one that counts
-        raise ActionError("sender.cooldown", en, zh, field="email", status=429)
+        wait, en, zh = max(waits, key=lambda w: w[0])  # the longest wait is the one that counts
+        wait_en, wait_zh = _wait_text(wait)
+        raise ActionError(
+            "sender.cooldown", en.format(en=wait_en), zh.format(zh=wait_zh), field="email", status=429
+        )
 
 
 def do_add_authorized_sender(*, seller: Seller, email: str, now: dt.datetime) -> tuple[AuthorizedSender, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, get_args
 
 from . import domains, normalize
 from .wordlists import ENTRIES, Entry, Kind
@@ -25,19 +25,7 @@ __all__ = [
     "asks_for_something",
 ]
 
-KINDS: Final[tuple[Kind, ...]] = (
-    "link",
-    "email_address",
-    "phone",
-    "marketing",
-    "marketing_soft",
-    "review_manipulation",
-    "review_request",
-    "off_platform",
-    "html",
-    "shipping_confirmation",
-    "thank_you",
-)
+KINDS: Final[tuple[Kind, ...]] = get_args(Kind)  # in the order of wordlists.Kind
 # Characters around a number that make it part of something else (an order id, a SKU): see wordlists.
 _NB = r"(?<![0-9a-z\-+/.])"
 _NA = r"(?![0-9a-z\-/])"
