@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ..content import CONTENT_GROUP, Finding, Kind
+from ..content import CONTENT_GROUP, Kind, Scan
 from ..context import Context
 from ..types import Hit, Submission
 from ._util import quote
@@ -68,9 +68,18 @@ _LINK_EMAIL = (
 )
 
 
-def _hit(code: str, en: str, zh: str, field: str, f: Finding) -> Hit:
-    q = quote(f.text)
-    return Hit(NAME, code, "reject", f"{en}: “{q}”.", f"{zh}:“{q}”。", field=field, span=(f.start, f.end))
+def _hit(code: str, en: str, zh: str, field: str, span: tuple[int, int], text: str, part: str = "") -> Hit:
+    q = quote(text)
+    return Hit(NAME, code, "reject", f"{en}: “{q}”.", f"{zh}:“{q}”。", field=field, span=span, part=part)
+
+
+def _part_of(parts: tuple[tuple[str, int], ...], offset: int) -> str:
+    label = ""
+    for name, start in parts:
+        if start > offset:
+            break
+        label = name
+    return label
 
 
 def check(sub: Submission, ctx: Context) -> list[Hit]:
@@ -83,18 +92,31 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
         link_en, link_zh = _LINK_REASON
     else:
         link_en, link_zh = _LINK_NO_REASON
-    hits: list[Hit] = []
-    for kind, located in ctx.findings(CONTENT_GROUP).items():  # usually empty
+
+    def message(kind: Kind) -> tuple[str, str, str] | None:
         if kind == "link":
-            if links_ok:
-                continue
-            code, en, zh = "content.link", link_en, link_zh
-        elif kind == "review_request" and solicitation:
+            return None if links_ok else ("content.link", link_en, link_zh)
+        if kind == "review_request" and solicitation:
             # A neutral review request is the point of a solicitation reason; an incentive or a
             # request for a positive review (review_manipulation) never is.
+            return None
+        return MESSAGES[kind]
+
+    hits: list[Hit] = []
+    parts = sub.parts if len(sub.parts) > 1 or (sub.parts and sub.parts[0][0] != "text/plain") else ()
+    for kind, located in ctx.findings(CONTENT_GROUP).items():  # usually empty
+        said = message(kind)
+        if said is None:
             continue
-        else:
-            code, en, zh = MESSAGES[kind]
+        code, en, zh = said
         for field, f in located:
-            hits.append(_hit(code, en, zh, field, f))
+            part = _part_of(parts, f.start) if field == "body" and parts else ""
+            hits.append(_hit(code, en, zh, field, (f.start, f.end), f.text, part))
+    # A file's name is shown to the recipient as it is written: read like the text.
+    for index, attachment in enumerate(sub.attachments):
+        for kind, items in Scan(attachment.filename).group(CONTENT_GROUP).items():
+            said = message(kind)
+            if said is not None and items:
+                code, en, zh = said
+                hits.append(_hit(code, en, zh, "attachments", (index, index + 1), items[0].text))
     return hits
