@@ -22,6 +22,10 @@ _LOCAL = re.compile(r"\s*(?:cid|mid|data):", re.IGNORECASE)
 _BLANKS = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _CSS_URL = re.compile(r"url\s*\(", re.IGNORECASE)
+_CSS_URL_VALUE = re.compile(r"url\s*\([^)]*\)?", re.IGNORECASE)
+_CSS_IMPORT = re.compile(r"@import\b[^;]*;?", re.IGNORECASE)
+_STYLE_BLOCK = re.compile(r"(<style\b[^>]*>)(.*?)(</style\s*>)", re.IGNORECASE | re.DOTALL)
+_STYLE_FETCH = re.compile(r"<style\b[^>]*>[^<]*?(?:url\s*\(|@import)", re.IGNORECASE)
 
 
 def _remote(value: str) -> bool:
@@ -142,7 +146,7 @@ def without_tracking(markup: str) -> str:
         reader.close()
     except Exception:
         return read(markup).text  # cannot be cut apart safely: the visible text only
-    if not reader.tracking:
+    if not reader.tracking and not _STYLE_FETCH.search(markup):
         return markup
     lines = _offsets(markup)
 
@@ -177,7 +181,13 @@ def without_tracking(markup: str) -> str:
     cleaned = re.sub(
         r"""\s(on[a-z]+|style)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", _attr_filter, cleaned, flags=re.I
     )
-    return cleaned
+    # Style sheets stay, without what they would load.
+    return _STYLE_BLOCK.sub(_style_filter, cleaned)
+
+
+def _style_filter(m: re.Match[str]) -> str:
+    css = _CSS_IMPORT.sub("", m.group(2))
+    return m.group(1) + _CSS_URL_VALUE.sub("none", css) + m.group(3)
 
 
 def _attr_filter(m: re.Match[str]) -> str:
