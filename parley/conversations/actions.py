@@ -11,6 +11,7 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.db import transaction
 
+from parley.conversations import selectors as cs
 from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
 from parley.core import inserts, time
 from parley.core.errors import ActionError
@@ -20,7 +21,7 @@ from parley.policy import decide
 from parley.policy.content import Scan
 from parley.policy.models import ContactReason
 from parley.policy.sniff import sniff
-from parley.policy.types import AttachmentFacts, Decision, Submission
+from parley.policy.types import AttachmentFacts, Decision, ReplyFacts, Submission
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
@@ -151,6 +152,7 @@ def build_submission(
     sender_owns_order: bool,
     now: dt.datetime,
     scans: tuple[Scan, ...] = (),
+    reply: ReplyFacts | None = None,
 ) -> Submission:
     market = order.marketplace
     counted = ms.tallies(order, now=now)
@@ -174,6 +176,7 @@ def build_submission(
         attachments=tuple(attachments),
         sender_owns_order=sender_owns_order,
         in_reply_to_buyer=in_reply_to_buyer,
+        reply=reply,
         scans=scans,
     )
 
@@ -401,6 +404,11 @@ def _decide_and_record(
     facts = [a.facts() for a in attachments] + [
         AttachmentFacts(filename=u.filename, content_type=u.content_type, size=u.size) for u in uploads
     ]
+    replies_to_buyer = (
+        direction == Message.Direction.SELLER_TO_BUYER
+        and in_reply_to is not None
+        and in_reply_to.direction == Message.Direction.BUYER_TO_SELLER
+    )
     decision = decide(
         build_submission(
             order=order,
@@ -412,9 +420,9 @@ def _decide_and_record(
             body=body,
             attachments=facts,
             # Only a seller's answer to the buyer's own message counts as a reply (opt-out, standing).
-            in_reply_to_buyer=direction == Message.Direction.SELLER_TO_BUYER
-            and in_reply_to is not None
-            and in_reply_to.direction == Message.Direction.BUYER_TO_SELLER,
+            in_reply_to_buyer=replies_to_buyer,
+            # How far the reply exemption from opt-out is used up (rule reply).
+            reply=cs.reply_facts(buyer_message=in_reply_to if replies_to_buyer else None, buyer=order.buyer),
             sender_owns_order=sender_owns_order,
             now=now,
             scans=scans,  # made ahead of the decision (policy.context.prescan): only speed depends on them

@@ -63,7 +63,15 @@ class ReadOnlyInline(admin.TabularInline):
 @admin.register(Marketplace)
 class MarketplaceAdmin(admin.ModelAdmin):
     list_display = ["id", "name", "policy_mode", "default_locale", "console_link"]
-    policy_fields = ["policy_mode", "tag_words", "daily_cap_multiplier", "daily_cap_base", "enforcement"]
+    policy_fields = [
+        "policy_mode",
+        "tag_words",
+        "daily_cap_multiplier",
+        "daily_cap_base",
+        "reply_answers",
+        "reply_window_days",
+        "enforcement",
+    ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # Policy settings: edited in the console (validation + history). New marketplaces start on defaults.

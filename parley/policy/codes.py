@@ -27,6 +27,8 @@ HIT_CODES: Final = MappingProxyType[str, HitEffect](
         "reason.already_used": "reject",
         "cap.daily": "reject",
         "optout.not_critical": "reject",
+        "reply.answered": "reject",
+        "reply.expired": "reject",
         "tag.present": "note",
         "tag.misuse": "violation",
         "content.link": "reject",
