@@ -13,7 +13,7 @@ from django.db import transaction
 
 from parley.conversations import selectors as cs
 from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
-from parley.core import inserts, time
+from parley.core import inserts, time, uploads
 from parley.core.errors import ActionError
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Buyer, Order, Seller
@@ -23,7 +23,7 @@ from parley.policy.models import ContactReason
 from parley.policy.sniff import sniff
 from parley.policy.types import AttachmentFacts, Decision, ReplyFacts, Submission
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILE_BYTES = uploads.MAX_FILE_BYTES
 
 
 @dataclass(frozen=True)
