@@ -188,7 +188,21 @@ class PolicyDecisionInline(ReadOnlyInline):
 
 class AttachmentInline(ReadOnlyInline):
     model = Attachment
-    fields = readonly_fields = ("public_id", "filename", "content_type", "size", "sha256")
+    fields = readonly_fields = (
+        "public_id",
+        "filename",
+        "content_type",
+        "size",
+        "quarantined",
+        "sha256",
+        "download",
+    )
+
+    @admin.display(description="Download")
+    def download(self, obj: Attachment) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("operators:attachment", args=[obj.public_id]), "Download"
+        )
 
 
 @admin.register(Message)
@@ -212,8 +226,25 @@ class MessageAdmin(ReadOnlyAdmin):
 
 @admin.register(Attachment)
 class AttachmentAdmin(ReadOnlyAdmin):
-    list_display = ["public_id", "filename", "content_type", "size", "message", "created_at"]
+    list_display = [
+        "public_id",
+        "filename",
+        "content_type",
+        "size",
+        "quarantined",
+        "message",
+        "created_at",
+        "download",
+    ]
+    list_filter = ["quarantined"]
     exclude = ["data"]
+
+    @admin.display(description="Download")
+    def download(self, obj: Attachment) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("operators:attachment", args=[obj.public_id]), "Download"
+        )
+
     search_fields = ["public_id", "sha256", "filename"]
 
 

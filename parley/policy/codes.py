@@ -41,6 +41,8 @@ HIT_CODES: Final = MappingProxyType[str, HitEffect](
         "content.html": "reject",
         "watch.soft_marketing": "hold",
         "attachments.type": "reject",
+        "attachments.name": "reject",
+        "attachments.content": "reject",
         "attachments.too_large": "reject",
         "attachments.too_many": "reject",
         "attachments.not_allowed": "reject",

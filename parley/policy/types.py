@@ -97,6 +97,10 @@ class AttachmentFacts:
     filename: str
     content_type: str  # as sniffed from the bytes, never from the name
     size: int
+    # Why the file's name or content is refused (filecheck.inspect_file): "", "type", "name", "content".
+    problem: str = ""
+    problem_en: str = ""
+    problem_zh: str = ""
 
 
 @dataclass(frozen=True, slots=True)

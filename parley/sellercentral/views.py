@@ -29,7 +29,6 @@ from parley.marketplace import actions as market_actions
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import AuthorizedSender, Order, Seller
 from parley.policy.models import ContactReason
-from parley.policy.sniff import ALLOWED_TYPES, sniff
 from parley.sellercentral import presenters
 from parley.sellercentral.forms import AddSenderForm, OrderFilterForm
 from parley.sellercentral.queries import OrderFilter, search_orders
@@ -158,21 +157,18 @@ def reason_choices(order: Order, now: dt.datetime) -> list[presenters.ReasonChoi
 
 def _uploads(request: HttpRequest) -> list[Any]:
     """The uploaded files as NewAttachment, refusing oversize ones before reading them."""
-    from parley.conversations.actions import NewAttachment
+    from parley.conversations.actions import NewAttachment, _clean_filename
 
     out = []
     for filename, data in read_uploads(request):
-        if sniff(data) not in ALLOWED_TYPES:
-            # Refused here, by content, so a file of a type never delivered is never stored either.
-            name = filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
+        f = NewAttachment(filename=_clean_filename(filename), data=data)
+        found = f.inspection
+        if not found.allowed:
+            # Refused here, by name and content, so a file never delivered is never stored either.
             raise ActionError(
-                "attachments.type",
-                f"{name}: this type of file cannot be sent. Send PDF, PNG, JPEG, GIF, WebP or plain text.",
-                f"{name}:不能发送此类型的文件。请发送 PDF、PNG、JPEG、GIF、WebP 或纯文本文件。",
-                status=415,
-                field="attachments",
+                f"attachments.{found.problem}", found.en, found.zh, status=415, field="attachments"
             )
-        out.append(NewAttachment(filename=filename, data=data))
+        out.append(f)
     return out
 
 
@@ -393,6 +389,7 @@ def attachment(request: HttpRequest, seller: Seller, attachment_id: str) -> Http
     att = (
         Attachment.objects.filter(public_id=attachment_id)
         .filter(Q(message__seller=seller) | Q(seller=seller))
+        .filter(quarantined=False)
         .first()
     )
     if att is None:

@@ -18,7 +18,7 @@ from parley.marketplace.models import Seller
 from parley.policy.models import ContactReason
 from tests.api.conftest import Api, token_for
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = testing.pdf_bytes()
 MP = "ATVPDKIKX0DER"
 
 

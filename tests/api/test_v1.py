@@ -16,7 +16,7 @@ from parley.core import testing, time
 from parley.marketplace.models import Order, Seller
 from tests.api.conftest import Api, token_for
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = testing.image_bytes("PNG")
 
 
 def buyer_writes(order: Order, body: str = "Where is my parcel?", **kw: Any) -> Message:
