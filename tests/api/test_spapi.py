@@ -406,7 +406,10 @@ def test_upload_refuses_polyglots_and_active_content_with_a_reason(api: Api, sel
     assert r.status_code == 415
     assert "is markup or a script" in r.json()["errors"][0]["message"]
     r = _put(api, order.id, b"%PDF-1.4\nnot a pdf\n")
-    assert (r.status_code, r.json()["errors"][0]["message"]) == (415, "“upload” is not a PDF that can be opened.")
+    assert (r.status_code, r.json()["errors"][0]["message"]) == (
+        415,
+        "“upload” is not a PDF that can be opened.",
+    )
     assert not Attachment.objects.exists()
 
 
