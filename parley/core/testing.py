@@ -111,3 +111,22 @@ def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (4, 4)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, (200, 30, 30)).save(out, format=fmt)
     return out.getvalue()
+
+
+def zip_bytes(name: str, data: bytes) -> bytes:
+    """A ZIP archive holding one file (to append to another file: a polyglot)."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(name, data)
+    return out.getvalue()
+
+
+# The start of a Windows program: the MZ header and its DOS stub's sentence.
+EXE = (
+    b"MZ\x90\x00\x03\x00\x00\x00"
+    + b"\x00" * 56
+    + b"This program cannot be run in DOS mode.\r\n"
+    + b"\x00" * 200
+)

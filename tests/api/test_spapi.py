@@ -375,16 +375,6 @@ def test_body_must_be_json(api: Api, seller: Seller) -> None:
     assert json.loads(r.content)["errors"][0]["code"] == "InvalidInput"
 
 
-def _zipped(name: str, data: bytes) -> bytes:
-    import io
-    import zipfile
-
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        z.writestr(name, data)
-    return out.getvalue()
-
-
 def _put(api: Api, order_id: str, data: bytes) -> Any:
     r = api.post(
         f"/uploads/2020-11-01/uploadDestinations/messaging/v1/orders/{order_id}/messages/invoice"
@@ -395,7 +385,7 @@ def _put(api: Api, order_id: str, data: bytes) -> Any:
 
 def test_upload_refuses_polyglots_and_active_content_with_a_reason(api: Api, seller: Seller) -> None:
     order = testing.order(seller=seller, status="Shipped")
-    r = _put(api, order.id, PDF + _zipped("setup.exe", b"MZ" + b"\x00" * 100))
+    r = _put(api, order.id, PDF + testing.zip_bytes("setup.exe", testing.EXE))
     assert r.status_code == 415
     assert r.json()["errors"][0] == {
         "code": "UnsupportedMediaType",

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -102,24 +99,17 @@ def test_api_lists_a_quarantined_file_without_a_url() -> None:
     assert api.get(f"/api/v1/messages/{msg.public_id}/attachments/{att.public_id}").status_code == 404
 
 
-def _zipped(name: str, data: bytes) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        z.writestr(name, data)
-    return out.getvalue()
-
-
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
         (
             "invoice.pdf",
-            testing.pdf_bytes() + _zipped("setup.exe", MZ),
+            testing.pdf_bytes() + testing.zip_bytes("setup.exe", MZ),
             "“invoice.pdf” has a ZIP archive hidden",
         ),
         (
             "photo.jpg",
-            testing.image_bytes("JPEG") + _zipped("a.docm", b"x"),
+            testing.image_bytes("JPEG") + testing.zip_bytes("a.docm", b"x"),
             "“photo.jpg” has a ZIP archive hidden",
         ),
         ("terms.html", b"<p>Terms</p>", "“terms.html”: .html files can run code"),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import io
-import zipfile
 from email.message import EmailMessage
 
 from parley.conversations.models import Attachment, Message
@@ -14,7 +12,7 @@ from parley.delivery.models import OutboundMail
 from tests.mailgate.conftest import SELLER_ADDR, World
 from tests.mailgate.test_smtp import send
 
-MZ = b"MZ\x90\x00" + b"\x00" * 60 + b"This program cannot be run in DOS mode.\r\n" + b"\x00" * 100
+MZ = testing.EXE
 
 
 def mail(
@@ -51,13 +49,10 @@ def test_relayed_file_carries_the_sniffed_type_not_the_parts_own(
 
 
 def test_seller_polyglot_is_bounced_with_the_reason(gateway: tuple[str, int], world: World) -> None:
-    z = io.BytesIO()
-    with zipfile.ZipFile(z, "w") as f:
-        f.writestr("setup.exe", MZ)
     raw = mail(
         SELLER_ADDR,
         world.buyer_relay,
-        [("invoice.pdf", "application/pdf", testing.pdf_bytes() + z.getvalue())],
+        [("invoice.pdf", "application/pdf", testing.pdf_bytes() + testing.zip_bytes("setup.exe", MZ))],
     )
     code, text = send(gateway, SELLER_ADDR, world.buyer_relay, raw)
     assert code == 550

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import pytest
 
 from parley.core import testing
@@ -16,19 +13,8 @@ from .helpers import codes, run
 PDF = testing.pdf_bytes()
 PNG = testing.image_bytes("PNG")
 JPEG = testing.image_bytes("JPEG")
-MZ = (
-    b"MZ\x90\x00\x03\x00\x00\x00"
-    + b"\x00" * 56
-    + b"This program cannot be run in DOS mode.\r\n"
-    + b"\x00" * 200
-)
-
-
-def zipped(name: str, data: bytes) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        z.writestr(name, data)
-    return out.getvalue()
+MZ = testing.EXE
+zipped = testing.zip_bytes
 
 
 @pytest.mark.parametrize(
