@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,34 +12,47 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.db import transaction
 
-from parley.conversations import scrub, selectors
+from parley.conversations import scrub
+from parley.conversations import selectors as cs
 from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
-from parley.core import inserts, time
+from parley.core import inserts, time, uploads
 from parley.core.errors import ActionError
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Buyer, Order, RelayAddress, Seller
 from parley.policy import decide
 from parley.policy.content import Scan
+from parley.policy.filecheck import Inspection, inspect_file
 from parley.policy.models import ContactReason
-from parley.policy.sniff import sniff
-from parley.policy.types import AttachmentFacts, Decision, Hit, Submission
+from parley.policy.types import AttachmentFacts, Decision, Hit, ReplyFacts, Submission
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILE_BYTES = uploads.MAX_FILE_BYTES
 
 
 @dataclass(frozen=True)
 class NewAttachment:
-    """A file as it arrived, its type sniffed from the bytes (never trusted from the sender)."""
+    """A file as it arrived, judged by its name and whole content (never by what the sender declared)."""
 
     filename: str
     data: bytes
 
+    @functools.cached_property
+    def inspection(self) -> Inspection:
+        return inspect_file(self.filename, self.data)
+
     @property
     def content_type(self) -> str:
-        return sniff(self.data)
+        return self.inspection.content_type
 
     def facts(self) -> AttachmentFacts:
-        return AttachmentFacts(filename=self.filename, content_type=self.content_type, size=len(self.data))
+        found = self.inspection
+        return AttachmentFacts(
+            filename=found.name,
+            content_type=found.content_type,
+            size=len(self.data),
+            problem=found.problem,
+            problem_en=found.en,
+            problem_zh=found.zh,
+        )
 
 
 # Builds the mail(s) that carry a recorded message to its recipient; runs inside the transaction.
@@ -121,7 +135,11 @@ def _checked_files(attachments: Sequence[NewAttachment]) -> list[NewAttachment]:
                 status=413,
                 field="attachments",
             )
-    return [NewAttachment(filename=_clean_filename(f.filename), data=f.data) for f in attachments]
+    # The same object when the name is already clean: its inspection is made once.
+    return [
+        f if _clean_filename(f.filename) == f.filename else NewAttachment(_clean_filename(f.filename), f.data)
+        for f in attachments
+    ]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -226,7 +244,7 @@ def _referenced(order: Order, wanted: Sequence[str]) -> Message | None:
         conversation_id = order.conversation.pk  # no query when read with select_related
     except Conversation.DoesNotExist:
         return None
-    known = selectors.find_referenced(conversation_id, wanted)
+    known = cs.find_referenced(conversation_id, wanted)
     for message_id in wanted:
         if message_id in known:
             return known[message_id]
@@ -367,6 +385,9 @@ def do_send_message(*, send: CheckedSend) -> SendResult:
     seller = order.seller if not isinstance(sender, Seller) or sender.pk == order.seller_id else sender
     buyer = order.buyer if not isinstance(sender, Buyer) or sender.pk == order.buyer_id else sender
     in_reply_to = send.in_reply_to
+    replies_to_buyer = (
+        from_seller and in_reply_to is not None and in_reply_to.direction == Message.Direction.BUYER_TO_SELLER
+    )
     with _in_callers_transaction():
         decision = decide(
             build_submission(
@@ -382,9 +403,11 @@ def do_send_message(*, send: CheckedSend) -> SendResult:
                 parts=request.parts if body is request.body else (),
                 attachments=facts,
                 # Only a seller's answer to the buyer's own message counts as a reply (opt-out, standing).
-                in_reply_to_buyer=from_seller
-                and in_reply_to is not None
-                and in_reply_to.direction == Message.Direction.BUYER_TO_SELLER,
+                in_reply_to_buyer=replies_to_buyer,
+                # How far the reply exemption from opt-out is used up (rule reply).
+                reply=cs.reply_facts(
+                    buyer_message=in_reply_to if replies_to_buyer else None, buyer=order.buyer
+                ),
                 now=now,
                 scans=request.scans,
             )
@@ -441,6 +464,7 @@ def build_submission(
     now: dt.datetime,
     parts: tuple[tuple[str, int], ...] = (),
     scans: tuple[Scan, ...] = (),
+    reply: ReplyFacts | None = None,
 ) -> Submission:
     """The facts the engine decides on: the seller and buyer are the message's (the sender, or the
     order's other party), so the ownership rule compares them with the order's."""
@@ -467,6 +491,7 @@ def build_submission(
         attachments=tuple(attachments),
         sender_owns_order=seller.id == order.seller_id and buyer.id == order.buyer_id,
         in_reply_to_buyer=in_reply_to_buyer,
+        reply=reply,
         scans=scans,
     )
 
@@ -518,8 +543,10 @@ def _record(
             message=msg,
             seller_id=order.seller_id if from_seller else None,
             buyer_id=None if from_seller else order.buyer_id,
-            filename=f.filename,
+            filename=f.inspection.name,  # a safe name, its extension matching the type
             content_type=f.content_type,
+            # Refused by name or content: kept for the record, downloadable by operators only.
+            quarantined=not f.inspection.allowed,
             size=len(f.data),
             sha256=hashlib.sha256(f.data).hexdigest(),
             data=f.data,

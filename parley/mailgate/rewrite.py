@@ -10,8 +10,9 @@ import re
 from collections.abc import Iterable, Sequence
 from email.generator import BytesGenerator
 from email.header import Header
+from email.message import EmailMessage
 from email.message import Message as MimePart
-from email.policy import compat32
+from email.policy import SMTP, compat32
 from email.utils import format_datetime, formataddr, make_msgid
 from functools import lru_cache
 from io import BytesIO
@@ -203,6 +204,29 @@ def _body(incoming: Incoming, hide: Sequence[str], alias: str) -> tuple[bytes, l
     return body, content
 
 
+_MIME_HEADERS = frozenset({"mime-version", "content-type", "content-transfer-encoding"})
+
+
+def _with_checked_files(incoming: Incoming, msg: Message) -> tuple[list[bytes], bytes] | None:
+    """For a mail with attachments: its MIME headers and body built again from the text and the files
+    as recorded (the type found in their bytes, a safe name), never the parts' own Content-Type or
+    name (an application/hta part named invoice.pdf goes out as neither). None: no attachments, the
+    body is relayed as it came."""
+    if not incoming.attachments:
+        return None
+    from parley.conversations.models import Attachment
+
+    # The text as recorded: every displayed part, the hidden addresses already replaced.
+    mail = EmailMessage(policy=SMTP)
+    mail.set_content(msg.body)
+    for att in Attachment.objects.filter(message=msg, quarantined=False).order_by("id"):
+        maintype, _, subtype = att.content_type.partition("/")
+        mail.add_attachment(bytes(att.data), maintype=maintype, subtype=subtype, filename=att.filename)
+    head, _, body = mail.as_bytes().partition(b"\r\n\r\n")
+    headers = [line for line in re.split(rb"\r\n(?![ \t])", head) if line]
+    return headers, body
+
+
 def relay(
     incoming: Incoming,
     msg: Message,
@@ -234,12 +258,13 @@ def relay(
     mapped_refs = [r for r in dict.fromkeys(mapped_refs) if r]
 
     hidden = [a for a in hide if a]
-    body, content = _body(incoming, hidden, from_addr)
     lines = [address_header("From", from_name, from_addr), address_header("To", to_name, to_addr)]
+    rebuilt = _with_checked_files(incoming, msg)
+    body, content = _body(incoming, hidden, from_addr) if rebuilt is None else (b"", None)
     has_date = False
     for name, value in incoming.headers:
         lname = name.lower()
-        if lname not in KEPT_HEADERS:
+        if lname not in KEPT_HEADERS or (rebuilt is not None and lname in _MIME_HEADERS):
             continue
         if lname == "subject":
             lines.append(_subject(value, hidden, from_addr))
@@ -255,7 +280,10 @@ def relay(
         lines.append(f"In-Reply-To: {mapped_reply[0]}".encode())
     if mapped_refs:
         lines.append(("References: " + "\r\n ".join(mapped_refs)).encode())
-    if content is not None:
+    if rebuilt is not None:
+        mime_headers, body = rebuilt
+        lines.extend(mime_headers)
+    elif content is not None:
         lines.extend(content)
     data = dkim_sign(b"\r\n".join(lines) + b"\r\n\r\n" + body)
     enqueue(
