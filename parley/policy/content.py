@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, get_args
 
+import ahocorasick_rs
+
 from . import domains, normalize
 from .wordlists import ENTRIES, Entry, Kind
 
@@ -115,17 +117,32 @@ class _Compiled:
     whole: bool
 
 
+# What a key of a group's automaton stands for: a word (a whole token), a leetspeak spelling of one,
+# a word that announces a phone number, an ASCII mark or a CJK mark (substrings of the lowered text).
+_WORD, _LEET, _PHONE_WORD, _MARK, _CJK = range(5)
+
+
 @dataclass(frozen=True, slots=True)
 class _Group:
-    """The triggers of a group of kinds, indexed: trigger -> indexes into _COMPILED."""
+    """The triggers of a group of kinds, indexed: trigger -> indexes into _COMPILED; and one
+    Aho-Corasick automaton that finds them all in one pass over a text's haystack (Scan._haystack)."""
 
     words: dict[bytes, tuple[int, ...]]
-    all_words: frozenset[bytes]
     ascii_marks: dict[bytes, tuple[int, ...]]
-    ascii_mark_list: tuple[tuple[bytes, bytes, tuple[int, ...]], ...]  # (first byte, mark, entries)
     cjk_marks: dict[str, tuple[int, ...]]
-    cjk_re: re.Pattern[str] | None
     probes: tuple[tuple[int, re.Pattern[bytes]], ...]
+    automaton: ahocorasick_rs.BytesAhoCorasick | None
+    roles: tuple[tuple[tuple[int, bytes | str], ...], ...]  # pattern index -> ((role, trigger), ...)
+
+
+def _automaton(
+    keys: dict[bytes, list[tuple[int, bytes | str]]],
+) -> tuple[ahocorasick_rs.BytesAhoCorasick | None, tuple[tuple[tuple[int, bytes | str], ...], ...]]:
+    if not keys:
+        return None, ()
+    patterns = list(keys)
+    ac = ahocorasick_rs.BytesAhoCorasick(patterns, implementation=ahocorasick_rs.Implementation.DFA)
+    return ac, tuple(tuple(keys[p]) for p in patterns)
 
 
 def _check(entry: Entry) -> None:
@@ -136,12 +153,19 @@ def _check(entry: Entry) -> None:
         raise ValueError(f"entry without a trigger: {entry.regex!r}")
 
 
-def _build() -> tuple[tuple[_Compiled, ...], dict[Kind, int], tuple[_Group, ...]]:
+def _build() -> tuple[tuple[_Compiled, ...], dict[Kind, int], tuple[_Group, ...], dict[bytes, bytes]]:
     for e in ENTRIES:
         _check(e)
     compiled = tuple(_Compiled(e.kind, re.compile(e.regex, re.DOTALL | re.ASCII), e.whole) for e in ENTRIES)
     group_of: dict[Kind, int] = {kind: g for g, kinds in enumerate(GROUPS) for kind in kinds}
-    groups: list[_Group] = []
+    per_group: list[
+        tuple[
+            dict[bytes, list[int]],
+            dict[bytes, list[int]],
+            dict[str, list[int]],
+            list[tuple[int, re.Pattern[bytes]]],
+        ]
+    ] = []
     for g in range(len(GROUPS)):
         words: dict[bytes, list[int]] = {}
         ascii_marks: dict[bytes, list[int]] = {}
@@ -159,33 +183,44 @@ def _build() -> tuple[tuple[_Compiled, ...], dict[Kind, int], tuple[_Group, ...]
                     cjk_marks.setdefault(m, []).append(i)
             if e.probe:
                 probes.append((i, re.compile(e.probe.encode())))
-        ordered = sorted(cjk_marks, key=len, reverse=True)
+        per_group.append((words, ascii_marks, cjk_marks, probes))
+    # Trigger words written with digits for letters ("c0upon", "pr0mo", "whats4pp") -> the word:
+    # looked for in the first group's pass, which every scan makes first.
+    leet = {
+        k.encode(): v.encode()
+        for k, v in normalize.leet_variants(
+            sorted(w.decode() for words, *_ in per_group[:2] for w in words if len(w) >= 4 and w.isalpha())
+        ).items()
+    }
+    groups: list[_Group] = []
+    for g, (words, ascii_marks, cjk_marks, probes) in enumerate(per_group):
+        keys: dict[bytes, list[tuple[int, bytes | str]]] = {}
+        for word in words:
+            keys.setdefault(b" " + word + b" ", []).append((_WORD, word))
+        if g == 0:
+            for spelling in leet:
+                keys.setdefault(b" " + spelling + b" ", []).append((_LEET, spelling))
+            for word in _PHONE_WORDS:
+                keys.setdefault(b" " + word + b" ", []).append((_PHONE_WORD, word))
+        for ascii_mark in ascii_marks:
+            keys.setdefault(ascii_mark, []).append((_MARK, ascii_mark))
+        for cjk_mark in cjk_marks:
+            keys.setdefault(cjk_mark.encode(), []).append((_CJK, cjk_mark))
+        automaton, roles = _automaton(keys)
         groups.append(
             _Group(
                 words={k: tuple(v) for k, v in words.items()},
-                all_words=frozenset(words),
                 ascii_marks={k: tuple(v) for k, v in ascii_marks.items()},
-                ascii_mark_list=tuple((k[:1], k, tuple(v)) for k, v in ascii_marks.items()),
                 cjk_marks={k: tuple(v) for k, v in cjk_marks.items()},
-                cjk_re=re.compile("|".join(re.escape(m) for m in ordered)) if ordered else None,
                 probes=tuple(probes),
+                automaton=automaton,
+                roles=roles,
             )
         )
-    return compiled, group_of, tuple(groups)
+    return compiled, group_of, tuple(groups), leet
 
 
-_COMPILED, GROUP_OF, _GROUP_TRIGGERS = _build()
-# Trigger words written with digits for letters ("c0upon", "pr0mo", "whats4pp") -> the word.
-_LEET_OF: Final[dict[bytes, bytes]] = {
-    k.encode(): v.encode()
-    for k, v in normalize.leet_variants(
-        sorted(w.decode() for g in _GROUP_TRIGGERS[:2] for w in g.all_words if len(w) >= 4 and w.isalpha())
-    ).items()
-}
-_ANY_WORD: Final = frozenset().union(*(g.all_words for g in _GROUP_TRIGGERS), _PHONE_WORDS, _LEET_OF)
-_NOT_MARK_FIRSTS: Final = bytes(
-    c for c in range(256) if bytes([c]) not in {m[:1] for g in _GROUP_TRIGGERS for m in g.ascii_marks}
-)
+_COMPILED, GROUP_OF, _GROUP_TRIGGERS, _LEET_OF = _build()
 _LEET_RE: Final = re.compile(
     r"(?<![a-z0-9])(?:"
     + "|".join(sorted((k.decode() for k in _LEET_OF), key=len, reverse=True))
@@ -234,7 +269,7 @@ class Scan:
     with their spans and text in the original.
     """
 
-    __slots__ = ("_groups", "_low", "_map", "_norm", "_proj", "_tokens", "text")
+    __slots__ = ("_groups", "_hay", "_low", "_map", "_matches", "_norm", "_phone_word", "_proj", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -245,7 +280,9 @@ class Scan:
         self._norm = self._map.text
         self._proj = proj if self._map.index is None else self._norm.encode("ascii", "replace").lower()
         self._low: str | None = None
-        self._tokens: frozenset[bytes] | None = None
+        self._hay: bytes | None = None
+        self._matches: list[tuple[int, int, int]] = []
+        self._phone_word = False
         self._groups: dict[int, dict[Kind, tuple[Finding, ...]]] = {}
 
     def __reduce__(self) -> tuple[object, tuple[str, dict[int, dict[Kind, tuple[Finding, ...]]]]]:
@@ -269,53 +306,101 @@ class Scan:
         found = self._groups[group] = self._scan_group(group) if self.text else {}
         return found
 
-    def _token_set(self) -> frozenset[bytes]:
-        """The trigger words (of any group) that occur in the text as whole tokens."""
-        if self._tokens is None:
-            tokens = _ANY_WORD.intersection(self._proj.translate(_TOKEN_TABLE).split())
-            leet = [t for t in tokens if t in _LEET_OF]
-            if leet:  # rare: spell them as the words they stand for (same length: offsets hold)
+    def _make_haystack(self) -> bytes:
+        # The tokens (letters and digits of the ASCII projection, everything else a space) between
+        # spaces, where a word key " word " matches whole tokens only; a NUL; then the lowered text
+        # in UTF-8, where marks match. Every part keeps its own offsets: see _triggers.
+        proj = self._proj
+        low = proj if self._norm.isascii() else self._lower().encode("utf-8", "surrogatepass")
+        return b" " + proj.translate(_TOKEN_TABLE) + b" \x00" + low
+
+    def _haystack(self) -> bytes:
+        """The haystack, with the first group's matches in self._matches; trigger words written in
+        leetspeak are respelled first (same length: offsets hold)."""
+        if self._hay is None:
+            hay = self._make_haystack()
+            ac = _GROUP_TRIGGERS[0].automaton
+            matches = ac.find_matches_as_indexes(hay, overlapping=True) if ac is not None else []
+            roles = _GROUP_TRIGGERS[0].roles
+            if any(role == _LEET for i, _, _ in matches for role, _ in roles[i]):  # rare
                 self._norm = _LEET_RE.sub(lambda m: _LEET_OF[m.group().lower().encode()].decode(), self._norm)
                 self._proj = self._norm.encode("ascii", "replace").lower()
                 self._low = None
-                tokens = tokens.difference(leet).union(_LEET_OF[t] for t in leet)
-            self._tokens = tokens
-        return self._tokens
+                hay = self._make_haystack()
+                matches = ac.find_matches_as_indexes(hay, overlapping=True) if ac is not None else []
+            self._hay = hay
+            self._matches = matches
+            tokens_end = len(self._proj) + 2
+            self._phone_word = any(
+                role == _PHONE_WORD and e <= tokens_end for i, _, e in matches for role, _ in roles[i]
+            )
+        return self._hay
 
     def _lower(self) -> str:
         if self._low is None:
             self._low = _lower_same_length(self._norm)
         return self._low
 
-    def _scan_group(self, group: int) -> dict[Kind, tuple[Finding, ...]]:
+    def _triggers(self, group: int) -> dict[int, list[tuple[int, int]]]:
+        """Entry index -> (start, end) of each of its triggers in the normalised text."""
         spec = _GROUP_TRIGGERS[group]
-        tokens = self._token_set()  # first: it may respell leetspeak, and so the projection
+        hay = self._haystack()
+        if group == 0:
+            matches = self._matches
+        else:
+            matches = spec.automaton.find_matches_as_indexes(hay, overlapping=True) if spec.automaton else []
         proj = self._proj
-        # entry index -> (start, end) of each of its triggers
-        triggered: dict[int, list[tuple[int, int]]] = {}
         n = len(proj)
-        for w in spec.all_words.intersection(tokens):
+        tokens_end = n + 2  # where the tokens' part of the haystack ends; the text's starts at n + 3
+        triggered: dict[int, list[tuple[int, int]]] = {}
+        if not matches:
+            return triggered
+        words: set[bytes] = set()
+        marks: set[bytes] = set()
+        cjk: list[tuple[int, int, str]] = []
+        for i, s, e in matches:
+            for role, key in spec.roles[i]:
+                if role == _WORD:
+                    if e <= tokens_end:
+                        words.add(key)  # type: ignore[arg-type]
+                elif role >= _MARK and s > tokens_end:
+                    if role == _MARK:
+                        marks.add(key)  # type: ignore[arg-type]
+                    else:
+                        cjk.append((s, e, key))  # type: ignore[arg-type]
+        # Positions of words and ASCII marks: every occurrence in the projection, as a substring
+        for w in words:
             for i in _positions(proj, w):
                 span = (i, i + len(w)) if i >= 0 else (0, n)
                 for e in spec.words[w]:
                     triggered.setdefault(e, []).append(span)
-        if spec.ascii_marks:
-            # one C call finds which first characters of the marks occur at all (usually none)
-            firsts = proj.translate(None, _NOT_MARK_FIRSTS)
-            if firsts:
-                for first, mark, entries in spec.ascii_mark_list:
-                    if first in firsts and mark in proj:
-                        for i in _positions(proj, mark):
-                            span = (i, i + len(mark)) if i >= 0 else (0, n)
-                            for e in entries:
-                                triggered.setdefault(e, []).append(span)
-        if spec.cjk_re is not None and not self._norm.isascii():
-            for m in spec.cjk_re.finditer(self._norm):
-                for e in spec.cjk_marks[m.group()]:
-                    triggered.setdefault(e, []).append(m.span())
+        for mark in marks:
+            for i in _positions(proj, mark):
+                span = (i, i + len(mark)) if i >= 0 else (0, n)
+                for e in spec.ascii_marks[mark]:
+                    triggered.setdefault(e, []).append(span)
+        if cjk:
+            # CJK marks as a scan for the longest mark at each position would find them: leftmost,
+            # longest, not overlapping; byte offsets in UTF-8 back to character offsets.
+            cjk.sort(key=lambda m: (m[0], -m[1]))
+            taken_to = 0
+            at_byte, at_char = tokens_end + 1, 0
+            for s, e, cjk_mark in cjk:
+                if s < taken_to:
+                    continue
+                taken_to = e
+                at_char += len(hay[at_byte:s].decode("utf-8", "surrogatepass"))
+                at_byte = s
+                for entry in spec.cjk_marks[cjk_mark]:
+                    triggered.setdefault(entry, []).append((at_char, at_char + len(cjk_mark)))
         for e, probe in spec.probes:
             if e in triggered and not probe.search(proj):
                 del triggered[e]
+        return triggered
+
+    def _scan_group(self, group: int) -> dict[Kind, tuple[Finding, ...]]:
+        triggered = self._triggers(group)
+        proj = self._proj
         spans: dict[Kind, set[tuple[int, int]]] = {}
         if triggered:
             low = self._lower()
@@ -412,7 +497,8 @@ class Scan:
         return spans
 
     def _announces_phone(self) -> bool:
-        if not _PHONE_WORDS.isdisjoint(self._token_set()):
+        self._haystack()
+        if self._phone_word:
             return True
         return not self._norm.isascii() and ("电话" in self._norm or "手机" in self._norm)
 
