@@ -118,8 +118,21 @@ class _Compiled:
 
 
 # What a key of a group's automaton stands for: a word (a whole token), a leetspeak spelling of one,
-# a word that announces a phone number, an ASCII mark or a CJK mark (substrings of the lowered text).
-_WORD, _LEET, _PHONE_WORD, _MARK, _CJK = range(5)
+# a word that announces a phone number (those three among the tokens); an ASCII mark or a CJK mark
+# (in the text, ASCII letters in any case); and, in the first group's automaton only, what tells
+# that the text needs normalising: a character that folds wherever it is (normalize.FOLD_MARKS),
+# the first byte of a character outside the BMP, the start of an obfuscated dot or at.
+_WORD, _LEET, _PHONE_WORD, _MARK, _CJK, _FOLD, _ASTRAL, _OBFUSCATION = range(8)
+_OBFUSCATION_STARTS: Final = ("dot", "(", "[", "{", "<")
+
+
+def _cases(text: str) -> list[str]:
+    """`text` with its ASCII letters in every combination of cases."""
+    out = [""]
+    for c in text:
+        forms = {c.lower(), c.upper()} if c.isascii() and c.isalpha() else {c}
+        out = [o + f for o in out for f in sorted(forms)]
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,14 +211,24 @@ def _build() -> tuple[tuple[_Compiled, ...], dict[Kind, int], tuple[_Group, ...]
         for word in words:
             keys.setdefault(b" " + word + b" ", []).append((_WORD, word))
         if g == 0:
-            for spelling in leet:
-                keys.setdefault(b" " + spelling + b" ", []).append((_LEET, spelling))
+            for leet_word in leet:
+                keys.setdefault(b" " + leet_word + b" ", []).append((_LEET, leet_word))
             for word in _PHONE_WORDS:
                 keys.setdefault(b" " + word + b" ", []).append((_PHONE_WORD, word))
         for ascii_mark in ascii_marks:
-            keys.setdefault(ascii_mark, []).append((_MARK, ascii_mark))
+            for spelling in _cases(ascii_mark.decode()):
+                keys.setdefault(spelling.encode(), []).append((_MARK, ascii_mark))
         for cjk_mark in cjk_marks:
-            keys.setdefault(cjk_mark.encode(), []).append((_CJK, cjk_mark))
+            for spelling in _cases(cjk_mark):
+                keys.setdefault(spelling.encode(), []).append((_CJK, cjk_mark))
+        if g == 0:
+            for char in normalize.FOLD_MARKS:
+                keys.setdefault(char.encode(), []).append((_FOLD, char))
+            for lead in range(0xF0, 0xF5):
+                keys.setdefault(bytes([lead]), []).append((_ASTRAL, ""))
+            for start in _OBFUSCATION_STARTS:
+                for spelling in _cases(start):
+                    keys.setdefault(spelling.encode(), []).append((_OBFUSCATION, ""))
         automaton, roles = _automaton(keys)
         groups.append(
             _Group(
@@ -273,12 +296,11 @@ class Scan:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        # One byte per character (non-ASCII becomes "?"), lowercased: byte offsets are character
-        # offsets, and the fast bytes methods look for ASCII triggers.
-        proj = text.encode("ascii", "replace").lower()
-        self._map = normalize.normalize(text, proj)
-        self._norm = self._map.text
-        self._proj = proj if self._map.index is None else self._norm.encode("ascii", "replace").lower()
+        # What the scan reads, made on the first group's scan (_haystack): the normalised text, its
+        # map to the original, its ASCII projection and lowered form.
+        self._map = normalize.Normalized(text, None)
+        self._norm = text
+        self._proj = b""
         self._low: str | None = None
         self._hay: bytes | None = None
         self._matches: list[tuple[int, int, int]] = []
@@ -306,35 +328,64 @@ class Scan:
         found = self._groups[group] = self._scan_group(group) if self.text else {}
         return found
 
-    def _make_haystack(self) -> bytes:
-        # The tokens (letters and digits of the ASCII projection, everything else a space) between
-        # spaces, where a word key " word " matches whole tokens only; a NUL; then the lowered text
-        # in UTF-8, where marks match. Every part keeps its own offsets: see _triggers.
+    def _search(self) -> tuple[bytes, list[tuple[int, int, int]], set[int]]:
+        """The haystack of the text as it now reads, the first group's matches in it, and which of
+        the roles _LEET, _PHONE_WORD, _FOLD, _ASTRAL and _OBFUSCATION they include.
+
+        The haystack: the tokens (letters and digits of the ASCII projection, everything else a
+        space) between spaces, where a word key " word " matches whole tokens only; a NUL; then the
+        text in UTF-8 (for ASCII text its lowered projection), where marks match. Every part keeps
+        its own offsets: see _triggers.
+        """
         proj = self._proj
-        low = proj if self._norm.isascii() else self._lower().encode("utf-8", "surrogatepass")
-        return b" " + proj.translate(_TOKEN_TABLE) + b" \x00" + low
+        norm = self._norm
+        text = proj if norm.isascii() else norm.encode("utf-8", "surrogatepass")
+        hay = b" " + proj.translate(_TOKEN_TABLE) + b" \x00" + text
+        spec = _GROUP_TRIGGERS[0]
+        matches = spec.automaton.find_matches_as_indexes(hay, overlapping=True) if spec.automaton else []
+        found: set[int] = set()
+        if matches:
+            tokens_end = len(proj) + 2
+            for i, s, e in matches:
+                for role, _ in spec.roles[i]:
+                    if role in (_LEET, _PHONE_WORD):
+                        if e <= tokens_end:
+                            found.add(role)
+                    elif role >= _FOLD and s > tokens_end:
+                        found.add(role)
+        return hay, matches, found
 
     def _haystack(self) -> bytes:
-        """The haystack, with the first group's matches in self._matches; trigger words written in
-        leetspeak are respelled first (same length: offsets hold)."""
-        if self._hay is None:
-            hay = self._make_haystack()
-            ac = _GROUP_TRIGGERS[0].automaton
-            matches = ac.find_matches_as_indexes(hay, overlapping=True) if ac is not None else []
-            roles = _GROUP_TRIGGERS[0].roles
-            if any(role == _LEET for i, _, _ in matches for role, _ in roles[i]):  # rare
-                self._norm = _LEET_RE.sub(lambda m: _LEET_OF[m.group().lower().encode()].decode(), self._norm)
+        """The haystack (_search) of the normalised text, with the first group's matches in
+        self._matches. Normalising is the exception: the first search tells whether the text needs
+        it; then the normalised text is searched again. Trigger words written in leetspeak are
+        respelled last (same length: offsets hold)."""
+        if self._hay is not None:
+            return self._hay
+        text = self.text
+        # One byte per character (non-ASCII becomes "?"), lowercased: byte offsets are character
+        # offsets, and the fast bytes methods look for ASCII triggers.
+        self._proj = text.encode("ascii", "replace").lower()
+        hay, matches, found = self._search()
+        fold = not text.isascii() and (
+            _FOLD in found
+            or normalize.folds_near_letters(text, self._proj)
+            or (_ASTRAL in found and normalize.foldable(text))
+        )
+        if fold or _OBFUSCATION in found:
+            self._map = normalize.normalize(text, self._proj, fold=fold)
+            if self._map.index is not None:
+                self._norm = self._map.text
                 self._proj = self._norm.encode("ascii", "replace").lower()
-                self._low = None
-                hay = self._make_haystack()
-                matches = ac.find_matches_as_indexes(hay, overlapping=True) if ac is not None else []
-            self._hay = hay
-            self._matches = matches
-            tokens_end = len(self._proj) + 2
-            self._phone_word = any(
-                role == _PHONE_WORD and e <= tokens_end for i, _, e in matches for role, _ in roles[i]
-            )
-        return self._hay
+                hay, matches, found = self._search()
+        if _LEET in found:  # rare
+            self._norm = _LEET_RE.sub(lambda m: _LEET_OF[m.group().lower().encode()].decode(), self._norm)
+            self._proj = self._norm.encode("ascii", "replace").lower()
+            hay, matches, found = self._search()
+        self._hay = hay
+        self._matches = matches
+        self._phone_word = _PHONE_WORD in found
+        return hay
 
     def _lower(self) -> str:
         if self._low is None:
@@ -363,7 +414,7 @@ class Scan:
                 if role == _WORD:
                     if e <= tokens_end:
                         words.add(key)  # type: ignore[arg-type]
-                elif role >= _MARK and s > tokens_end:
+                elif (role == _MARK or role == _CJK) and s > tokens_end:
                     if role == _MARK:
                         marks.add(key)  # type: ignore[arg-type]
                     else:

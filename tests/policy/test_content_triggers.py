@@ -1,4 +1,5 @@
-"""The scanner's one-pass trigger search finds what the plain search by tokens and substrings finds."""
+"""The scanner's one-pass search finds the triggers the plain search by tokens and substrings finds, and
+normalises the text as normalize.normalize does on its own."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ _LEET_RE = re.compile(
     r"(?<![a-z0-9])(?:" + "|".join(sorted(_LEET, key=len, reverse=True)) + r")(?![a-z0-9])",
     re.IGNORECASE | re.ASCII,
 )
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _CAP = 50  # content._MAX_TRIGGER_POSITIONS
 
 
@@ -29,7 +31,7 @@ def _positions(haystack: bytes, needle: bytes) -> list[int]:
 def reference(text: str, group: int) -> tuple[str, dict[int, list[tuple[int, int]]]]:
     """The normalised text after leetspeak is respelled, and entry -> spans of its triggers: tokens
     split out of the ASCII projection, every substring position of a word or an ASCII mark present,
-    CJK marks in the lowered text by a regular expression trying the longest first."""
+    CJK marks (their ASCII letters in any case) by a regular expression trying the longest first."""
     norm = normalize.normalize(text).text
     proj = norm.encode("ascii", "replace").lower()
     if any(t.decode() in _LEET for t in _TOKEN.findall(proj)):
@@ -49,7 +51,7 @@ def reference(text: str, group: int) -> tuple[str, dict[int, list[tuple[int, int
             if not m.isascii():
                 cjk.setdefault(m, []).append(i)
     if cjk and not norm.isascii():
-        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in norm)
+        low = norm.translate(_ASCII_LOWER)
         for m in re.finditer("|".join(re.escape(k) for k in sorted(cjk, key=len, reverse=True)), low):
             for i in cjk[m.group()]:
                 triggered.setdefault(i, []).append(m.span())
@@ -105,6 +107,19 @@ FRAGMENTS = [
     "\ud800",
     "İ",
     "\u212a",
+    "Ｋ",
+    "＠",
+    "５０％",
+    "★",
+    "evil[.]com",
+    "(at)",
+    " dot ",
+    "DOT",
+    "{",
+    "сoupon",
+    "𝐜𝐨𝐮𝐩𝐨𝐧",
+    "ｃｏｕｐｏｎ",
+    "evilshop。com",
 ]
 texts = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=3)), max_size=12).map("".join)
 
@@ -120,4 +135,6 @@ def test_triggers_are_those_of_the_plain_search(text: str) -> None:
         scan = Scan(text)
         found = {i: sorted(spans) for i, spans in scan._triggers(group).items()}
         norm, expected = reference(text, group)
+        # the one pass also tells whether the text needs normalising: the same text, the same map
+        assert scan._map == normalize.normalize(text)
         assert (scan._norm, found) == (norm, expected)
