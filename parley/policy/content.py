@@ -86,11 +86,9 @@ CONTENT_GROUP: Final = 0
 SOFT_GROUP: Final = 1
 MISUSE_GROUP: Final = 2
 
-# On the ASCII projection of the text: letters and digits stay (lowercased), everything else
-# separates tokens.
-_TOKEN_TABLE = bytes(
-    c + 32 if 65 <= c <= 90 else c if (48 <= c <= 57 or 97 <= c <= 122) else 32 for c in range(256)
-)
+# On the (lowered) ASCII projection of the text, tokens are runs of letters and digits; every
+# other byte separates them.
+_SEPARATES: Final = tuple(not (48 <= c <= 57 or 97 <= c <= 122) for c in range(256))
 # The shape of numbers: digits become "0", the separators a phone number may contain stay, every
 # other byte becomes "x"; runs of digits and their shapes are then found with bytes methods, which
 # are far faster than a regex scan.
@@ -117,11 +115,12 @@ class _Compiled:
     whole: bool
 
 
-# What a key of a group's automaton stands for: a word (a whole token), a leetspeak spelling of one,
-# a word that announces a phone number (those three among the tokens); an ASCII mark or a CJK mark
-# (in the text, ASCII letters in any case); and, in the first group's automaton only, what tells
-# that the text needs normalising: a character that folds wherever it is (normalize.FOLD_MARKS),
-# the first byte of a character outside the BMP, the start of an obfuscated dot or at.
+# What a key of a group's automaton stands for: a word, a leetspeak spelling of one, a word that
+# announces a phone number (those three count as whole tokens only), an ASCII mark (those in the
+# ASCII projection); a CJK mark (in the text in UTF-8, its ASCII letters in any case); and, in the
+# first group's automaton only, what tells that the text needs normalising: a character that folds
+# wherever it is (normalize.FOLD_MARKS) or the first byte of a character outside the BMP (in the
+# text), the start of an obfuscated dot or at (in the projection).
 _WORD, _LEET, _PHONE_WORD, _MARK, _CJK, _FOLD, _ASTRAL, _OBFUSCATION = range(8)
 _OBFUSCATION_STARTS: Final = ("dot", "(", "[", "{", "<")
 
@@ -209,15 +208,14 @@ def _build() -> tuple[tuple[_Compiled, ...], dict[Kind, int], tuple[_Group, ...]
     for g, (words, ascii_marks, cjk_marks, probes) in enumerate(per_group):
         keys: dict[bytes, list[tuple[int, bytes | str]]] = {}
         for word in words:
-            keys.setdefault(b" " + word + b" ", []).append((_WORD, word))
+            keys.setdefault(word, []).append((_WORD, word))
         if g == 0:
             for leet_word in leet:
-                keys.setdefault(b" " + leet_word + b" ", []).append((_LEET, leet_word))
+                keys.setdefault(leet_word, []).append((_LEET, leet_word))
             for word in _PHONE_WORDS:
-                keys.setdefault(b" " + word + b" ", []).append((_PHONE_WORD, word))
+                keys.setdefault(word, []).append((_PHONE_WORD, word))
         for ascii_mark in ascii_marks:
-            for spelling in _cases(ascii_mark.decode()):
-                keys.setdefault(spelling.encode(), []).append((_MARK, ascii_mark))
+            keys.setdefault(ascii_mark, []).append((_MARK, ascii_mark))
         for cjk_mark in cjk_marks:
             for spelling in _cases(cjk_mark):
                 keys.setdefault(spelling.encode(), []).append((_CJK, cjk_mark))
@@ -227,8 +225,7 @@ def _build() -> tuple[tuple[_Compiled, ...], dict[Kind, int], tuple[_Group, ...]
             for lead in range(0xF0, 0xF5):
                 keys.setdefault(bytes([lead]), []).append((_ASTRAL, ""))
             for start in _OBFUSCATION_STARTS:
-                for spelling in _cases(start):
-                    keys.setdefault(spelling.encode(), []).append((_OBFUSCATION, ""))
+                keys.setdefault(start.encode(), []).append((_OBFUSCATION, ""))
         automaton, roles = _automaton(keys)
         groups.append(
             _Group(
@@ -332,26 +329,27 @@ class Scan:
         """The haystack of the text as it now reads, the first group's matches in it, and which of
         the roles _LEET, _PHONE_WORD, _FOLD, _ASTRAL and _OBFUSCATION they include.
 
-        The haystack: the tokens (letters and digits of the ASCII projection, everything else a
-        space) between spaces, where a word key " word " matches whole tokens only; a NUL; then the
-        text in UTF-8 (for ASCII text its lowered projection), where marks match. Every part keeps
-        its own offsets: see _triggers.
+        The haystack: the lowered ASCII projection (one byte per character), where words and ASCII
+        marks are looked for; for non-ASCII text then a NUL and the text in UTF-8, where CJK marks
+        are. See _triggers.
         """
         proj = self._proj
         norm = self._norm
-        text = proj if norm.isascii() else norm.encode("utf-8", "surrogatepass")
-        hay = b" " + proj.translate(_TOKEN_TABLE) + b" \x00" + text
+        hay = proj if norm.isascii() else proj + b"\x00" + norm.encode("utf-8", "surrogatepass")
         spec = _GROUP_TRIGGERS[0]
         matches = spec.automaton.find_matches_as_indexes(hay, overlapping=True) if spec.automaton else []
         found: set[int] = set()
         if matches:
-            tokens_end = len(proj) + 2
+            n = len(proj)
             for i, s, e in matches:
                 for role, _ in spec.roles[i]:
-                    if role in (_LEET, _PHONE_WORD):
-                        if e <= tokens_end:
+                    if role == _LEET or role == _PHONE_WORD:
+                        if _whole(proj, s, e, n):
                             found.add(role)
-                    elif role >= _FOLD and s > tokens_end:
+                    elif role == _OBFUSCATION:
+                        if e <= n:
+                            found.add(role)
+                    elif role >= _FOLD and s > n:
                         found.add(role)
         return hay, matches, found
 
@@ -402,7 +400,6 @@ class Scan:
             matches = spec.automaton.find_matches_as_indexes(hay, overlapping=True) if spec.automaton else []
         proj = self._proj
         n = len(proj)
-        tokens_end = n + 2  # where the tokens' part of the haystack ends; the text's starts at n + 3
         triggered: dict[int, list[tuple[int, int]]] = {}
         if not matches:
             return triggered
@@ -412,13 +409,13 @@ class Scan:
         for i, s, e in matches:
             for role, key in spec.roles[i]:
                 if role == _WORD:
-                    if e <= tokens_end:
+                    if _whole(proj, s, e, n):
                         words.add(key)  # type: ignore[arg-type]
-                elif (role == _MARK or role == _CJK) and s > tokens_end:
-                    if role == _MARK:
+                elif role == _MARK:
+                    if e <= n:
                         marks.add(key)  # type: ignore[arg-type]
-                    else:
-                        cjk.append((s, e, key))  # type: ignore[arg-type]
+                elif role == _CJK and s > n:
+                    cjk.append((s, e, key))  # type: ignore[arg-type]
         # Positions of words and ASCII marks: every occurrence in the projection, as a substring
         for w in words:
             for i in _positions(proj, w):
@@ -435,7 +432,7 @@ class Scan:
             # longest, not overlapping; byte offsets in UTF-8 back to character offsets.
             cjk.sort(key=lambda m: (m[0], -m[1]))
             taken_to = 0
-            at_byte, at_char = tokens_end + 1, 0
+            at_byte, at_char = n + 1, 0
             for s, e, cjk_mark in cjk:
                 if s < taken_to:
                     continue
@@ -571,6 +568,11 @@ def _remade(text: str, groups: dict[int, dict[Kind, tuple[Finding, ...]]]) -> Sc
     scan = Scan(text)
     scan._groups = groups
     return scan
+
+
+def _whole(proj: bytes, start: int, end: int, n: int) -> bool:
+    """Whether proj[start:end] is a whole token (`n`: the length of `proj`; `end` beyond it: no)."""
+    return end <= n and (start == 0 or _SEPARATES[proj[start - 1]]) and (end == n or _SEPARATES[proj[end]])
 
 
 def _plausible_phone(text: str) -> bool:
