@@ -121,7 +121,8 @@ class _Compiled:
 # first group's automaton only, what tells that the text needs normalising: a character that folds
 # wherever it is (normalize.FOLD_MARKS) or the first byte of a character outside the BMP (in the
 # text), the start of an obfuscated dot or at (in the projection).
-_WORD, _LEET, _PHONE_WORD, _MARK, _CJK, _FOLD, _ASTRAL, _OBFUSCATION = range(8)
+# And a dot with a top-level label after it (domains.probe, in the projection).
+_WORD, _LEET, _PHONE_WORD, _MARK, _CJK, _FOLD, _ASTRAL, _OBFUSCATION, _TLD = range(9)
 _OBFUSCATION_STARTS: Final = ("dot", "(", "[", "{", "<")
 
 
@@ -226,6 +227,8 @@ def _build() -> tuple[tuple[_Compiled, ...], dict[Kind, int], tuple[_Group, ...]
                 keys.setdefault(bytes([lead]), []).append((_ASTRAL, ""))
             for start in _OBFUSCATION_STARTS:
                 keys.setdefault(start.encode(), []).append((_OBFUSCATION, ""))
+            for label in domains.PROBE_LABELS:
+                keys.setdefault(b"." + label.encode(), []).append((_TLD, ""))
         automaton, roles = _automaton(keys)
         groups.append(
             _Group(
@@ -289,7 +292,18 @@ class Scan:
     with their spans and text in the original.
     """
 
-    __slots__ = ("_groups", "_hay", "_low", "_map", "_matches", "_norm", "_phone_word", "_proj", "text")
+    __slots__ = (
+        "_groups",
+        "_hay",
+        "_low",
+        "_map",
+        "_matches",
+        "_norm",
+        "_phone_word",
+        "_proj",
+        "_tld",
+        "text",
+    )
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -302,6 +316,7 @@ class Scan:
         self._hay: bytes | None = None
         self._matches: list[tuple[int, int, int]] = []
         self._phone_word = False
+        self._tld = False
         self._groups: dict[int, dict[Kind, tuple[Finding, ...]]] = {}
 
     def __reduce__(self) -> tuple[object, tuple[str, dict[int, dict[Kind, tuple[Finding, ...]]]]]:
@@ -327,7 +342,7 @@ class Scan:
 
     def _search(self) -> tuple[bytes, list[tuple[int, int, int]], set[int]]:
         """The haystack of the text as it now reads, the first group's matches in it, and which of
-        the roles _LEET, _PHONE_WORD, _FOLD, _ASTRAL and _OBFUSCATION they include.
+        the roles _LEET, _PHONE_WORD, _FOLD, _ASTRAL, _OBFUSCATION and _TLD they include.
 
         The haystack: the lowered ASCII projection (one byte per character), where words and ASCII
         marks are looked for; for non-ASCII text then a NUL and the text in UTF-8, where CJK marks
@@ -346,10 +361,13 @@ class Scan:
                     if role == _LEET or role == _PHONE_WORD:
                         if _whole(proj, s, e, n):
                             found.add(role)
+                    elif role == _TLD:
+                        if e == n or (e < n and proj[e] not in domains.LABEL_CONTINUES):
+                            found.add(role)
                     elif role == _OBFUSCATION:
                         if e <= n:
                             found.add(role)
-                    elif role >= _FOLD and s > n:
+                    elif (role == _FOLD or role == _ASTRAL) and s > n:
                         found.add(role)
         return hay, matches, found
 
@@ -383,6 +401,7 @@ class Scan:
         self._hay = hay
         self._matches = matches
         self._phone_word = _PHONE_WORD in found
+        self._tld = _TLD in found
         return hay
 
     def _lower(self) -> str:
@@ -459,7 +478,7 @@ class Scan:
             phones = self._phones()
             if phones:
                 spans["phone"] = phones
-            links = domains.find(self._lower(), self._norm, proj) if b"." in proj else None
+            links = domains.find(self._lower(), self._norm, proj, probed=True) if self._tld else None
             if links:
                 spans.setdefault("link", set()).update(links)
         found: dict[Kind, tuple[Finding, ...]] = {}

@@ -8,7 +8,7 @@ import re
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from parley.policy import normalize
+from parley.policy import domains, normalize
 from parley.policy.content import ENTRIES, GROUP_OF, GROUPS, Scan
 
 _TOKEN = re.compile(rb"[a-z0-9]+")
@@ -120,6 +120,15 @@ FRAGMENTS = [
     "𝐜𝐨𝐮𝐩𝐨𝐧",
     "ｃｏｕｐｏｎ",
     "evilshop。com",
+    "shop.com",
+    ".co.uk",
+    ".community",
+    ".com1",
+    ".com-",
+    "evil.me",
+    ".Me",
+    "phone",
+    "Tel.",
 ]
 texts = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=3)), max_size=12).map("".join)
 
@@ -138,3 +147,9 @@ def test_triggers_are_those_of_the_plain_search(text: str) -> None:
         # the one pass also tells whether the text needs normalising: the same text, the same map
         assert scan._map == normalize.normalize(text)
         assert (scan._norm, found) == (norm, expected)
+        # and what the phone and domain rules would otherwise look for themselves
+        proj = norm.encode("ascii", "replace").lower()
+        assert scan._tld == domains.probe(proj)
+        assert scan._phone_word == bool(
+            {b"tel", b"telephone", b"phone", b"mobile", b"cell"} & set(_TOKEN.findall(proj))
+        )
