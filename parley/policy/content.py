@@ -115,24 +115,14 @@ class _Compiled:
     whole: bool
 
 
-# What a key of a group's automaton stands for: a word, a leetspeak spelling of one, a word that
-# announces a phone number (those three count as whole tokens only), an ASCII mark (those in the
-# ASCII projection); a CJK mark (in the text in UTF-8, its ASCII letters in any case); and, in the
-# first group's automaton only, what tells that the text needs normalising: a character that folds
-# wherever it is (normalize.FOLD_MARKS) or the first byte of a character outside the BMP (in the
-# text), the start of an obfuscated dot or at (in the projection).
-# And a dot with a top-level label after it (domains.probe, in the projection).
+# What a key of a group's automaton stands for, in the text's haystack (Scan._search): a word, a
+# leetspeak spelling of one, a word that announces a phone number (those three count as whole tokens
+# only), an ASCII mark, a CJK mark (ASCII letters lowered); and, in the first group's automaton only,
+# what tells that the text needs normalising (a character that folds wherever it is,
+# normalize.FOLD_MARKS; the first byte of a character outside the BMP; the start of an obfuscated
+# dot or at), and a dot with a top-level label after it (domains.probe).
 _WORD, _LEET, _PHONE_WORD, _MARK, _CJK, _FOLD, _ASTRAL, _OBFUSCATION, _TLD = range(9)
 _OBFUSCATION_STARTS: Final = ("dot", "(", "[", "{", "<")
-
-
-def _cases(text: str) -> list[str]:
-    """`text` with its ASCII letters in every combination of cases."""
-    out = [""]
-    for c in text:
-        forms = {c.lower(), c.upper()} if c.isascii() and c.isalpha() else {c}
-        out = [o + f for o in out for f in sorted(forms)]
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,8 +208,7 @@ def _build() -> tuple[tuple[_Compiled, ...], dict[Kind, int], tuple[_Group, ...]
         for ascii_mark in ascii_marks:
             keys.setdefault(ascii_mark, []).append((_MARK, ascii_mark))
         for cjk_mark in cjk_marks:
-            for spelling in _cases(cjk_mark):
-                keys.setdefault(spelling.encode(), []).append((_CJK, cjk_mark))
+            keys.setdefault(cjk_mark.lower().encode(), []).append((_CJK, cjk_mark))
         if g == 0:
             for char in normalize.FOLD_MARKS:
                 keys.setdefault(char.encode(), []).append((_FOLD, char))
@@ -344,30 +333,26 @@ class Scan:
         """The haystack of the text as it now reads, the first group's matches in it, and which of
         the roles _LEET, _PHONE_WORD, _FOLD, _ASTRAL, _OBFUSCATION and _TLD they include.
 
-        The haystack: the lowered ASCII projection (one byte per character), where words and ASCII
-        marks are looked for; for non-ASCII text then a NUL and the text in UTF-8, where CJK marks
-        are. See _triggers.
+        The haystack is the text in UTF-8 with its ASCII letters lowered (for ASCII text, the
+        projection): ASCII keys match the same characters as in the projection, and a byte of a
+        non-ASCII character is never a letter or digit, as "?" is not in the projection.
         """
-        proj = self._proj
         norm = self._norm
-        hay = proj if norm.isascii() else proj + b"\x00" + norm.encode("utf-8", "surrogatepass")
+        hay = self._proj if norm.isascii() else norm.encode("utf-8", "surrogatepass").lower()
         spec = _GROUP_TRIGGERS[0]
         matches = spec.automaton.find_matches_as_indexes(hay, overlapping=True) if spec.automaton else []
         found: set[int] = set()
         if matches:
-            n = len(proj)
+            n = len(hay)
             for i, s, e in matches:
                 for role, _ in spec.roles[i]:
                     if role == _LEET or role == _PHONE_WORD:
-                        if _whole(proj, s, e, n):
+                        if _whole(hay, s, e, n):
                             found.add(role)
                     elif role == _TLD:
-                        if e == n or (e < n and proj[e] not in domains.LABEL_CONTINUES):
+                        if e == n or hay[e] not in domains.LABEL_CONTINUES:
                             found.add(role)
-                    elif role == _OBFUSCATION:
-                        if e <= n:
-                            found.add(role)
-                    elif (role == _FOLD or role == _ASTRAL) and s > n:
+                    elif role >= _FOLD:
                         found.add(role)
         return hay, matches, found
 
@@ -425,15 +410,15 @@ class Scan:
         words: set[bytes] = set()
         marks: set[bytes] = set()
         cjk: list[tuple[int, int, str]] = []
+        size = len(hay)
         for i, s, e in matches:
             for role, key in spec.roles[i]:
                 if role == _WORD:
-                    if _whole(proj, s, e, n):
+                    if _whole(hay, s, e, size):
                         words.add(key)  # type: ignore[arg-type]
                 elif role == _MARK:
-                    if e <= n:
-                        marks.add(key)  # type: ignore[arg-type]
-                elif role == _CJK and s > n:
+                    marks.add(key)  # type: ignore[arg-type]
+                elif role == _CJK:
                     cjk.append((s, e, key))  # type: ignore[arg-type]
         # Positions of words and ASCII marks: every occurrence in the projection, as a substring
         for w in words:
@@ -451,7 +436,7 @@ class Scan:
             # longest, not overlapping; byte offsets in UTF-8 back to character offsets.
             cjk.sort(key=lambda m: (m[0], -m[1]))
             taken_to = 0
-            at_byte, at_char = n + 1, 0
+            at_byte, at_char = 0, 0
             for s, e, cjk_mark in cjk:
                 if s < taken_to:
                     continue
