@@ -120,8 +120,12 @@ class _Compiled:
 # only), an ASCII mark, a CJK mark (ASCII letters lowered); and, in the first group's automaton only,
 # what tells that the text needs normalising (a character that folds wherever it is,
 # normalize.FOLD_MARKS; the first byte of a character outside the BMP; the start of an obfuscated
-# dot or at), and a dot with a top-level label after it (domains.probe).
-_WORD, _LEET, _PHONE_WORD, _MARK, _CJK, _FOLD, _ASTRAL, _OBFUSCATION, _TLD = range(9)
+# dot or at; a letter next to a non-ASCII character, which folds if it is one of FOLD, as
+# normalize.folds_near_letters), and a dot with a top-level label after it (domains.probe).
+_WORD, _LEET, _PHONE_WORD, _MARK, _CJK, _FOLD, _ASTRAL, _OBFUSCATION, _NEAR_BEFORE, _NEAR_AFTER, _TLD = range(
+    11
+)
+_LETTERS: Final = b"abcdefghijklmnopqrstuvwxyz"
 _OBFUSCATION_STARTS: Final = ("dot", "(", "[", "{", "<")
 
 
@@ -218,6 +222,12 @@ def _build() -> tuple[tuple[_Compiled, ...], dict[Kind, int], tuple[_Group, ...]
                 keys.setdefault(start.encode(), []).append((_OBFUSCATION, ""))
             for label in domains.PROBE_LABELS:
                 keys.setdefault(b"." + label.encode(), []).append((_TLD, ""))
+            for letter in _LETTERS:
+                # a letter, then the first byte of a non-ASCII character; the last byte of one, then a letter
+                for lead in range(0xC2, 0xF5):
+                    keys.setdefault(bytes([letter, lead]), []).append((_NEAR_AFTER, ""))
+                for last in range(0x80, 0xC0):
+                    keys.setdefault(bytes([last, letter]), []).append((_NEAR_BEFORE, ""))
         automaton, roles = _automaton(keys)
         groups.append(
             _Group(
@@ -352,6 +362,9 @@ class Scan:
                     elif role == _TLD:
                         if e == n or hay[e] not in domains.LABEL_CONTINUES:
                             found.add(role)
+                    elif role == _NEAR_AFTER or role == _NEAR_BEFORE:
+                        if _FOLD not in found and _folds(hay, s + 1 if role == _NEAR_AFTER else s):
+                            found.add(_FOLD)
                     elif role >= _FOLD:
                         found.add(role)
         return hay, matches, found
@@ -368,11 +381,7 @@ class Scan:
         # offsets, and the fast bytes methods look for ASCII triggers.
         self._proj = text.encode("ascii", "replace").lower()
         hay, matches, found = self._search()
-        fold = not text.isascii() and (
-            _FOLD in found
-            or normalize.folds_near_letters(text, self._proj)
-            or (_ASTRAL in found and normalize.foldable(text))
-        )
+        fold = not text.isascii() and (_FOLD in found or (_ASTRAL in found and normalize.foldable(text)))
         if fold or _OBFUSCATION in found:
             self._map = normalize.normalize(text, self._proj, fold=fold)
             if self._map.index is not None:
@@ -574,9 +583,22 @@ def _remade(text: str, groups: dict[int, dict[Kind, tuple[Finding, ...]]]) -> Sc
     return scan
 
 
-def _whole(proj: bytes, start: int, end: int, n: int) -> bool:
-    """Whether proj[start:end] is a whole token (`n`: the length of `proj`; `end` beyond it: no)."""
-    return end <= n and (start == 0 or _SEPARATES[proj[start - 1]]) and (end == n or _SEPARATES[proj[end]])
+def _folds(hay: bytes, at: int) -> bool:
+    """Whether the non-ASCII character of which hay[at] (UTF-8) is a byte folds where it stands
+    next to a letter (normalize.folds_near_letters)."""
+    start = at
+    while start > 0 and 0x80 <= hay[start] < 0xC0:
+        start -= 1
+    lead = hay[start]
+    char = hay[start : start + (2 if lead < 0xE0 else 3 if lead < 0xF0 else 4)].decode(
+        "utf-8", "surrogatepass"
+    )
+    return char in normalize.FOLD or char in "。｡"
+
+
+def _whole(hay: bytes, start: int, end: int, n: int) -> bool:
+    """Whether hay[start:end] is a whole token (`n`: the length of `hay`)."""
+    return (start == 0 or _SEPARATES[hay[start - 1]]) and (end == n or _SEPARATES[hay[end]])
 
 
 def _plausible_phone(text: str) -> bool:

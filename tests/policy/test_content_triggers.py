@@ -129,6 +129,10 @@ FRAGMENTS = [
     ".Me",
     "phone",
     "Tel.",
+    "cou\u200bpon",
+    "a好",
+    "é",
+    "xа",
 ]
 texts = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=3)), max_size=12).map("".join)
 
