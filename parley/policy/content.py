@@ -94,9 +94,14 @@ _SEPARATES: Final = tuple(not (48 <= c <= 57 or 97 <= c <= 122) for c in range(2
 # are far faster than a regex scan.
 _PHONE_SEPARATORS = b" -.()+"
 _DIGIT_TABLE = bytes(48 if 48 <= c <= 57 else c if c in _PHONE_SEPARATORS else 120 for c in range(256))
-# Shapes that are never phone numbers and are common in messages: order ids and dates.
-_NOT_PHONE_SHAPES: Final = frozenset(
-    {b"000-0000000-0000000", b"0000-00-00", b"0000.00.00", b"00.00.0000", b"0000-00-00 00"}
+# Shapes that are never phone numbers and are common in messages: order ids and dates. A run of
+# digits and separators (_RUNS) that is one of them, after a space or a letter, is passed over as a
+# whole (group 1 is None).
+_NOT_PHONE_SHAPES: Final = frozenset({b"000-0000000-0000000", b"0000-00-00", b"0000.00.00", b"0000-00-00 00"})
+_RUNS: Final = re.compile(
+    rb"(?<![^x ])(?:"
+    + b"|".join(re.escape(s) for s in sorted(_NOT_PHONE_SHAPES, key=len, reverse=True))
+    + rb")(?=[ \-.()+]*(?:x|\Z))[ \-.()+]*|(000[0 \-.()+]*)"
 )
 # re.ASCII everywhere: \b, \w, \d and \s are ASCII. Without it a CJK letter is a word character,
 # and "加wechat" or "用PayPal付款" would have no word boundary before the Latin word.
@@ -523,9 +528,11 @@ class Scan:
         low: str | None = None
         n = len(shape)
         announces: bool | None = None
-        p = shape.find(b"000")  # every phone form has a run of 3+ digits
         rounds = 0
-        while p >= 0:
+        # every phone form has a run of 3+ digits: each run from its first three digits to the next
+        # character that is neither a digit nor a separator
+        for run in _RUNS.finditer(shape):
+            p = run.start()
             rounds += 1
             if rounds > _MAX_TRIGGER_POSITIONS:
                 # Many numbers (a hostile body): one scan of the rest, so none can hide behind them.
@@ -534,15 +541,12 @@ class Scan:
                     if _plausible_phone(m.group()):
                         spans.add(m.span())
                 break
-            # the run of digits and separators from here, without trailing separators
-            end = shape.find(b"x", p)
-            if end < 0:
-                end = n
-            end = p + len(shape[p:end].rstrip(_PHONE_SEPARATORS))
+            digits = run.group(1)
+            if digits is None:
+                continue  # an order id or a date
+            end = p + len(digits.rstrip(_PHONE_SEPARATORS))  # without trailing separators
             lo = max(p - 8, 0)  # room for "+86 (" before the first run of three
-            if shape[p:end] in _NOT_PHONE_SHAPES and (p == 0 or shape[p - 1] in b"x "):
-                pass  # an order id or a date
-            elif shape.count(b"0", lo, end) >= 7:
+            if shape.count(b"0", lo, end) >= 7:
                 if low is None:
                     low = self._lower()
                 for m in _PHONE.finditer(low, lo, min(end + 1, n)):
@@ -554,7 +558,6 @@ class Scan:
                     number = _ANNOUNCED_NUMBER.match(low, p, end)
                     if number is not None:
                         spans.add(number.span())
-            p = shape.find(b"000", end)
         return spans
 
     def _announces_phone(self) -> bool:
