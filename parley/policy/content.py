@@ -96,12 +96,12 @@ _PHONE_SEPARATORS = b" -.()+"
 _DIGIT_TABLE = bytes(48 if 48 <= c <= 57 else c if c in _PHONE_SEPARATORS else 120 for c in range(256))
 # Shapes that are never phone numbers and are common in messages: order ids and dates. A run of
 # digits and separators (_RUNS) that is one of them, after a space or a letter, is passed over as a
-# whole (group 1 is None).
+# whole (group 1 is None). All of them start with three digits.
 _NOT_PHONE_SHAPES: Final = frozenset({b"000-0000000-0000000", b"0000-00-00", b"0000.00.00", b"0000-00-00 00"})
 _RUNS: Final = re.compile(
-    rb"(?<![^x ])(?:"
-    + b"|".join(re.escape(s) for s in sorted(_NOT_PHONE_SHAPES, key=len, reverse=True))
-    + rb")(?=[ \-.()+]*(?:x|\Z))[ \-.()+]*|(000[0 \-.()+]*)"
+    rb"000(?:(?<![^x ]000)(?:"
+    + b"|".join(re.escape(s[3:]) for s in sorted(_NOT_PHONE_SHAPES, key=len, reverse=True))
+    + rb")(?=[ \-.()+]*(?:x|\Z))[ \-.()+]*|([0 \-.()+]*))"
 )
 # re.ASCII everywhere: \b, \w, \d and \s are ASCII. Without it a CJK letter is a word character,
 # and "加wechat" or "用PayPal付款" would have no word boundary before the Latin word.
@@ -541,10 +541,9 @@ class Scan:
                     if _plausible_phone(m.group()):
                         spans.add(m.span())
                 break
-            digits = run.group(1)
-            if digits is None:
+            if run.group(1) is None:
                 continue  # an order id or a date
-            end = p + len(digits.rstrip(_PHONE_SEPARATORS))  # without trailing separators
+            end = p + len(run.group().rstrip(_PHONE_SEPARATORS))  # without trailing separators
             lo = max(p - 8, 0)  # room for "+86 (" before the first run of three
             if shape.count(b"0", lo, end) >= 7:
                 if low is None:
