@@ -125,11 +125,9 @@ class _Compiled:
 # only), an ASCII mark, a CJK mark (ASCII letters lowered); and, in the first group's automaton only,
 # what tells that the text needs normalising (a character that folds wherever it is,
 # normalize.FOLD_MARKS; the first byte of a character outside the BMP; the start of an obfuscated
-# dot or at; a letter next to a non-ASCII character, which folds if it is one of FOLD, as
-# normalize.folds_near_letters), and a dot with a top-level label after it (domains.probe).
-_WORD, _LEET, _PHONE_WORD, _MARK, _CJK, _FOLD, _ASTRAL, _OBFUSCATION, _NEAR_BEFORE, _NEAR_AFTER, _TLD = range(
-    11
-)
+# dot or at; a letter next to a non-ASCII character, where normalize.folds_near_letters decides),
+# and a dot with a top-level label after it (domains.probe). Roles from _FOLD on need only be present.
+_WORD, _LEET, _PHONE_WORD, _MARK, _CJK, _TLD, _FOLD, _ASTRAL, _OBFUSCATION, _NEAR = range(10)
 _LETTERS: Final = b"abcdefghijklmnopqrstuvwxyz"
 _OBFUSCATION_STARTS: Final = ("dot", "(", "[", "{", "<")
 
@@ -230,9 +228,9 @@ def _build() -> tuple[tuple[_Compiled, ...], dict[Kind, int], tuple[_Group, ...]
             for letter in _LETTERS:
                 # a letter, then the first byte of a non-ASCII character; the last byte of one, then a letter
                 for lead in range(0xC2, 0xF5):
-                    keys.setdefault(bytes([letter, lead]), []).append((_NEAR_AFTER, ""))
+                    keys.setdefault(bytes([letter, lead]), []).append((_NEAR, ""))
                 for last in range(0x80, 0xC0):
-                    keys.setdefault(bytes([last, letter]), []).append((_NEAR_BEFORE, ""))
+                    keys.setdefault(bytes([last, letter]), []).append((_NEAR, ""))
         automaton, roles = _automaton(keys)
         groups.append(
             _Group(
@@ -346,7 +344,7 @@ class Scan:
 
     def _search(self) -> tuple[bytes, list[tuple[int, int, int]], set[int]]:
         """The haystack of the text as it now reads, the first group's matches in it, and which of
-        the roles _LEET, _PHONE_WORD, _FOLD, _ASTRAL, _OBFUSCATION and _TLD they include.
+        the roles _LEET, _PHONE_WORD, _FOLD, _ASTRAL, _OBFUSCATION, _NEAR and _TLD they include.
 
         The haystack is the text in UTF-8 with its ASCII letters lowered (for ASCII text, the
         projection): ASCII keys match the same characters as in the projection, and a byte of a
@@ -358,20 +356,29 @@ class Scan:
         matches = spec.automaton.find_matches_as_indexes(hay, overlapping=True) if spec.automaton else []
         found: set[int] = set()
         if matches:
-            n = len(hay)
-            for i, s, e in matches:
-                for role, _ in spec.roles[i]:
-                    if role == _LEET or role == _PHONE_WORD:
-                        if _whole(hay, s, e, n):
-                            found.add(role)
-                    elif role == _TLD:
-                        if e == n or hay[e] not in domains.LABEL_CONTINUES:
-                            found.add(role)
-                    elif role == _NEAR_AFTER or role == _NEAR_BEFORE:
-                        if _FOLD not in found and _folds(hay, s + 1 if role == _NEAR_AFTER else s):
-                            found.add(_FOLD)
+            roles = spec.roles
+            # Most roles need only be present; the others are checked match by match, until one holds
+            # (a text that repeats a key thousands of times must not cost a loop over them all).
+            checked: set[int] = set()
+            for i in {m[0] for m in matches}:
+                for role, _ in roles[i]:
+                    if role == _LEET or role == _PHONE_WORD or role == _TLD:
+                        checked.add(role)
                     elif role >= _FOLD:
                         found.add(role)
+            if checked:
+                n = len(hay)
+                for i, s, e in matches:
+                    for role, _ in roles[i]:
+                        if role in checked and (
+                            (e == n or hay[e] not in domains.LABEL_CONTINUES)
+                            if role == _TLD
+                            else _whole(hay, s, e, n)
+                        ):
+                            found.add(role)
+                            checked.discard(role)
+                    if not checked:
+                        break
         return hay, matches, found
 
     def _haystack(self) -> bytes:
@@ -386,7 +393,11 @@ class Scan:
         # offsets, and the fast bytes methods look for ASCII triggers.
         self._proj = text.encode("ascii", "replace").lower()
         hay, matches, found = self._search()
-        fold = not text.isascii() and (_FOLD in found or (_ASTRAL in found and normalize.foldable(text)))
+        fold = not text.isascii() and (
+            _FOLD in found
+            or (_NEAR in found and normalize.folds_near_letters(text, self._proj))
+            or (_ASTRAL in found and normalize.foldable(text))
+        )
         if fold or _OBFUSCATION in found:
             self._map = normalize.normalize(text, self._proj, fold=fold)
             if self._map.index is not None:
@@ -424,16 +435,30 @@ class Scan:
         words: set[bytes] = set()
         marks: set[bytes] = set()
         cjk: list[tuple[int, int, str]] = []
-        size = len(hay)
-        for i, s, e in matches:
-            for role, key in spec.roles[i]:
-                if role == _WORD:
-                    if _whole(hay, s, e, size):
-                        words.add(key)  # type: ignore[arg-type]
-                elif role == _MARK:
+        roles = spec.roles
+        # Keys that need only be present are settled once each; whole tokens are checked match by
+        # match until one holds, CJK marks are all taken (a text that repeats a key thousands of
+        # times must not cost a loop over them all for nothing).
+        unsettled: set[int] = set()
+        with_cjk = False
+        for i in {m[0] for m in matches}:
+            for role, key in roles[i]:
+                if role == _MARK:
                     marks.add(key)  # type: ignore[arg-type]
+                elif role == _WORD:
+                    unsettled.add(i)
                 elif role == _CJK:
-                    cjk.append((s, e, key))  # type: ignore[arg-type]
+                    with_cjk = True
+        if unsettled or with_cjk:
+            size = len(hay)
+            for i, s, e in matches:
+                if i in unsettled and _whole(hay, s, e, size):
+                    unsettled.discard(i)
+                    words.update(key for role, key in roles[i] if role == _WORD)  # type: ignore[misc]
+                elif with_cjk:
+                    cjk.extend((s, -e, key) for role, key in roles[i] if role == _CJK)  # type: ignore[misc]
+                elif not unsettled:
+                    break
         # Positions of words and ASCII marks: every occurrence in the projection, as a substring
         for w in words:
             for i in _positions(proj, w):
@@ -448,13 +473,13 @@ class Scan:
         if cjk:
             # CJK marks as a scan for the longest mark at each position would find them: leftmost,
             # longest, not overlapping; byte offsets in UTF-8 back to character offsets.
-            cjk.sort(key=lambda m: (m[0], -m[1]))
+            cjk.sort()  # by start, the longest first
             taken_to = 0
             at_byte, at_char = 0, 0
-            for s, e, cjk_mark in cjk:
+            for s, minus_end, cjk_mark in cjk:
                 if s < taken_to:
                     continue
-                taken_to = e
+                taken_to = -minus_end
                 at_char += len(hay[at_byte:s].decode("utf-8", "surrogatepass"))
                 at_byte = s
                 for entry in spec.cjk_marks[cjk_mark]:
@@ -583,19 +608,6 @@ def _remade(text: str, groups: dict[int, dict[Kind, tuple[Finding, ...]]]) -> Sc
     scan = Scan(text)
     scan._groups = groups
     return scan
-
-
-def _folds(hay: bytes, at: int) -> bool:
-    """Whether the non-ASCII character of which hay[at] (UTF-8) is a byte folds where it stands
-    next to a letter (normalize.folds_near_letters)."""
-    start = at
-    while start > 0 and 0x80 <= hay[start] < 0xC0:
-        start -= 1
-    lead = hay[start]
-    char = hay[start : start + (2 if lead < 0xE0 else 3 if lead < 0xF0 else 4)].decode(
-        "utf-8", "surrogatepass"
-    )
-    return char in normalize.FOLD or char in "。｡"
 
 
 def _whole(hay: bytes, start: int, end: int, n: int) -> bool:
