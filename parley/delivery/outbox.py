@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Count, Min
 
 from parley.conversations.models import Message
 from parley.core import inserts, time
@@ -57,3 +58,16 @@ def enqueue(
     )
     transaction.on_commit(_wake)
     return row
+
+
+@dataclass(frozen=True)
+class Backlog:
+    queued: int  # rows waiting to be sent, due or not (retries wait for their next attempt)
+    oldest_due: dt.datetime | None  # next_attempt_at of the longest-waiting due row
+
+
+def backlog(*, now: dt.datetime) -> Backlog:
+    """How much mail waits, and since when (both read the outbox's (state, next_attempt_at) index)."""
+    queued = OutboundMail.objects.filter(state=OutboundMail.State.QUEUED)
+    oldest = queued.filter(next_attempt_at__lte=now).aggregate(at=Min("next_attempt_at"))["at"]
+    return Backlog(queued=queued.aggregate(n=Count("id"))["n"], oldest_due=oldest)
