@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 
 from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
-from parley.core import inserts, time
+from parley.core import inserts, metrics, time
 from parley.core.errors import ActionError
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Buyer, Order, Seller
@@ -474,6 +475,9 @@ def _decide_and_record(
     from parley.api.webhooks import message_event
 
     message_event(msg)  # rows in the webhook outbox, committed with the message
+    # Counted once the message is durable (a rolled-back savepoint drops the count with it).
+    codes = [h.code for h in decision.hits]
+    transaction.on_commit(functools.partial(metrics.decided, channel, direction, decision.action, codes))
     return msg, decision, new_conversation
 
 

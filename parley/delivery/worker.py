@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 
 from parley.conversations.models import Message
-from parley.core import driver, time
+from parley.core import driver, metrics, time
 from parley.core.prepared import Prepared
 from parley.delivery import bounces, committer, conf, journal
 from parley.delivery.dsn import build_dsn, enhanced_status, visible_recipient
@@ -505,6 +505,7 @@ def record(*, worker: str, results: list[tuple[Job, Outcome]], now: dt.datetime 
     now = now or time.now()
     give_up = dt.timedelta(seconds=conf.number("DELIVERY_GIVE_UP"))
     sent = [job.id for job, outcome in results if outcome.kind == "sent"]
+    counted: list[tuple[Job, str]] = [(job, "sent") for job, outcome in results if outcome.kind == "sent"]
     with transaction.atomic():
         # Every mail sent since the last record in one statement (a row's lease is checked per row).
         for at in range(0, len(sent), 500):
@@ -536,12 +537,17 @@ def record(*, worker: str, results: list[tuple[Job, Outcome]], now: dt.datetime 
                     last_error=error,
                 )
                 log.info("outbox %s: attempt %s failed (%s), retrying", job.id, attempts, error)
+                counted.append((job, "deferred"))
                 continue
             mine.update(
                 attempts=attempts, state=OutboundMail.State.BOUNCED, locked_until=None, last_error=error
             )
             log.warning("outbox %s bounced: %s", job.id, error)
             bounce(OutboundMail.objects.select_related("message").get(id=job.id), outcome=outcome, now=now)
+            counted.append((job, "bounced"))
+    for job, kind in counted:  # committed
+        metrics.DELIVERIES.labels(kind).inc()
+        metrics.DELIVERY_LATENCY.labels(kind).observe(max(0.0, (now - job.created_at).total_seconds()))
 
 
 def bounce(row: OutboundMail, *, outcome: Outcome, now: dt.datetime) -> None:

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 from parley import config
+from parley.core import metrics
 from parley.delivery import committer, conf
 from parley.mailgate import gateway
 
@@ -74,6 +75,15 @@ class ParleySMTP(_ShortDir, SMTP):
         if self.local_part_limit and len(address.rpartition("@")[0]) > self.local_part_limit:
             return None, None
         return address, plain.group(2)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._original_transport is None:  # not the same session again after STARTTLS
+            metrics.SMTP_SESSIONS.inc()
+        super().connection_made(transport)
+
+    async def push(self, status: Any) -> None:
+        metrics.smtp_reply(status if isinstance(status, str) else status.decode("ascii", "replace"))
+        await super().push(status)
 
 
 # The end of DATA: gateway.handle_data's arguments in, the SMTP answer out, once the message is
