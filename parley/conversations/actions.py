@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
@@ -22,6 +23,8 @@ from parley.policy.content import Scan
 from parley.policy.models import ContactReason
 from parley.policy.sniff import sniff
 from parley.policy.types import AttachmentFacts, Decision, Submission
+
+log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
@@ -477,6 +480,15 @@ def _decide_and_record(
     message_event(msg)  # rows in the webhook outbox, committed with the message
     # Counted once the message is durable (a rolled-back savepoint drops the count with it).
     codes = [h.code for h in decision.hits]
+    log.info(
+        "message %s %s by %s: %s (%s)",
+        msg.public_id,
+        direction,
+        channel,
+        decision.action,
+        ", ".join(codes) or "no hits",
+        extra={"message_id": msg.public_id},
+    )
     transaction.on_commit(functools.partial(metrics.decided, channel, direction, decision.action, codes))
     return msg, decision, new_conversation
 

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 from parley import config
-from parley.core import metrics
+from parley.core import logs, metrics
 from parley.delivery import committer, conf
 from parley.mailgate import gateway
 
@@ -79,7 +79,9 @@ class ParleySMTP(_ShortDir, SMTP):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if self._original_transport is None:  # not the same session again after STARTTLS
             metrics.SMTP_SESSIONS.inc()
-        super().connection_made(transport)
+            self.parley_session_id = logs.new_id()
+        # The session's task is created in here: every line it logs carries the session's id.
+        logs.run_bound(super().connection_made, transport, session_id=self.parley_session_id)
 
     async def push(self, status: Any) -> None:
         metrics.smtp_reply(status if isinstance(status, str) else status.decode("ascii", "replace"))
@@ -142,6 +144,7 @@ class Handler(_ShortDir):
                     raw=bytes(envelope.original_content or b""),
                     peer_ip=peer,
                     helo=session.host_name or "",
+                    session_id=logs.current().get("session_id", ""),
                 )
             )
         except Exception:

@@ -7,18 +7,21 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 PARLEY = str(Path(sys.executable).with_name("parley"))
 SELLER_ADDR = "shop@seller-mail.example"
 
 # Run by `parley shell` in the prepared database: one seller writing from SELLER_ADDR to a buyer who
-# takes messages and to one who opted out, with a webhook endpoint; prints what the tests need.
+# takes messages, to one who opted out and to one whose mailbox is gone, with a webhook endpoint;
+# prints what the tests need.
 WORLD = """
 import json, sys
 from parley.core import testing
@@ -28,13 +31,14 @@ from parley.marketplace.models import RelayAddress
 from parley.marketplace.selectors import relay_address
 seller = testing.seller(senders=(SELLER_ADDR,), display_name="Northwind", email="owner@seller-real.example")
 out = {"seller": seller.id}
-for key, opted_out in (("buyer", False), ("opted_out", True)):
+for key, opted_out in (("buyer", False), ("opted_out", True), ("gone", False)):
     buyer = testing.buyer(opted_out=opted_out, name=key)
     order = testing.order(seller=seller, buyer=buyer)
     out[key] = relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.BUYER).address()
     out[key + "_order"] = order.id
     out[key + "_reply_to"] = relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.SELLER).address()
     out[key + "_email"] = buyer.email
+    out[key + "_username"] = buyer.user.username
 if WEBHOOK:
     WebhookEndpoint.objects.create(seller=seller, url=WEBHOOK, secret="s" * 32, created_at=time.now())
 sys.stdout.write("WORLD " + json.dumps(out) + "\\n")
@@ -77,7 +81,7 @@ def get(url: str, timeout: float = 10) -> tuple[int, bytes]:
         return e.code, bytes(e.read())
 
 
-def wait_until_up(url: str, proc: subprocess.Popen[str], deadline: float = 90) -> None:
+def wait_until_up(url: str, proc: subprocess.Popen[str], log: IO[str], deadline: float = 90) -> None:
     end = time.monotonic() + deadline
     while True:
         try:
@@ -86,7 +90,7 @@ def wait_until_up(url: str, proc: subprocess.Popen[str], deadline: float = 90) -
         except OSError:
             if proc.poll() is not None:
                 raise AssertionError(
-                    f"parley stopped with {proc.returncode}: {proc.stdout and proc.stdout.read()}"
+                    f"parley stopped with {proc.returncode}: {log.seek(0) or log.read()}"
                 ) from None
             if time.monotonic() > end:
                 raise
@@ -97,27 +101,27 @@ def wait_until_up(url: str, proc: subprocess.Popen[str], deadline: float = 90) -
 def running(
     args: list[str], env: dict[str, str], *, ready_url: str | None = None
 ) -> Iterator[subprocess.Popen[str]]:
-    """A Parley command as a process of its own (its own group), stopped with SIGTERM at the end."""
-    proc = subprocess.Popen(
-        [PARLEY, *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        if ready_url:
-            wait_until_up(ready_url, proc)
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
+    """A Parley command as a process of its own (its own group), stopped with SIGTERM at the end; then
+    what it wrote is in `proc.output` (stdout) and `proc.logs` (stderr, where its log goes)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [PARLEY, *args], env=env, stdout=out, stderr=err, text=True, start_new_session=True
+        )
         try:
-            proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+            if ready_url:
+                wait_until_up(ready_url, proc, err)
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            out.seek(0)
+            err.seek(0)
+            proc.output, proc.logs = out.read(), err.read()  # type: ignore[attr-defined]
 
 
 def scrape(url: str) -> dict[str, float]:
