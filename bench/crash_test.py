@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,38 @@ def delivered(dump: Path, ids: dict[int, set[bytes]] | None = None) -> collectio
     return seen
 
 
+def drain_and_count(
+    load: Load, dump: Path, events: list[str], stop: Callable[[], None], *, drain: float
+) -> dict[str, Any]:
+    """Wait up to `drain` seconds for every acknowledged message to reach the smarthost, stop the
+    servers, and count: what was acknowledged, delivered, missing and delivered twice."""
+    deadline = time.monotonic() + drain
+    seen = delivered(dump)
+    while time.monotonic() < deadline and not load.acked <= set(seen):
+        time.sleep(0.5)
+        seen = delivered(dump)
+    stop()
+    ids: dict[int, set[bytes]] = {}
+    seen = delivered(dump, ids)
+    missing = sorted(load.acked - set(seen))
+    twice = sorted(n for n, c in seen.items() if c > 1)
+    return {
+        "acknowledged": len(load.acked),
+        "delivered_distinct": len(seen),
+        "delivered_total": sum(seen.values()),
+        "acknowledged_missing": missing[:20],
+        "acknowledged_missing_count": len(missing),
+        "delivered_twice": twice[:20],
+        "delivered_twice_count": len(twice),
+        # A second copy is the same outbox row sent again: it must carry the same Message-ID.
+        "twice_with_different_message_ids": sorted(n for n in twice if len(ids[n]) > 1),
+        "unacknowledged_but_delivered": len(set(seen) - load.acked),
+        "client_errors": dict(load.refused),
+        "events": events,
+        "ok": not missing and not any(len(ids[n]) > 1 for n in twice),
+    }
+
+
 def _until_acknowledged(load: Load, count: int, deadline: float = 180) -> None:
     """Wait until the load has `count` messages acknowledged (or the deadline passed): a slow, loaded
     machine gets there later, not with fewer messages at risk."""
@@ -189,34 +222,13 @@ def run(
         finally:
             load.stop()
         events.append(f"{time.monotonic() - t0:6.1f}s load stopped: {len(load.acked)} acknowledged")
-        # Drain: everything acknowledged must reach the smarthost.
-        deadline = time.monotonic() + 60
-        seen = delivered(dump)
-        while time.monotonic() < deadline and not load.acked <= set(seen):
-            time.sleep(0.5)
-            seen = delivered(dump)
-        for p in procs.values():
-            stop_process(p)
-        sink.stop()
-        ids: dict[int, set[bytes]] = {}
-        seen = delivered(dump, ids)
-        missing = sorted(load.acked - set(seen))
-        twice = sorted(n for n, c in seen.items() if c > 1)
-        return {
-            "acknowledged": len(load.acked),
-            "delivered_distinct": len(seen),
-            "delivered_total": sum(seen.values()),
-            "acknowledged_missing": missing[:20],
-            "acknowledged_missing_count": len(missing),
-            "delivered_twice": twice[:20],
-            "delivered_twice_count": len(twice),
-            # A second copy is the same outbox row sent again: it must carry the same Message-ID.
-            "twice_with_different_message_ids": sorted(n for n in twice if len(ids[n]) > 1),
-            "unacknowledged_but_delivered": len(set(seen) - load.acked),
-            "client_errors": dict(load.refused),
-            "events": events,
-            "ok": not missing and not any(len(ids[n]) > 1 for n in twice),
-        }
+
+        def stop() -> None:
+            for p in procs.values():
+                stop_process(p)
+            sink.stop()
+
+        return drain_and_count(load, dump, events, stop, drain=60)
     finally:
         for p in procs.values():
             stop_process(p)

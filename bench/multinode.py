@@ -32,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import PYTHON, ROOT, SmtpSink, free_port, parley_env, populate
-from crash_test import ADDRESSES, Load, delivered
+from crash_test import ADDRESSES, Load, drain_and_count
 
 
 class Cluster:
@@ -177,32 +177,13 @@ def run(*, nodes: int, seconds: float, threads: int, work: Path) -> dict[str, An
         finally:
             load.stop()
         events.append(f"{time.monotonic() - t0:6.1f}s load stopped: {len(load.acked)} acknowledged")
-        deadline = time.monotonic() + 120
-        seen = delivered(dump)
-        while time.monotonic() < deadline and not load.acked <= set(seen):
-            time.sleep(0.5)
-            seen = delivered(dump)
-        for node in members:
-            node.stop()
-        sink.stop()
-        ids: dict[int, set[bytes]] = {}
-        seen = delivered(dump, ids)
-        missing = sorted(load.acked - set(seen))
-        twice = sorted(n for n, c in seen.items() if c > 1)
-        return {
-            "nodes": nodes,
-            "acknowledged": len(load.acked),
-            "delivered_distinct": len(seen),
-            "delivered_total": sum(seen.values()),
-            "acknowledged_missing": missing[:20],
-            "acknowledged_missing_count": len(missing),
-            "delivered_twice": twice[:20],
-            "delivered_twice_count": len(twice),
-            "twice_with_different_message_ids": sorted(n for n in twice if len(ids[n]) > 1),
-            "client_errors": dict(load.refused),
-            "events": events,
-            "ok": not missing,
-        }
+
+        def stop() -> None:
+            for node in members:
+                node.stop()
+            sink.stop()
+
+        return {"nodes": nodes, **drain_and_count(load, dump, events, stop, drain=120)}
     finally:
         for node in members:
             node.stop()
