@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
@@ -14,7 +15,7 @@ from django.db import transaction
 
 from parley.conversations import selectors as cs
 from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
-from parley.core import inserts, time, uploads
+from parley.core import inserts, metrics, time, uploads
 from parley.core.errors import ActionError
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Buyer, Order, Seller
@@ -23,6 +24,8 @@ from parley.policy.content import Scan
 from parley.policy.filecheck import Inspection, inspect_file
 from parley.policy.models import ContactReason
 from parley.policy.types import AttachmentFacts, Decision, ReplyFacts, Submission
+
+log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = uploads.MAX_FILE_BYTES
 
@@ -501,6 +504,18 @@ def _decide_and_record(
     from parley.api.webhooks import message_event
 
     message_event(msg)  # rows in the webhook outbox, committed with the message
+    # Counted once the message is durable (a rolled-back savepoint drops the count with it).
+    codes = [h.code for h in decision.hits]
+    log.info(
+        "message %s %s by %s: %s (%s)",
+        msg.public_id,
+        direction,
+        channel,
+        decision.action,
+        ", ".join(codes) or "no hits",
+        extra={"message_id": msg.public_id},
+    )
+    transaction.on_commit(functools.partial(metrics.decided, channel, direction, decision.action, codes))
     return msg, decision, new_conversation
 
 
