@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
@@ -15,7 +16,7 @@ from django.db import transaction
 from parley.conversations import scrub
 from parley.conversations import selectors as cs
 from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
-from parley.core import inserts, time, uploads
+from parley.core import inserts, metrics, time, uploads
 from parley.core.errors import ActionError
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Buyer, Order, RelayAddress, Seller
@@ -24,6 +25,8 @@ from parley.policy.content import Scan
 from parley.policy.filecheck import Inspection, inspect_file
 from parley.policy.models import ContactReason
 from parley.policy.types import AttachmentFacts, Decision, Hit, ReplyFacts, Submission
+
+log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = uploads.MAX_FILE_BYTES
 
@@ -559,6 +562,20 @@ def _record(
     from parley.api.webhooks import message_event
 
     message_event(msg)  # rows in the webhook outbox, committed with the message
+    # Counted once the message is durable (a rolled-back savepoint drops the count with it).
+    codes = [h.code for h in decision.hits]
+    log.info(
+        "message %s %s by %s: %s (%s)",
+        msg.public_id,
+        direction,
+        request.channel,
+        decision.action,
+        ", ".join(codes) or "no hits",
+        extra={"message_id": msg.public_id},
+    )
+    transaction.on_commit(
+        functools.partial(metrics.decided, request.channel, direction, decision.action, codes)
+    )
     return msg, new_conversation
 
 

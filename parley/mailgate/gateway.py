@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 
 from parley.conversations import actions
 from parley.conversations.models import Message
-from parley.core import driver, time
+from parley.core import driver, logs, time
 from parley.core.errors import ActionError
 from parley.core.prepared import Prepared
 from parley.delivery import bounces
@@ -245,15 +245,20 @@ def _refusal(result: actions.SendResult, order: Order) -> str:
     return reply("550", "5.7.1", text)
 
 
-def handle_data(*, route: Route, mail_from: str, raw: bytes, peer_ip: str = "", helo: str = "") -> str:
+def handle_data(
+    *, route: Route, mail_from: str, raw: bytes, peer_ip: str = "", helo: str = "", session_id: str = ""
+) -> str:
     """Decide on one message and answer; 250 only once it is committed."""
-    if route.kind == BOUNCE:
-        return _late_bounce(route, raw)
-    try:
-        incoming = parse(raw)
-    except MailError as e:
-        return e.reply
-    return handle_incoming(route=route, mail_from=mail_from, incoming=incoming, peer_ip=peer_ip, helo=helo)
+    with logs.bound(session_id=session_id):
+        if route.kind == BOUNCE:
+            return _late_bounce(route, raw)
+        try:
+            incoming = parse(raw)
+        except MailError as e:
+            return e.reply
+        return handle_incoming(
+            route=route, mail_from=mail_from, incoming=incoming, peer_ip=peer_ip, helo=helo
+        )
 
 
 def _subject(incoming: Incoming) -> tuple[bytes, str]:
@@ -289,14 +294,23 @@ def prepare(route: Route, incoming: Incoming) -> None:
 
 
 def handle_incoming(
-    *, route: Route, mail_from: str, incoming: Incoming, peer_ip: str = "", helo: str = ""
+    *,
+    route: Route,
+    mail_from: str,
+    incoming: Incoming,
+    peer_ip: str = "",
+    helo: str = "",
+    session_id: str = "",
 ) -> str:
     """handle_data for a message already parsed (by a receiver process: see receivers.py)."""
-    if route.kind == RelayAddress.Kind.BUYER:
-        return _seller_to_buyer(
+    with logs.bound(session_id=session_id):  # the SMTP session's id, from whichever process it ran in
+        if route.kind == RelayAddress.Kind.BUYER:
+            return _seller_to_buyer(
+                route=route, mail_from=mail_from, incoming=incoming, peer_ip=peer_ip, helo=helo
+            )
+        return _buyer_to_seller(
             route=route, mail_from=mail_from, incoming=incoming, peer_ip=peer_ip, helo=helo
         )
-    return _buyer_to_seller(route=route, mail_from=mail_from, incoming=incoming, peer_ip=peer_ip, helo=helo)
 
 
 def _unauthenticated(incoming: Incoming, *, mail_from: str, sender: str, peer_ip: str, helo: str) -> str:
