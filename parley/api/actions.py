@@ -171,7 +171,7 @@ def check_send_api_message(
             if refused is not None:
                 raise ActionError("attachments.name", refused.en, refused.zh, status=415, field="attachments")
             # A safe name, its extension matching the type found in the bytes at upload.
-            upload.filename = safe_name(conv_actions._clean_filename(ref.filename), upload.content_type)
+            upload.filename = safe_name(conv_actions.clean_filename(ref.filename), upload.content_type)
             upload.save(update_fields=["filename"])
         return conv_actions.check_send_message(
             request=conv_actions.SendRequest(

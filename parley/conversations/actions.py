@@ -113,8 +113,9 @@ def _reason(code: str | None) -> ContactReason | None:
         ) from None
 
 
-def _clean_filename(name: str) -> str:
-    # Keep the base name only, without control characters: it ends up in MIME headers and HTML.
+def clean_filename(name: str) -> str:
+    """A sender's file name as Parley keeps it: the base name only, without control characters (it
+    ends up in MIME headers and HTML). Channels that name files before sending use it too."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>')
     return name.strip()[:200] or "attachment"
@@ -133,14 +134,14 @@ def _checked_files(attachments: Sequence[NewAttachment]) -> list[NewAttachment]:
         if len(f.data) > MAX_FILE_BYTES:
             raise ActionError(
                 "attachments.too_large",
-                f"{_clean_filename(f.filename)} is larger than 10 MB.",
-                f"{_clean_filename(f.filename)} 超过 10 MB。",
+                f"{clean_filename(f.filename)} is larger than 10 MB.",
+                f"{clean_filename(f.filename)} 超过 10 MB。",
                 status=413,
                 field="attachments",
             )
     # The same object when the name is already clean: its inspection is made once.
     return [
-        f if _clean_filename(f.filename) == f.filename else NewAttachment(_clean_filename(f.filename), f.data)
+        f if clean_filename(f.filename) == f.filename else NewAttachment(clean_filename(f.filename), f.data)
         for f in attachments
     ]
 

@@ -157,11 +157,11 @@ def reason_choices(order: Order, now: dt.datetime) -> list[presenters.ReasonChoi
 
 def _uploads(request: HttpRequest) -> list[Any]:
     """The uploaded files as NewAttachment, refusing oversize ones before reading them."""
-    from parley.conversations.actions import NewAttachment, _clean_filename
+    from parley.conversations.actions import NewAttachment, clean_filename
 
     out = []
     for filename, data in read_uploads(request):
-        f = NewAttachment(filename=_clean_filename(filename), data=data)
+        f = NewAttachment(filename=clean_filename(filename), data=data)
         found = f.inspection
         if not found.allowed:
             # Refused here, by name and content, so a file never delivered is never stored either.
