@@ -355,6 +355,7 @@ class ImportCounts(Schema):
 
 class ImportReportOut(Schema):
     marketplaces: ImportCounts
+    categories: ImportCounts
     sellers: ImportCounts
     buyers: ImportCounts
     orders: ImportCounts
@@ -363,6 +364,11 @@ class ImportReportOut(Schema):
 class ImportIssueOut(Schema):
     path: str
     message: str
+
+
+class ImportReportWithWarningsOut(ImportReportOut):
+    # Categories the marketplace's tree does not list: imported, counted as the default group.
+    warnings: list[ImportIssueOut] = []
 
 
 class ImportErrorOut(Schema):
@@ -727,7 +733,7 @@ def list_deliveries(request: HttpRequest, webhook_id: str) -> list[dict[str, Any
 # --- operator endpoints -----------------------------------------------------------------------------
 
 operator_router = Router(auth=OPERATOR_AUTH, tags=["operator"])
-SECTIONS = ("marketplaces", "sellers", "buyers", "orders")
+SECTIONS = ("marketplaces", "categories", "sellers", "buyers", "orders")
 
 
 def _import(data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -746,7 +752,7 @@ def _import(data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 @operator_router.post(
     "/operator/import",
-    response={200: ImportReportOut, 400: ImportErrorOut, **errors(403)},
+    response={200: ImportReportWithWarningsOut, 400: ImportErrorOut, **errors(403)},
     summary="Upsert marketplaces, sellers, buyers and orders (the `parley import` format), idempotently",
     throttle=Bucket("operator_import", UPSERT),
 )
@@ -768,13 +774,13 @@ def operator_import(
 
 @operator_router.put(
     "/operator/{section}",
-    response={200: ImportReportOut, 400: ImportErrorOut, **errors(403)},
+    response={200: ImportReportWithWarningsOut, 400: ImportErrorOut, **errors(403)},
     summary="Upsert records of one kind (same record format as `parley import`)",
     throttle=Bucket("operator_upsert", UPSERT),
 )
 def operator_upsert(
     request: HttpRequest,
-    section: Literal["marketplaces", "sellers", "buyers", "orders"],
+    section: Literal["marketplaces", "categories", "sellers", "buyers", "orders"],
     payload: Body[list[dict[str, Any]]],  # type: ignore[type-arg]
 ) -> tuple[int, dict[str, Any]]:
     return _import({section: payload})

@@ -187,7 +187,11 @@ def test_operator_import_is_idempotent(db: None) -> None:
     assert r.status_code == 200, r.content
     assert r.json()["orders"] == {"created": 1, "updated": 0, "unchanged": 0}
     r = op.post("/api/v1/operator/import", IMPORT)
-    assert r.json() == {k: {"created": 0, "updated": 0, "unchanged": 1} for k in IMPORT}
+    assert r.json() == {
+        **{k: {"created": 0, "updated": 0, "unchanged": 1} for k in IMPORT},
+        "categories": {"created": 0, "updated": 0, "unchanged": 0},
+        "warnings": [],
+    }
     changed = [{**IMPORT["orders"][0], "status": "Shipped", "shipped_at": "2026-11-02T10:00:00Z"}]
     r = op.put("/api/v1/operator/orders", changed)
     assert r.status_code == 200, r.content
@@ -196,6 +200,25 @@ def test_operator_import_is_idempotent(db: None) -> None:
     bad = op.put("/api/v1/operator/orders", [{**IMPORT["orders"][0], "buyer": "NOBODY"}])
     assert bad.status_code == 400
     assert bad.json()["issues"][0]["path"].startswith("orders[0]")
+
+
+def test_operator_categories_and_an_unknown_category_is_a_warning(db: None) -> None:
+    op = Api(token_for(operator=True), header="Authorization")
+    assert op.post("/api/v1/operator/import", IMPORT).status_code == 200
+    tree = [{"marketplace": "A1F83G8C2ARO7P", "id": "tools", "names": {"en": "Tools", "zh-hans": "工具"}}]
+    r = op.put("/api/v1/operator/categories", tree)
+    assert r.status_code == 200, r.content
+    assert r.json()["categories"] == {"created": 1, "updated": 0, "unchanged": 0}
+    order = {**IMPORT["orders"][0], "items": [{"sku": "HAM-1", "title": "Hammer", "category": "Garden"}]}
+    r = op.put("/api/v1/operator/orders", [order])
+    assert r.status_code == 200, r.content
+    assert r.json()["warnings"] == [
+        {
+            "path": "orders[0].items[0]",
+            "message": "category 'Garden' is not in marketplace A1F83G8C2ARO7P's category tree; 1 item(s) "
+            "count as group 'other' until an operator maps it",
+        }
+    ]
 
 
 def test_operator_import_with_a_staff_session(db: None) -> None:

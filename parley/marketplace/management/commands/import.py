@@ -42,3 +42,5 @@ class Command(BaseCommand):
             ) from None
         for line in report.lines():
             self.stdout.write(line)
+        for warning in report.warnings:
+            self.stderr.write(f"warning: {warning}")
