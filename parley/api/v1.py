@@ -772,6 +772,47 @@ def operator_import(
     return _import(payload)
 
 
+class RecordsOut(ImportReportWithWarningsOut):
+    rejected: int
+    problems: list[ImportIssueOut] = []
+
+
+MAX_BATCH = 5000
+
+
+@operator_router.post(
+    "/operator/batch",
+    response={200: RecordsOut, 400: ImportErrorOut, 413: ImportErrorOut, **errors(403)},
+    summary="Upsert a batch of feed records (the `parley import` JSON Lines records, each with its type)",
+    description=(
+        f"Up to {MAX_BATCH} records, each an object with `type` (marketplace, category, seller, buyer, "
+        "order, items) and the fields of that record. Valid records are written; invalid ones are left "
+        "out and listed in `problems` by index (`records[3]`), `rejected` counts them. Sending the same "
+        "batch again changes nothing."
+    ),
+    throttle=Bucket("operator_records", UPSERT),
+)
+def operator_records(
+    request: HttpRequest,
+    payload: Body[list[dict[str, Any]]],  # type: ignore[type-arg]
+) -> tuple[int, dict[str, Any]]:
+    from parley.marketplace.feeds import typed
+    from parley.marketplace.importer import import_records
+
+    if len(payload) > MAX_BATCH:
+        return 413, {
+            "code": "import.batch_too_large",
+            "message": f"At most {MAX_BATCH} records per request; send the rest in further batches.",
+        }
+    report = import_records(
+        (typed(i, rec, None, f"records[{i}]") for i, rec in enumerate(payload)), batch=MAX_BATCH
+    )
+    out = report.to_json()
+    out["rejected"] = report.rejected
+    out["problems"] = [p.to_json() for p in report.problems]
+    return 200, out
+
+
 @operator_router.put(
     "/operator/{section}",
     response={200: ImportReportWithWarningsOut, 400: ImportErrorOut, **errors(403)},

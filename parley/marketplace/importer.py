@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from django.db import transaction
 from parley.core import time
 from parley.core.ids import is_order_id
 from parley.marketplace.actions import do_refresh_category_groups
+from parley.marketplace.feeds import Record
 from parley.marketplace.models import (
     AuthorizedSender,
     Buyer,
@@ -38,6 +39,8 @@ _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 MAX_ITEMS = 1000  # items of one order
+BATCH = 1000  # records per transaction when a feed is read record by record
+MAX_PROBLEMS = 1000  # problems a report keeps (a feed of millions of bad lines must not fill memory)
 
 # Required keys of each record, then optional ones. An optional key left out keeps the stored value
 # on update and takes the model default on create, so callers (the API) can send partial records.
@@ -50,6 +53,8 @@ KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("id", "seller", "buyer", "marketplace", "status", "purchased_at"),
         ("shipped_at", "delivered_at", "fulfillment", "items"),
     ),
+    # Only in feeds read record by record: the items of an order already stored.
+    "items": (("order", "items"), ()),
 }
 ITEM_KEYS = (("sku", "title", "category"), ("quantity",))
 
@@ -109,6 +114,10 @@ class UnknownCategory:
 class ImportReport:
     sections: dict[str, SectionCounts] = field(default_factory=lambda: {s: SectionCounts() for s in SECTIONS})
     unknown_categories: dict[tuple[str, str], UnknownCategory] = field(default_factory=dict)
+    # Feeds read record by record: the records not imported, each with its line (the first
+    # MAX_PROBLEMS of them; `rejected` counts them all).
+    problems: list[ImportIssue] = field(default_factory=list)
+    rejected: int = 0
 
     @property
     def warnings(self) -> list[ImportIssue]:
@@ -128,6 +137,12 @@ class ImportReport:
         }
         out["warnings"] = [w.to_json() for w in self.warnings]
         return out
+
+    def reject(self, issues: Iterable[ImportIssue], records: int) -> None:
+        self.rejected += records
+        for issue in issues:
+            if len(self.problems) < MAX_PROBLEMS:
+                self.problems.append(issue)
 
     @property
     def changed(self) -> bool:
@@ -256,6 +271,7 @@ class _Clean:
     sellers: dict[str, dict[str, Any]] = field(default_factory=dict)
     buyers: dict[str, dict[str, Any]] = field(default_factory=dict)
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)  # order id -> its items alone
 
 
 def _records(data: dict[str, Any], issues: list[ImportIssue]) -> dict[str, list[Any]]:
@@ -373,8 +389,20 @@ def _clean_order(c: _Checker, rec: dict[str, Any]) -> dict[str, Any]:
     if "items" in rec:
         items = row["items"] = _items(c, rec["items"])
         # Where each item was named, for a warning about a category the tree does not list.
-        row["item_paths"] = [f"{c.path}.items[{j}]" for j in range(len(items or []))]
+        row["item_paths"] = [item_path(c.path, j) for j in range(len(items or []))]
     return row
+
+
+def _clean_items(c: _Checker, rec: dict[str, Any]) -> dict[str, Any]:
+    order_id = rec.get("order")
+    if not isinstance(order_id, str) or not is_order_id(order_id):
+        c.fail(f"order {order_id!r} is not an order id of the form 123-1234567-1234567")
+    items = _items(c, rec["items"])
+    return {
+        "id": order_id,
+        "items": items,
+        "item_paths": [item_path(c.path, j) for j in range(len(items or []))],
+    }
 
 
 CLEANERS = {
@@ -383,6 +411,7 @@ CLEANERS = {
     "sellers": (_clean_seller, "seller"),
     "buyers": (_clean_buyer, "buyer"),
     "orders": (_clean_order, "order"),
+    "items": (_clean_items, "order"),
 }
 
 
@@ -434,6 +463,11 @@ def _check_dates(c: _Checker, row: dict[str, Any]) -> None:
         c.fail("delivered_at is before " + ("shipped_at" if shipped else "purchased_at"))
 
 
+def item_path(path: str, j: int) -> str:
+    # orders[3].items[0] in a document; "line 17, item 1" in a feed read by line.
+    return f"{path}, item {j + 1}" if path.startswith("line ") else f"{path}.items[{j}]"
+
+
 def _items(c: _Checker, items: Any) -> list[tuple[str, str, str, int]] | None:
     if not isinstance(items, list) or not items:
         c.fail("items must be a non-empty list")
@@ -443,7 +477,7 @@ def _items(c: _Checker, items: Any) -> list[tuple[str, str, str, int]] | None:
         return None
     out: list[tuple[str, str, str, int]] = []
     for j, item in enumerate(items):
-        ic = _Checker(c.issues, f"{c.path}.items[{j}]")
+        ic = _Checker(c.issues, item_path(c.path, j))
         if not isinstance(item, dict):
             ic.fail("must be an object")
         elif _check_keys(ic, item, *ITEM_KEYS):
@@ -492,6 +526,20 @@ def check_references(clean: _Clean) -> list[ImportIssue]:
             issues.append(ImportIssue(order["_path"], f"unknown {what} {order[key]!r}"))
         if bad:
             del clean.orders[oid]
+    if clean.items:
+        ids = list(clean.items)
+        stored: dict[str, str] = {}
+        for start in range(0, len(ids), CHUNK):
+            chunk = Order.objects.filter(pk__in=ids[start : start + CHUNK])
+            stored.update(chunk.values_list("id", "marketplace_id"))
+        for oid, row in list(clean.items.items()):
+            listed = clean.orders.get(oid)
+            mid = listed["marketplace_id"] if listed else stored.get(oid)
+            if mid is None:
+                issues.append(ImportIssue(row["_path"], f"unknown order {oid!r}"))
+                del clean.items[oid]
+            else:
+                row["marketplace_id"] = mid
     for cid, cat in list(clean.categories.items()):
         if cat["marketplace_id"] not in known["marketplace_id"]:
             issues.append(ImportIssue(cat["_path"], f"unknown marketplace {cat['marketplace_id']!r}"))
@@ -736,6 +784,9 @@ def write(clean: _Clean, report: ImportReport, tree: _Tree | None = None) -> Non
         items = _resolve_items(clean.orders, tree, report)
         created, updated = _upsert(Order, clean.orders, skip=("items",))
         _count(sec["orders"], len(clean.orders), created, updated | _sync_items(items))
+        if clean.items:
+            updated = _sync_items(_resolve_items(clean.items, tree, report))
+            _count(sec["orders"], len(clean.items), set(), updated)
 
 
 def import_data(data: dict[str, Any]) -> ImportReport:
@@ -749,3 +800,53 @@ def import_data(data: dict[str, Any]) -> ImportReport:
     report = ImportReport()
     write(clean, report)
     return report
+
+
+def import_records(
+    records: Iterable[Record],
+    *,
+    batch: int = BATCH,
+    report: ImportReport | None = None,
+    on_batch: Callable[[int], None] = lambda _n: None,
+) -> ImportReport:
+    """Import a feed record by record, in transactions of `batch` records, in bounded memory.
+
+    Each valid record is written (a reference may point at a record of an earlier batch, one in the
+    same batch, or one stored); each invalid one is left out and reported with its line. Reading the
+    same feed again changes nothing. `on_batch` is told how many records each batch had.
+    """
+    report = report or ImportReport()
+    tree = _Tree()
+    pending: list[Record] = []
+    weight = 0
+    for rec in records:
+        pending.append(rec)
+        weight += 1 + len((rec.data or {}).get("items") or ())
+        if weight >= batch:
+            _import_batch(pending, report, tree)
+            on_batch(len(pending))
+            pending, weight = [], 0
+    if pending:
+        _import_batch(pending, report, tree)
+        on_batch(len(pending))
+    return report
+
+
+def _line(issue: ImportIssue) -> int:
+    number = issue.path.removeprefix("line ").split(",")[0]
+    return int(number) if number.isdigit() else 0
+
+
+def _import_batch(records: list[Record], report: ImportReport, tree: _Tree) -> None:
+    clean = _Clean()
+    issues: list[ImportIssue] = []
+    bad = 0
+    for rec in records:
+        if rec.data is None:
+            issues.append(ImportIssue(rec.path, rec.problem))
+            bad += 1
+        elif not clean_record(clean, rec.section, rec.data, rec.path, issues):
+            bad += 1
+    refs = check_references(clean)
+    report.reject(sorted(issues + refs, key=_line), bad + len(refs))
+    write(clean, report, tree)

@@ -221,6 +221,42 @@ def test_operator_categories_and_an_unknown_category_is_a_warning(db: None) -> N
     ]
 
 
+def test_operator_records_in_batches_write_the_valid_ones_and_list_the_rest(db: None) -> None:
+    op = Api(token_for(operator=True), header="Authorization")
+    order = {"type": "order", **IMPORT["orders"][0]}
+    batch = [
+        {"type": "marketplace", **IMPORT["marketplaces"][0]},
+        {"type": "seller", **IMPORT["sellers"][0]},
+        {"type": "buyer", **IMPORT["buyers"][0]},
+        order,
+        {**order, "id": "202-1234567-0000002", "status": "Lost"},
+        {"type": "parcel"},
+        {**order, "id": "202-1234567-0000003", "buyer": "NOBODY"},
+    ]
+    r = op.post("/api/v1/operator/batch", batch)
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["orders"] == {"created": 1, "updated": 0, "unchanged": 0}
+    assert body["rejected"] == 3
+    assert body["problems"] == [
+        {
+            "path": "records[4]",
+            "message": "status 'Lost' is not one of Pending, Unshipped, PartiallyShipped, Shipped, Delivered, "
+            "Canceled, Returned",
+        },
+        {
+            "path": "records[5]",
+            "message": "unknown type 'parcel' (order, buyer, seller, marketplace, category)",
+        },
+        {"path": "records[6]", "message": "unknown buyer 'NOBODY'"},
+    ]
+    again = op.post("/api/v1/operator/batch", batch[:4]).json()
+    assert again["orders"] == {"created": 0, "updated": 0, "unchanged": 1} and again["rejected"] == 0
+    too_many = op.post("/api/v1/operator/batch", [{"type": "buyer"}] * 5001)
+    assert too_many.status_code == 413
+    assert too_many.json()["code"] == "import.batch_too_large"
+
+
 def test_operator_import_with_a_staff_session(db: None) -> None:
     staff = User.objects.create_user("ops", password="x", is_staff=True)
     c = Client(enforce_csrf_checks=True)
