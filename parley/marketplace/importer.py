@@ -15,6 +15,7 @@ from django.db import transaction
 
 from parley.core import time
 from parley.core.ids import is_order_id
+from parley.marketplace import store
 from parley.marketplace.actions import do_refresh_category_groups
 from parley.marketplace.feeds import Record
 from parley.marketplace.models import (
@@ -39,7 +40,7 @@ _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 MAX_ITEMS = 1000  # items of one order
-BATCH = 1000  # records per transaction when a feed is read record by record
+BATCH = 5000  # records per transaction when a feed is read record by record
 MAX_PROBLEMS = 1000  # problems a report keeps (a feed of millions of bad lines must not fill memory)
 
 # Required keys of each record, then optional ones. An optional key left out keeps the stored value
@@ -560,17 +561,27 @@ def _fetch(model: Any, ids: list[str]) -> dict[str, Any]:
 
 
 def _upsert(
-    model: Any, rows: dict[str, dict[str, Any]], skip: Sequence[str] = ()
+    model: Any,
+    rows: dict[str, dict[str, Any]],
+    skip: Sequence[str] = (),
+    insert: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> tuple[set[str], set[str]]:
-    """Create missing rows and update differing ones; return (created ids, updated ids)."""
+    """Create missing rows and update differing ones; return (created ids, updated ids).
+
+    `insert` writes the new rows instead of bulk_create (a store op for tables a feed fills by millions).
+    """
     existing = _fetch(model, list(rows))
     new, changed, fields = [], [], set()
+    fresh: list[dict[str, Any]] = []
     created, updated = set(), set()
     for pk, row in rows.items():
         values = {k: v for k, v in row.items() if k not in skip and k not in INTERNAL}
         obj = existing.get(pk)
         if obj is None:
-            new.append(model(**values))
+            if insert is not None:
+                fresh.append(values)
+            else:
+                new.append(model(**values))
             created.add(pk)
             continue
         diff = [k for k, v in values.items() if k != "id" and getattr(obj, k) != v]
@@ -581,6 +592,8 @@ def _upsert(
             changed.append(obj)
             updated.add(pk)
     model.objects.bulk_create(new, batch_size=CHUNK)
+    if insert is not None:
+        insert(fresh)
     if changed:
         model.objects.bulk_update(changed, sorted(fields), batch_size=CHUNK)
     return created, updated
@@ -744,20 +757,8 @@ def _sync_items(wanted: dict[str, list[Item]]) -> set[str]:
     replace = [oid for oid in ids if have[oid] != wanted[oid]]
     for start in range(0, len(replace), CHUNK):
         OrderItem.objects.filter(order_id__in=replace[start : start + CHUNK]).delete()
-    OrderItem.objects.bulk_create(
-        [
-            OrderItem(
-                order_id=oid,
-                sku=sku,
-                title=title,
-                category_id=cat,
-                marketplace_category_id=node,
-                quantity=qty,
-            )
-            for oid in replace
-            for sku, title, cat, node, qty in wanted[oid]
-        ],
-        batch_size=CHUNK,
+    store.insert_items(
+        [(oid, sku, title, qty, cat, node) for oid in replace for sku, title, cat, node, qty in wanted[oid]]
     )
     return set(replace)
 
@@ -782,7 +783,7 @@ def write(clean: _Clean, report: ImportReport, tree: _Tree | None = None) -> Non
         created, updated = _upsert(Buyer, clean.buyers)
         _count(sec["buyers"], len(clean.buyers), created, updated)
         items = _resolve_items(clean.orders, tree, report)
-        created, updated = _upsert(Order, clean.orders, skip=("items",))
+        created, updated = _upsert(Order, clean.orders, skip=("items",), insert=store.insert_orders)
         _count(sec["orders"], len(clean.orders), created, updated | _sync_items(items))
         if clean.items:
             updated = _sync_items(_resolve_items(clean.items, tree, report))

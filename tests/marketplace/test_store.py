@@ -1,0 +1,76 @@
+"""The marketplace store's hand-written SQL agrees with its ORM reference implementation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from parley.core import testing
+from parley.marketplace import store
+from parley.marketplace.models import MarketplaceCategory, Order, OrderItem
+
+pytestmark = pytest.mark.django_db
+
+CN = dt.timezone(dt.timedelta(hours=8))
+
+
+def _orders(seller: Any, buyer: Any, prefix: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"{prefix}-0000001-0000001",
+            "marketplace_id": "ATVPDKIKX0DER",
+            "seller_id": seller.id,
+            "buyer_id": buyer.id,
+            "status": "Delivered",
+            "fulfillment": "marketplace",
+            "purchased_at": dt.datetime(2026, 3, 1, 8, 0, tzinfo=CN),
+            "shipped_at": dt.datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=dt.UTC),
+            "delivered_at": dt.datetime(2026, 3, 5, tzinfo=dt.UTC),
+        },
+        {
+            "id": f"{prefix}-0000001-0000002",
+            "marketplace_id": "ATVPDKIKX0DER",
+            "seller_id": seller.id,
+            "buyer_id": buyer.id,
+            "status": "Pending",
+            "purchased_at": dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC),
+        },
+    ]
+
+
+def _stored(prefix: str) -> list[tuple[Any, ...]]:
+    orders = Order.objects.filter(id__startswith=prefix).order_by("id")
+    items = OrderItem.objects.filter(order__id__startswith=prefix).order_by("order_id", "sku")
+    return [
+        *((o.id[3:], o.status, o.fulfillment, o.purchased_at, o.shipped_at, o.delivered_at) for o in orders),
+        *(
+            (i.order_id[3:], i.sku, i.title, i.quantity, i.category_id, i.marketplace_category_id)
+            for i in items
+        ),
+    ]
+
+
+def test_insert_orders_and_items_agree_with_the_orm() -> None:
+    market = testing.marketplace()
+    seller, buyer = testing.seller(), testing.buyer()
+    node = MarketplaceCategory.objects.create(marketplace=market, code="1055398", names={"en": "Kitchen"})
+    results = []
+    for p, orders_op, items_op in (
+        ("111", store.insert_orders, store.insert_items),
+        ("222", store.insert_orders_orm, store.insert_items_orm),
+    ):
+        ops: tuple[Callable[..., None], Callable[..., None]] = (orders_op, items_op)
+        ops[0](_orders(seller, buyer, p))
+        ops[1](
+            [
+                (f"{p}-0000001-0000001", "A-1", "Oak board «x»", 2, None, node.pk),
+                (f"{p}-0000001-0000001", "B-2", "三体", 1, "books", None),
+                (f"{p}-0000001-0000002", "C-3", "Mug", 1, "home", None),
+            ]
+        )
+        results.append(_stored(p))
+    assert results[0] == results[1]
+    assert len(results[0]) == 5
