@@ -238,8 +238,8 @@ class OrderItem(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["sku"]),
-            # Manage Orders searches titles by prefix (a range scan on this index).
-            models.Index(fields=["title"], name="orderitem_title"),
+            # Titles are searched through a trigram index (migration 0007), which Django cannot declare
+            # for both databases.
         ]
 
     def __str__(self) -> str:

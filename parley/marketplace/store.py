@@ -1,4 +1,4 @@
-"""Hand-written SQL of the marketplace app: bulk inserts of orders and items (each with its ORM reference)."""
+"""Hand-written SQL of the marketplace app: bulk inserts, title search (each with its ORM reference)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 from parley.marketplace.models import Order, OrderItem
 
@@ -65,3 +67,28 @@ def insert_items(rows: Sequence[tuple[str, str, str, int, str | None, int | None
 def insert_items_orm(rows: Sequence[tuple[str, str, str, int, str | None, int | None]]) -> None:
     """The reference for insert_items."""
     OrderItem.objects.bulk_create([OrderItem(**dict(zip(ITEM_COLUMNS, r, strict=True))) for r in rows])
+
+
+# Title search: text anywhere in a title, in any case, from a trigram index (migration 0007): pg_trgm's
+# on UPPER(title), which Django's icontains compares on PostgreSQL; an FTS5 trigram table on SQLite.
+TITLE_FTS = "marketplace_orderitem_title"
+TRIGRAM = 3  # a shorter text has no trigram: no index can find it
+
+
+def title_indexed(q: str) -> bool:
+    """Whether the index can answer a title search for `q`."""
+    return len(q) >= TRIGRAM
+
+
+def title_contains(q: str) -> Q:
+    """Items whose title contains `q` (any case), as a condition the title index serves."""
+    if connection.vendor == "sqlite" and title_indexed(q):
+        phrase = '"' + q.replace('"', '""') + '"'
+        sql = f"SELECT rowid FROM {TITLE_FTS} WHERE {TITLE_FTS} MATCH %s"  # noqa: S608
+        return Q(pk__in=RawSQL(sql, [phrase]))  # noqa: S611 (the text is a parameter)
+    return Q(title__icontains=q)
+
+
+def title_contains_orm(q: str) -> Q:
+    """The reference for title_contains."""
+    return Q(title__icontains=q)

@@ -74,3 +74,24 @@ def test_insert_orders_and_items_agree_with_the_orm() -> None:
         results.append(_stored(p))
     assert results[0] == results[1]
     assert len(results[0]) == 5
+
+
+def test_title_search_agrees_with_the_orm_after_inserts_updates_and_deletes() -> None:
+    from parley.marketplace.models import OrderItem
+
+    a = testing.order(items=3)
+    items = list(OrderItem.objects.filter(order=a).order_by("id"))
+    titles = ["Travel Kettle 1L", "Stainless KETTLE lid", "三体 Trilogy boxed set"]
+    for it, title in zip(items, titles, strict=True):
+        it.title = title
+        it.save()
+    store.insert_items([(a.id, "X-1", "Electric kettle, 50% off", 1, "home", None)])
+    OrderItem.objects.filter(pk=items[1].pk).update(title="Stainless pot lid")
+    OrderItem.objects.filter(pk=items[2].pk).delete()
+
+    def ids(cond: Any) -> set[int]:
+        return set(OrderItem.objects.filter(cond).values_list("pk", flat=True))
+
+    for q in ("kettle", "KETTLE", "ettle 1", "pot lid", "三体 T", "50% off", '"quoted', "Trilogy", "zzz"):
+        assert ids(store.title_contains(q)) == ids(store.title_contains_orm(q)), q
+    assert len(ids(store.title_contains("kettle"))) == 2

@@ -78,6 +78,9 @@ def test_search_by_order_id_buyer_sku_and_title(client_en: Client, seller: Selle
     assert search("zx-9000") == [b.id]
     assert search("Travel Kettle") == [b.id]
     assert search("travel") == [b.id]
+    # Words inside a title, in any case, not only its beginning.
+    assert search("kettle") == [b.id]
+    assert search("ettle 1") == [b.id]
     assert search("nothing like this") == []
     assert c.id not in search("Alice")
 
