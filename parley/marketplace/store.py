@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
-from parley.marketplace.models import Order, OrderItem
+from parley.marketplace.models import Buyer, Order, OrderItem
 
 ORDER_COLUMNS = ("id", "marketplace_id", "seller_id", "buyer_id", "status", "fulfillment", "purchased_at",
                  "shipped_at", "delivered_at")  # fmt: skip
@@ -92,3 +92,108 @@ def title_contains(q: str) -> Q:
 def title_contains_orm(q: str) -> Q:
     """The reference for title_contains."""
     return Q(title__icontains=q)
+
+
+def _like(q: str) -> str:
+    return "%" + connection.ops.prep_for_like_query(q) + "%"
+
+
+def recent_matches(
+    *,
+    seller_id: str,
+    status: str,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    names: Sequence[str],
+    skus: Sequence[str],
+    title: str,
+    window: int,
+    need: int,
+    top: str,
+) -> list[str]:
+    """The ids of the seller's newest `window` orders (within status and dates) whose buyer's
+    name starts with one of `names`, or with an item whose SKU starts with one of `skus` or whose title
+    contains `title` (any case); newest first, at most `need`.
+
+    Each order is tested on its own (an index look-up of its items and of its buyer): PostgreSQL would
+    otherwise turn the tests into hashed sets of every matching item in the marketplace, millions for
+    a common word. The newest orders come from the seller's index in order, so a term common among
+    them stops the walk early.
+    """
+    order_t, item_t = (
+        connection.ops.quote_name(Order._meta.db_table),
+        connection.ops.quote_name(OrderItem._meta.db_table),
+    )
+    buyer_t = connection.ops.quote_name(Buyer._meta.db_table)
+    where = ["seller_id = %s"]
+    params: list[Any] = [seller_id]
+    if status:
+        where.append("status = %s")
+        params.append(status)
+    if start:
+        where.append("purchased_at >= %s")
+        params.append(_when(start))
+    if end:
+        where.append("purchased_at < %s")
+        params.append(_when(end))
+    name_sql = " OR ".join("(b.name >= %s AND b.name < %s)" for _ in names) or "FALSE"
+    sku_sql = " OR ".join("(i.sku >= %s AND i.sku < %s)" for _ in skus) or "FALSE"
+    if connection.vendor == "postgresql":
+        title_sql = "UPPER(i.title::text) LIKE UPPER(%s)"
+    else:
+        title_sql = "i.title LIKE %s ESCAPE '\\'"
+    sql = f"""
+        SELECT o.id, o.purchased_at FROM (
+            SELECT id, buyer_id, purchased_at FROM {order_t} WHERE {" AND ".join(where)}
+             ORDER BY purchased_at DESC LIMIT %s
+        ) o
+        WHERE (SELECT 1 FROM {buyer_t} b WHERE b.id = o.buyer_id AND ({name_sql})) IS NOT NULL
+           OR (SELECT 1 FROM {item_t} i WHERE i.order_id = o.id AND ({sku_sql} OR {title_sql}) LIMIT 1) IS NOT NULL
+        ORDER BY o.purchased_at DESC LIMIT %s
+    """  # noqa: S608 (table names from the models; every value is a parameter)
+    params.append(window)
+    for v in names:
+        params += [v, v + top]
+    for v in skus:
+        params += [v, v + top]
+    params += [_like(title), need]
+    if connection.vendor == "sqlite":
+        sql = sql.replace("FALSE", "0")
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return [oid for oid, _when in cur.fetchall()]
+
+
+def recent_matches_orm(
+    *,
+    seller_id: str,
+    status: str,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    names: Sequence[str],
+    skus: Sequence[str],
+    title: str,
+    window: int,
+    need: int,
+    top: str,
+) -> list[str]:
+    """The reference for recent_matches (the same test as a Python loop over the ORM's rows)."""
+    base = Order.objects.filter(seller_id=seller_id)
+    if status:
+        base = base.filter(status=status)
+    if start:
+        base = base.filter(purchased_at__gte=start)
+    if end:
+        base = base.filter(purchased_at__lt=end)
+    out: list[str] = []
+    folded = title.casefold()
+    for o in base.select_related("buyer").order_by("-purchased_at")[:window]:
+        items = list(o.items.values_list("sku", "title"))
+        hit = (
+            any(v <= o.buyer.name < v + top for v in names)
+            or any(v <= sku < v + top for sku, _ in items for v in skus)
+            or any(folded in t.casefold() for _, t in items)
+        )
+        if hit:
+            out.append(o.id)
+    return out[:need]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,49 +100,27 @@ def order_ids_query(seller: Seller, f: OrderFilter) -> QuerySet[Any]:
     return by_buyer.union(by_item).order_by("-purchased_at", "-id")
 
 
-def _matches(q: str) -> Callable[[str, list[tuple[str, str]]], bool]:
-    """The search as a test of one order (its buyer's name, its items' SKUs and titles), with the same
-    meaning as the indexes': name and SKU by prefix (as typed, or Title Case / UPPER CASE), title
-    containing the text in any case."""
-    names, skus, folded = _variants(q, upper=False), _variants(q, upper=True), q.casefold()
-
-    def test(name: str, items: list[tuple[str, str]]) -> bool:
-        return (
-            any(name.startswith(v) for v in names)
-            or any(sku.startswith(v) for sku, _ in items for v in skus)
-            or any(folded in title.casefold() for _, title in items)
-        )
-
-    return test
-
-
-def _walk_recent(seller: Seller, f: OrderFilter, need: int) -> tuple[list[tuple[str, Any]], bool]:
-    """Test the seller's newest orders (within the filters) one by one, newest first, until `need`
-    match or RECENT_WINDOW were tested. Returns the matches and whether the window was used up before
-    the seller's orders ran out. A term common among the seller's orders stops early."""
-    test = _matches(f.q.strip())
-    base = _filtered(seller, f).order_by("-purchased_at")
-    found: list[tuple[str, Any]] = []
-    done, step = 0, 100
-    while done < RECENT_WINDOW:
-        asked = min(step, RECENT_WINDOW - done)
-        chunk = list(base.values_list("id", "purchased_at", "buyer_id")[done : done + asked])
-        done += len(chunk)
-        ids = [oid for oid, _, _ in chunk]
-        items: dict[str, list[tuple[str, str]]] = {}
-        rows = OrderItem.objects.filter(order_id__in=ids).values_list("order_id", "sku", "title")
-        for oid, sku, title in rows:
-            items.setdefault(oid, []).append((sku, title))
-        names = dict(Buyer.objects.filter(id__in={b for _, _, b in chunk}).values_list("id", "name"))
-        for oid, when, buyer_id in chunk:
-            if test(names.get(buyer_id, ""), items.get(oid, [])):
-                found.append((oid, when))
-                if len(found) >= need:
-                    return found, False
-        if len(chunk) < asked:
-            return found, False  # every one of the seller's orders was tested
-        step = min(step * 3, 1000)
-    return found, True
+def _walk_recent(seller: Seller, f: OrderFilter, need: int) -> tuple[list[str], bool]:
+    """The seller's newest orders (within the filters), tested one by one, newest first, until `need`
+    match or RECENT_WINDOW were tested. Returns the matching ids and whether the window ended before
+    the seller's orders did. A term common among the seller's orders stops early."""
+    q = f.q.strip()
+    found = store.recent_matches(
+        seller_id=seller.id,
+        status=f.status,
+        start=f.start,
+        end=f.end,
+        names=_variants(q, upper=False),
+        skus=_variants(q, upper=True),
+        title=q,
+        window=RECENT_WINDOW,
+        need=need,
+        top=TOP,
+    )
+    if len(found) >= need:
+        return found, False
+    more = _filtered(seller, f).order_by("-purchased_at").values_list("pk")[RECENT_WINDOW : RECENT_WINDOW + 1]
+    return found, bool(list(more))
 
 
 def search_orders(seller: Seller, f: OrderFilter) -> OrderPage:
@@ -157,14 +134,13 @@ def search_orders(seller: Seller, f: OrderFilter) -> OrderPage:
         # fills within the first few hundred, exactly as the full search would have it.
         found, cut = _walk_recent(seller, f, need)
         if not cut:
-            rows = found[offset:need]
+            ids = found[offset:need]
         elif _narrow(q):
-            rows = list(order_ids_query(seller, f)[offset:need])
+            ids = [row[0] for row in order_ids_query(seller, f)[offset:need]]
         else:
-            rows, window = found[offset:need], RECENT_WINDOW
+            ids, window = found[offset:need], RECENT_WINDOW
     else:
-        rows = list(order_ids_query(seller, f)[offset:need])
-    ids = [row[0] for row in rows]
+        ids = [row[0] for row in order_ids_query(seller, f)[offset:need]]
     shown = ids[:PAGE_SIZE]
     by_id = {o.id: o for o in Order.objects.filter(id__in=shown).select_related("buyer")}
     items: dict[str, list[OrderItem]] = {}

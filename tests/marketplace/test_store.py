@@ -95,3 +95,51 @@ def test_title_search_agrees_with_the_orm_after_inserts_updates_and_deletes() ->
     for q in ("kettle", "KETTLE", "ettle 1", "pot lid", "三体 T", "50% off", '"quoted', "Trilogy", "zzz"):
         assert ids(store.title_contains(q)) == ids(store.title_contains_orm(q)), q
     assert len(ids(store.title_contains("kettle"))) == 2
+
+
+def test_recent_matches_agrees_with_the_orm() -> None:
+    import itertools
+
+    from parley.marketplace.models import OrderItem
+
+    seller = testing.seller()
+    now = dt.datetime(2026, 3, 10, tzinfo=dt.UTC)
+    alice, bob = testing.buyer(name="Alice Wang"), testing.buyer(name="Bob Stone")
+    made = []
+    for i, (buyer, title, sku, status) in enumerate(
+        itertools.islice(
+            itertools.cycle(
+                [
+                    (alice, "Travel Kettle 1L", "KT-1", "Shipped"),
+                    (bob, "Oak board", "OB-2", "Pending"),
+                    (bob, "Electric KETTLE 50%", "EK-3", "Shipped"),
+                    (alice, "Mug", "MG-4", "Delivered"),
+                ]
+            ),
+            14,
+        )
+    ):
+        o = testing.order(seller=seller, buyer=buyer, status=status, purchased_at=now - dt.timedelta(hours=i))
+        OrderItem.objects.filter(order=o).update(title=title, sku=sku)
+        made.append(o)
+    testing.order(buyer=alice)  # another seller's
+    cases: list[dict[str, Any]] = [
+        {"names": ["Alice"], "skus": [], "title": "alice"},
+        {"names": [], "skus": ["KT", "kt"], "title": "kettle"},
+        {"names": [], "skus": [], "title": "50%"},
+        {"names": ["zz"], "skus": ["ZZ"], "title": "zz"},
+        {"names": ["Bob"], "skus": [], "title": "oak", "status": "Pending"},
+        {"names": ["Alice"], "skus": [], "title": "mug", "start": now - dt.timedelta(hours=9),
+         "end": now - dt.timedelta(hours=2)},
+    ]  # fmt: skip
+    for case in cases:
+        for window, need in ((5, 26), (14, 3), (100, 100)):
+            kw: dict[str, Any] = {"status": "", "start": None, "end": None, **case}
+            kw.update(seller_id=seller.id, window=window, need=need, top="\U0010ffff")
+            got = store.recent_matches(**kw)
+            assert got == store.recent_matches_orm(**kw), (case, window, need)
+    everything = store.recent_matches(
+        seller_id=seller.id, status="", start=None, end=None, names=["Alice", "Bob"], skus=[], title="zz",
+        window=100, need=100, top="\U0010ffff",
+    )  # fmt: skip
+    assert everything == [o.id for o in made]
