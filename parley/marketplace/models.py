@@ -34,6 +34,10 @@ class Marketplace(models.Model):
     daily_cap_multiplier = models.PositiveIntegerField(default=5)
     daily_cap_base = models.PositiveIntegerField(default=600)
     enforcement = models.JSONField(default=default_enforcement)
+    # How far a reply to an opted-out buyer's message goes without a contact reason: this many answers
+    # to each buyer message, within this many days of it (a new buyer message opens it again).
+    reply_answers = models.PositiveIntegerField(default=1)
+    reply_window_days = models.PositiveIntegerField(default=30)
     # Where a category of this marketplace's tree counts when neither it nor an ancestor is mapped
     # onto a group (and where categories that are not in the tree at all count).
     default_group = models.ForeignKey(
@@ -238,7 +242,7 @@ class OrderItem(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["sku"]),
-            # Titles are searched through a trigram index (migration 0007), which Django cannot declare
+            # Titles are searched through a trigram index (migration 0008), which Django cannot declare
             # for both databases.
         ]
 

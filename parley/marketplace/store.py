@@ -69,7 +69,7 @@ def insert_items_orm(rows: Sequence[tuple[str, str, str, int, str | None, int | 
     OrderItem.objects.bulk_create([OrderItem(**dict(zip(ITEM_COLUMNS, r, strict=True))) for r in rows])
 
 
-# Title search: text anywhere in a title, in any case, from a trigram index (migration 0007): pg_trgm's
+# Title search: text anywhere in a title, in any case, from a trigram index (migration 0008): pg_trgm's
 # on UPPER(title), which Django's icontains compares on PostgreSQL; an FTS5 trigram table on SQLite.
 TITLE_FTS = "marketplace_orderitem_title"
 TRIGRAM = 3  # a shorter text has no trigram: no index can find it

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0007_title_search'),
+        ('marketplace', '0008_title_search'),
     ]
 
     operations = [

@@ -50,5 +50,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("marketplace", "0006_marketplace_categories")]
+    dependencies = [("marketplace", "0007_marketplace_categories")]
     operations = [migrations.RunPython(forwards, backwards)]

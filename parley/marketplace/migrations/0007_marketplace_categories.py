@@ -15,7 +15,7 @@ def add_default_group(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0005_sender_confirmation_mail'),
+        ('marketplace', '0006_marketplace_reply_exemption'),
     ]
 
     operations = [
