@@ -19,7 +19,7 @@ PAGE_SIZE = 25
 # what the RECENT_WINDOW newest orders gave and says so.
 BROAD_ITEMS = 2000
 BROAD_BUYERS = 1000
-RECENT_WINDOW = 2000
+RECENT_WINDOW = 500  # each order tested costs two index look-ups
 MAX_PAGE = 400  # deep OFFSETs cost linear time; past this, narrow the search instead
 # Upper bound for a prefix range: every string starting with p sorts in [p, p + TOP) bytewise.
 TOP = "\U0010ffff"
@@ -129,10 +129,11 @@ def search_orders(seller: Seller, f: OrderFilter) -> OrderPage:
     need = offset + PAGE_SIZE + 1
     window: int | None = None
     q = f.q.strip()
-    if q and not is_order_id(q) and offset < RECENT_WINDOW:
+    if q and not is_order_id(q):
         # Newest first through the seller's own orders: when the term is common among them, the page
-        # fills within the first few hundred, exactly as the full search would have it.
-        found, cut = _walk_recent(seller, f, need)
+        # fills within the first few hundred, exactly as the full search would have it. (A page past
+        # the window needs the indexes.)
+        found, cut = _walk_recent(seller, f, need) if offset < RECENT_WINDOW else ([], True)
         if not cut:
             ids = found[offset:need]
         elif _narrow(q):

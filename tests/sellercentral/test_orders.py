@@ -101,6 +101,9 @@ def test_broad_search_walks_recent_orders_and_says_so(
     assert "only your 3 most recent orders (within the other filters) were searched" in html
     zh = client_zh.get("/sellercentral/orders/", {"q": "lamp"}).content.decode()
     assert "只搜索了您最近的 3 个订单" in zh
+    # A page past the window of a broad term is not sorted out of every match either.
+    later = client_en.get("/sellercentral/orders/", {"q": "lamp", "page": "2"}).content.decode()
+    assert order_ids(later) == [] and "only your 3 most recent orders" in later
     narrow = client_en.get("/sellercentral/orders/", {"q": "Kettle"}).content.decode()
     assert order_ids(narrow) == [made[1].id]
     assert "most recent orders" not in narrow
