@@ -19,7 +19,7 @@ PAGE_SIZE = 25
 # what the RECENT_WINDOW newest orders gave and says so.
 BROAD_ITEMS = 2000
 BROAD_BUYERS = 1000
-RECENT_WINDOW = 500  # each order tested costs two index look-ups
+RECENT_WINDOW = 2000  # each order tested costs two index look-ups
 MAX_PAGE = 400  # deep OFFSETs cost linear time; past this, narrow the search instead
 # Upper bound for a prefix range: every string starting with p sorts in [p, p + TOP) bytewise.
 TOP = "\U0010ffff"
