@@ -359,6 +359,7 @@ class ImportCounts(Schema):
 
 class ImportReportOut(Schema):
     marketplaces: ImportCounts
+    categories: ImportCounts
     sellers: ImportCounts
     buyers: ImportCounts
     orders: ImportCounts
@@ -367,6 +368,11 @@ class ImportReportOut(Schema):
 class ImportIssueOut(Schema):
     path: str
     message: str
+
+
+class ImportReportWithWarningsOut(ImportReportOut):
+    # Categories the marketplace's tree does not list: imported, counted as the default group.
+    warnings: list[ImportIssueOut] = []
 
 
 class ImportErrorOut(Schema):
@@ -732,7 +738,7 @@ def list_deliveries(request: HttpRequest, webhook_id: str) -> list[dict[str, Any
 # --- operator endpoints -----------------------------------------------------------------------------
 
 operator_router = Router(auth=OPERATOR_AUTH, tags=["operator"])
-SECTIONS = ("marketplaces", "sellers", "buyers", "orders")
+SECTIONS = ("marketplaces", "categories", "sellers", "buyers", "orders")
 
 
 def _import(data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -751,7 +757,7 @@ def _import(data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 @operator_router.post(
     "/operator/import",
-    response={200: ImportReportOut, 400: ImportErrorOut, **errors(403)},
+    response={200: ImportReportWithWarningsOut, 400: ImportErrorOut, **errors(403)},
     summary="Upsert marketplaces, sellers, buyers and orders (the `parley import` format), idempotently",
     throttle=Bucket("operator_import", UPSERT),
 )
@@ -771,15 +777,56 @@ def operator_import(
     return _import(payload)
 
 
+class RecordsOut(ImportReportWithWarningsOut):
+    rejected: int
+    problems: list[ImportIssueOut] = []
+
+
+MAX_BATCH = 5000
+
+
+@operator_router.post(
+    "/operator/batch",
+    response={200: RecordsOut, 400: ImportErrorOut, 413: ImportErrorOut, **errors(403)},
+    summary="Upsert a batch of feed records (the `parley import` JSON Lines records, each with its type)",
+    description=(
+        f"Up to {MAX_BATCH} records, each an object with `type` (marketplace, category, seller, buyer, "
+        "order, items) and the fields of that record. Valid records are written; invalid ones are left "
+        "out and listed in `problems` by index (`records[3]`), `rejected` counts them. Sending the same "
+        "batch again changes nothing."
+    ),
+    throttle=Bucket("operator_records", UPSERT),
+)
+def operator_records(
+    request: HttpRequest,
+    payload: Body[list[dict[str, Any]]],  # type: ignore[type-arg]
+) -> tuple[int, dict[str, Any]]:
+    from parley.marketplace.feeds import typed
+    from parley.marketplace.importer import import_records
+
+    if len(payload) > MAX_BATCH:
+        return 413, {
+            "code": "import.batch_too_large",
+            "message": f"At most {MAX_BATCH} records per request; send the rest in further batches.",
+        }
+    report = import_records(
+        (typed(i, rec, None, f"records[{i}]") for i, rec in enumerate(payload)), batch=MAX_BATCH
+    )
+    out = report.to_json()
+    out["rejected"] = report.rejected
+    out["problems"] = [p.to_json() for p in report.problems]
+    return 200, out
+
+
 @operator_router.put(
     "/operator/{section}",
-    response={200: ImportReportOut, 400: ImportErrorOut, **errors(403)},
+    response={200: ImportReportWithWarningsOut, 400: ImportErrorOut, **errors(403)},
     summary="Upsert records of one kind (same record format as `parley import`)",
     throttle=Bucket("operator_upsert", UPSERT),
 )
 def operator_upsert(
     request: HttpRequest,
-    section: Literal["marketplaces", "sellers", "buyers", "orders"],
+    section: Literal["marketplaces", "categories", "sellers", "buyers", "orders"],
     payload: Body[list[dict[str, Any]]],  # type: ignore[type-arg]
 ) -> tuple[int, dict[str, Any]]:
     return _import({section: payload})

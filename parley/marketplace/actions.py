@@ -1,9 +1,10 @@
-"""Writes to marketplace objects on a seller's behalf: authorized sender addresses."""
+"""Writes to marketplace objects: a seller's authorized sender addresses, category groups of a tree."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
@@ -18,7 +19,14 @@ from django.urls import reverse
 from parley.core import time
 from parley.core.errors import ActionError
 from parley.core.ids import token
-from parley.marketplace.models import AuthorizedSender, Seller, SenderConfirmationMail
+from parley.marketplace.categories import effective_groups
+from parley.marketplace.models import (
+    AuthorizedSender,
+    Marketplace,
+    MarketplaceCategory,
+    Seller,
+    SenderConfirmationMail,
+)
 
 MAX_AUTHORIZED_SENDERS = 20
 CONFIRM_VALID_DAYS = 7
@@ -187,3 +195,26 @@ def check_remove_authorized_sender(*, seller: Seller, sender_id: int) -> None:
     deleted, _ = AuthorizedSender.objects.filter(seller=seller, pk=sender_id).delete()
     if not deleted:
         raise Http404("No such sender.")
+
+
+def do_refresh_category_groups(*, marketplace_ids: Iterable[str]) -> int:
+    """Work out every tree node's effective group again (after the tree or a mapping changed).
+
+    Returns how many nodes now count as a different group. Call inside the caller's transaction.
+    """
+    changed: list[MarketplaceCategory] = []
+    for mid in sorted(set(marketplace_ids)):
+        default = Marketplace.objects.filter(pk=mid).values_list("default_group_id", flat=True).first()
+        if default is None:
+            continue
+        rows = list(MarketplaceCategory.objects.filter(marketplace_id=mid).only(*_NODE_FIELDS))
+        groups, _cyclic = effective_groups({r.code: (r.parent_code, r.group_id) for r in rows}, default)
+        for r in rows:
+            if r.effective_group_id != groups[r.code]:
+                r.effective_group_id = groups[r.code]
+                changed.append(r)
+    MarketplaceCategory.objects.bulk_update(changed, ["effective_group"], batch_size=500)
+    return len(changed)
+
+
+_NODE_FIELDS = ("id", "code", "parent_code", "group_id", "effective_group_id")

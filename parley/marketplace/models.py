@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from parley.core.ids import relay_local_part
 
+DEFAULT_GROUP = "other"
+
 
 def default_tag_words() -> list[str]:
     # The English reference text writes the tag as [Important], the Chinese one as [重要].
@@ -36,6 +38,11 @@ class Marketplace(models.Model):
     # to each buyer message, within this many days of it (a new buyer message opens it again).
     reply_answers = models.PositiveIntegerField(default=1)
     reply_window_days = models.PositiveIntegerField(default=30)
+    # Where a category of this marketplace's tree counts when neither it nor an ancestor is mapped
+    # onto a group (and where categories that are not in the tree at all count).
+    default_group = models.ForeignKey(
+        "ProductCategory", on_delete=models.PROTECT, related_name="+", default=DEFAULT_GROUP
+    )
 
     def __str__(self) -> str:
         return f"{self.name} ({self.id})"
@@ -119,15 +126,65 @@ class Buyer(models.Model):
 
 
 class ProductCategory(models.Model):
+    """A category group: what the contact-reason catalog refers to (handmade, digital, ...).
+
+    A marketplace's own categories (MarketplaceCategory) are mapped onto these by an operator.
+    """
+
     code = models.SlugField(primary_key=True, max_length=40)
     name_en = models.CharField(max_length=100)
     name_zh = models.CharField(max_length=100, blank=True)
 
     class Meta:
-        verbose_name_plural = "product categories"
+        verbose_name = "category group"
 
     def __str__(self) -> str:
         return self.name_en
+
+    def name(self, language: str) -> str:
+        return self.name_zh if language.startswith("zh") and self.name_zh else self.name_en
+
+
+class MarketplaceCategory(models.Model):
+    """One node of a marketplace's own category tree, as its feed names it.
+
+    `group` is the operator's mapping (empty: inherit the parent's); `effective_group` is the group the
+    node counts as, worked out from the mapping, the ancestors and the marketplace's default group
+    whenever the tree or a mapping changes (a tree has thousands of nodes; orders have millions of
+    items, so items never carry the group themselves). A node that orders named before any tree
+    listed it has `in_tree` false.
+    """
+
+    marketplace = models.ForeignKey(Marketplace, on_delete=models.CASCADE, related_name="categories")
+    code = models.CharField(max_length=64)
+    parent_code = models.CharField(max_length=64, blank=True)
+    names = models.JSONField(default=dict, blank=True)  # language tag -> name
+    group = models.ForeignKey(
+        ProductCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    effective_group = models.ForeignKey(
+        ProductCategory, on_delete=models.PROTECT, related_name="+", default=DEFAULT_GROUP
+    )
+    in_tree = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["marketplace", "code"], name="uniq_marketplace_category")
+        ]
+        verbose_name_plural = "marketplace categories"
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.marketplace_id})"
+
+    def name(self, language: str) -> str:
+        """The name in `language` (zh-hans, zh, en-US, ...), else English, else any, else the code."""
+        names = self.names or {}
+        lang = language.lower()
+        for key in (lang, lang.split("-")[0], "zh-hans" if lang.startswith("zh") else "en", "en"):
+            for k, v in names.items():
+                if k.lower() == key and v:
+                    return str(v)
+        return str(next((v for v in names.values() if v), self.code))
 
 
 class Order(models.Model):
@@ -173,17 +230,36 @@ class OrderItem(models.Model):
     sku = models.CharField(max_length=64)
     title = models.CharField(max_length=300)
     quantity = models.PositiveIntegerField(default=1)
-    category = models.ForeignKey(ProductCategory, on_delete=models.PROTECT, related_name="+")
+    # An item names either a node of its marketplace's tree (whose group counts) or, as feeds did
+    # before marketplaces brought their own trees, a group directly.
+    category = models.ForeignKey(
+        ProductCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    marketplace_category = models.ForeignKey(
+        MarketplaceCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         indexes = [
             models.Index(fields=["sku"]),
-            # Manage Orders searches titles by prefix (a range scan on this index).
-            models.Index(fields=["title"], name="orderitem_title"),
+            # Titles are searched through a trigram index (migration 0008), which Django cannot declare
+            # for both databases.
         ]
 
     def __str__(self) -> str:
         return f"{self.sku} × {self.quantity}"
+
+    @property
+    def category_code(self) -> str:
+        """The category as the feed named it."""
+        node = self.marketplace_category
+        return node.code if node is not None else str(self.category_id or "")
+
+    def category_name(self, language: str) -> str:
+        node, group = self.marketplace_category, self.category
+        if node is not None:
+            return node.name(language)
+        return group.name(language) if group is not None else ""
 
 
 class RelayAddress(models.Model):

@@ -10,7 +10,7 @@ from django.db import connection
 from django.http import Http404
 
 from parley.core import driver, time
-from parley.marketplace.models import Buyer, Order, OrderItem, RelayAddress, Seller
+from parley.marketplace.models import Buyer, MarketplaceCategory, Order, OrderItem, RelayAddress, Seller
 from parley.policy.types import BuyerFacts, MarketplaceFacts, OrderFacts, SellerFacts
 
 
@@ -45,9 +45,14 @@ def _tallies_sql() -> str:
     from parley.conversations.models import Conversation, Message
 
     item, msg, conv = OrderItem._meta.db_table, Message._meta.db_table, Conversation._meta.db_table
-    # One round trip for the three things the engine counts (this runs for every message sent).
+    node = MarketplaceCategory._meta.db_table
+    # One round trip for the three things the engine counts (this runs for every message sent). An
+    # item's group is its tree node's (worked out when the tree or a mapping changes), else the group
+    # it names directly.
     return f"""
-        SELECT 'c', category_id FROM {item} WHERE order_id = %s
+        SELECT 'c', COALESCE(n.effective_group_id, i.category_id) FROM {item} i
+          LEFT JOIN {node} n ON n.id = i.marketplace_category_id
+         WHERE i.order_id = %s
         UNION ALL
         SELECT 'r', m.reason_id FROM {msg} m JOIN {conv} c ON c.id = m.conversation_id
          WHERE c.order_id = %s AND m.reason_id IS NOT NULL AND m.state NOT IN (%s, %s)
@@ -59,7 +64,7 @@ def _tallies_sql() -> str:
 
 @dataclass(frozen=True)
 class Tallies:
-    categories: frozenset[str]  # the order's product categories
+    categories: frozenset[str]  # the category groups of the order's items
     reasons_used: frozenset[str]  # contact reasons already sent on the order (not blocked or bounced)
     sent_today: int  # the seller's messages to buyers since midnight UTC, blocked ones not counted
 

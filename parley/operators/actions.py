@@ -14,9 +14,12 @@ from parley.conversations.models import Flag, Violation
 from parley.core import time
 from parley.core.errors import ActionError
 from parley.marketplace import enforcement
-from parley.marketplace.models import Marketplace, Seller, StandingChange
+from parley.marketplace.actions import do_refresh_category_groups
+from parley.marketplace.models import Marketplace, MarketplaceCategory, Seller, StandingChange
 from parley.operators.forms import (
+    CategoryMappingForm,
     ContactReasonForm,
+    DefaultGroupForm,
     MarketplacePolicyForm,
     StandingForm,
     marketplace_snapshot,
@@ -268,3 +271,87 @@ def do_unlock_login(*, kind: str, value: str) -> int:
     from axes.utils import reset
 
     return reset(username=value) if kind == "username" else reset(ip=value)
+
+
+def check_map_category(
+    *, actor: Actor, marketplace_id: str, code: str, data: Mapping[str, Any], now: dt.datetime | None = None
+) -> SettingsChange | None:
+    staff = _require_staff(actor)
+    node = MarketplaceCategory.objects.filter(marketplace_id=marketplace_id, code=code).first()
+    if node is None:
+        raise Http404("No such category.")
+    form = CategoryMappingForm(data)
+    if not form.is_valid():
+        raise FormInvalid(form)
+    return do_map_category(
+        actor=staff,
+        node=node,
+        group=form.cleaned_data["group"] or None,
+        note=form.cleaned_data["note"],
+        now=now or time.now(),
+    )
+
+
+def do_map_category(
+    *, actor: User | None, node: MarketplaceCategory, group: str | None, note: str, now: dt.datetime
+) -> SettingsChange | None:
+    """Map a tree node onto a group (None: as its parent); its descendants follow. Recorded for audit."""
+    with transaction.atomic():
+        node = MarketplaceCategory.objects.select_for_update().get(pk=node.pk)
+        if node.group_id == group:
+            return None
+        before = {"group": node.group_id, "effective_group": node.effective_group_id}
+        node.group_id = group
+        node.save(update_fields=["group"])
+        do_refresh_category_groups(marketplace_ids=[node.marketplace_id])
+        node.refresh_from_db(fields=["effective_group"])
+        return SettingsChange.objects.create(
+            kind=SettingsChange.Kind.CATEGORY,
+            object_id=f"{node.marketplace_id}:{node.code}"[:64],
+            before=before,
+            after={"group": node.group_id, "effective_group": node.effective_group_id},
+            actor=actor,
+            note=note,
+            created_at=now,
+        )
+
+
+def check_set_default_group(
+    *, actor: Actor, marketplace_id: str, data: Mapping[str, Any], now: dt.datetime | None = None
+) -> SettingsChange | None:
+    staff = _require_staff(actor)
+    market = Marketplace.objects.filter(pk=marketplace_id).first()
+    if market is None:
+        raise Http404("No such marketplace.")
+    form = DefaultGroupForm(data)
+    if not form.is_valid():
+        raise FormInvalid(form)
+    return do_set_default_group(
+        actor=staff,
+        marketplace=market,
+        group=form.cleaned_data["default_group"],
+        note=form.cleaned_data["note"],
+        now=now or time.now(),
+    )
+
+
+def do_set_default_group(
+    *, actor: User | None, marketplace: Marketplace, group: str, note: str, now: dt.datetime
+) -> SettingsChange | None:
+    with transaction.atomic():
+        market = Marketplace.objects.select_for_update().get(pk=marketplace.pk)
+        if market.default_group_id == group:
+            return None
+        before = {"default_group": market.default_group_id}
+        market.default_group_id = group
+        market.save(update_fields=["default_group"])
+        do_refresh_category_groups(marketplace_ids=[market.pk])
+        return SettingsChange.objects.create(
+            kind=SettingsChange.Kind.MARKETPLACE,
+            object_id=market.pk,
+            before=before,
+            after={"default_group": group},
+            actor=actor,
+            note=note,
+            created_at=now,
+        )

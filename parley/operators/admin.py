@@ -19,6 +19,7 @@ from parley.marketplace.models import (
     AuthorizedSender,
     Buyer,
     Marketplace,
+    MarketplaceCategory,
     Order,
     OrderItem,
     ProductCategory,
@@ -135,9 +136,19 @@ class ProductCategoryAdmin(admin.ModelAdmin):
     list_display = ["code", "name_en", "name_zh"]
 
 
+@admin.register(MarketplaceCategory)
+class MarketplaceCategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "marketplace", "parent_code", "group", "effective_group", "in_tree"]
+    list_filter = ["marketplace", "in_tree", "effective_group"]
+    search_fields = ["code"]
+    # Mapped in the console (Policy settings -> Categories), which works out the groups and keeps history.
+    readonly_fields = ["group", "effective_group"]
+
+
 class OrderItemInline(admin.TabularInline):
     model = OrderItem
     extra = 0
+    raw_id_fields = ["marketplace_category"]
 
 
 @admin.register(Order)

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from parley.marketplace.enforcement import validate_thresholds
@@ -153,7 +154,8 @@ class ContactReasonForm(forms.ModelForm):
         label=_("Order statuses"), choices=Order.Status.choices, widget=forms.CheckboxSelectMultiple
     )
     categories = forms.MultipleChoiceField(
-        label=_("Product categories (none: any)"),
+        label=_("Category groups (none: any)"),
+        help_text=_("A marketplace's own categories count as the groups an operator maps them onto."),
         choices=(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -173,7 +175,7 @@ class ContactReasonForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         categories: Any = self.fields["categories"]
-        categories.choices = [(c.code, c.name_en) for c in ProductCategory.objects.order_by("code")]
+        categories.choices = group_choices()
         if self.instance and self.instance.pk:
             # The code is the reason's identity: messages and the API refer to it.
             self.fields["code"].disabled = True
@@ -225,6 +227,39 @@ class ContactReasonForm(forms.ModelForm):
         if data.get("solicitation") and data.get("critical"):
             self.add_error("critical", _("A review or feedback request is never critical."))
         return data
+
+
+def group_choices() -> list[tuple[str, str]]:
+    lang = get_language() or "en"
+    return [(g.code, f"{g.name(lang)} ({g.code})") for g in ProductCategory.objects.order_by("code")]
+
+
+class CategoryMappingForm(forms.Form):
+    """Which group one node of a marketplace's category tree counts as."""
+
+    group = forms.ChoiceField(
+        label=_("Category group"),
+        required=False,
+        help_text=_("Not mapped: the category counts as its parent's group (at the top: the default group)."),
+    )
+    note = forms.CharField(label=_("Why this change (kept in the history)"), required=False, max_length=500)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        group: Any = self.fields["group"]
+        group.choices = [("", _("Not mapped: as its parent")), *group_choices()]
+
+
+class DefaultGroupForm(forms.Form):
+    """Where a marketplace's categories count when neither they nor an ancestor is mapped."""
+
+    default_group = forms.ChoiceField(label=_("Default group"))
+    note = forms.CharField(label=_("Why this change (kept in the history)"), required=False, max_length=500)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["default_group"]
+        field.choices = group_choices()
 
 
 STANDING_CHOICES = [(s.value, s.label) for s in Seller.Status]

@@ -13,6 +13,7 @@ class SettingsChange(models.Model):
     class Kind(models.TextChoices):
         MARKETPLACE = "marketplace", _("Marketplace policy settings")
         REASON = "reason", _("Contact reason")
+        CATEGORY = "category", _("Category mapping")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     object_id = models.CharField(max_length=64)

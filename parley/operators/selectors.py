@@ -12,7 +12,13 @@ from parley.conversations import metrics
 from parley.conversations.metrics import UtcDate
 from parley.conversations.models import Flag, Message, Violation
 from parley.marketplace import enforcement
-from parley.marketplace.models import Seller, StandingChange
+from parley.marketplace.models import (
+    Marketplace,
+    MarketplaceCategory,
+    ProductCategory,
+    Seller,
+    StandingChange,
+)
 
 
 def open_flags() -> QuerySet[Flag]:
@@ -170,4 +176,48 @@ def login_lockouts() -> list[Lockout]:
             .order_by("-last")
         )
         out.extend(Lockout(kind, r[field], r["failures"], r["last"]) for r in rows)
+    return out
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    code: str
+    name: str
+    parent_code: str
+    group: str | None  # the operator's mapping, by name
+    effective_group: str  # by name
+    in_tree: bool
+
+
+SHOW = ("all", "unmapped", "outside")  # every node; counting as the default group; not in the tree
+
+
+def marketplace_categories(market: Marketplace, *, q: str, show: str, language: str) -> list[CategoryRow]:
+    """A marketplace's category nodes for the console, by code, searched by code or name in any language.
+
+    A tree has thousands of nodes, and names are per language in one JSON value: read once and filter
+    here, which also searches Chinese names the same way on both databases.
+    """
+    nodes = MarketplaceCategory.objects.filter(marketplace=market).order_by("code")
+    groups = {g.code: g.name(language) for g in ProductCategory.objects.all()}
+    needle = q.casefold()
+    out = []
+    for n in nodes.only("code", "names", "parent_code", "group_id", "effective_group_id", "in_tree"):
+        if show == "unmapped" and n.effective_group_id != market.default_group_id:
+            continue
+        if show == "outside" and n.in_tree:
+            continue
+        names = [n.code, *(str(v) for v in (n.names or {}).values())]
+        if needle and not any(needle in x.casefold() for x in names):
+            continue
+        out.append(
+            CategoryRow(
+                code=n.code,
+                name=n.name(language),
+                parent_code=n.parent_code,
+                group=groups.get(n.group_id or "", n.group_id),
+                effective_group=groups.get(str(n.effective_group_id), str(n.effective_group_id)),
+                in_tree=n.in_tree,
+            )
+        )
     return out

@@ -17,6 +17,12 @@ urlpatterns = [
     path("settings/", views.settings_index, name="settings"),
     path("settings/history/", views.history, name="history"),
     path("settings/marketplaces/<str:marketplace_id>/", views.marketplace_edit, name="marketplace"),
+    path("settings/marketplaces/<str:marketplace_id>/categories/", views.categories, name="categories"),
+    path(
+        "settings/marketplaces/<str:marketplace_id>/categories/<path:code>/",
+        views.category_edit,
+        name="category",
+    ),
     path("settings/reasons/new/", views.reason_edit, name="reason_new"),
     path("settings/reasons/<str:code>/", views.reason_edit, name="reason"),
 ]

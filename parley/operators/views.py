@@ -14,15 +14,22 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from parley.conversations.models import Flag, Message, PolicyDecision, Violation
 from parley.core import time
 from parley.core.errors import ActionError
-from parley.marketplace.models import Marketplace, Seller
+from parley.marketplace.models import Marketplace, MarketplaceCategory, Seller
 from parley.operators import actions, charts, selectors
-from parley.operators.forms import ContactReasonForm, MarketplacePolicyForm, StandingForm
+from parley.operators.forms import (
+    CategoryMappingForm,
+    ContactReasonForm,
+    DefaultGroupForm,
+    MarketplacePolicyForm,
+    StandingForm,
+)
 from parley.operators.models import SettingsChange
 from parley.policy.models import ContactReason
 
@@ -302,6 +309,72 @@ def marketplace_edit(request: HttpRequest, marketplace_id: str) -> HttpResponse:
             "changes": SettingsChange.objects.filter(kind="marketplace", object_id=market.pk).select_related(
                 "actor"
             )[:20],
+        },
+    )
+
+
+@staff_required
+def categories(request: HttpRequest, marketplace_id: str) -> HttpResponse:
+    """A marketplace's category tree and the groups its nodes count as; the default group."""
+    market = get_object_or_404(Marketplace.objects.select_related("default_group"), pk=marketplace_id)
+    form = DefaultGroupForm(initial={"default_group": market.default_group_id})
+    if request.method == "POST":
+        try:
+            change = actions.check_set_default_group(
+                actor=request.user, marketplace_id=market.pk, data=request.POST
+            )
+        except actions.FormInvalid as e:
+            form = e.form
+        else:
+            flash.success(request, _("Settings saved.") if change else _("Nothing changed."))
+            return redirect("operators:categories", marketplace_id=market.pk)
+    q = request.GET.get("q", "").strip()[:100]
+    show = request.GET.get("show", "all")
+    show = show if show in selectors.SHOW else "all"
+    rows = selectors.marketplace_categories(market, q=q, show=show, language=_lang())
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "operators/categories.html",
+        {
+            "nav": "settings",
+            "market": market,
+            "form": form,
+            "page": page,
+            "q": q,
+            "show": show,
+            "total": MarketplaceCategory.objects.filter(marketplace=market).count(),
+            "outside": MarketplaceCategory.objects.filter(marketplace=market, in_tree=False).count(),
+        },
+    )
+
+
+@staff_required
+def category_edit(request: HttpRequest, marketplace_id: str, code: str) -> HttpResponse:
+    node = get_object_or_404(MarketplaceCategory, marketplace_id=marketplace_id, code=code)
+    form = CategoryMappingForm(initial={"group": node.group_id or ""})
+    if request.method == "POST":
+        try:
+            change = actions.check_map_category(
+                actor=request.user, marketplace_id=marketplace_id, code=code, data=request.POST
+            )
+        except actions.FormInvalid as e:
+            form = e.form
+        else:
+            flash.success(request, _("Settings saved.") if change else _("Nothing changed."))
+            return redirect("operators:categories", marketplace_id=marketplace_id)
+    return render(
+        request,
+        "operators/edit.html",
+        {
+            "nav": "settings",
+            "form": form,
+            "title": _("Category %(code)s (%(name)s) of %(market)s")
+            % {"code": node.code, "name": node.name(_lang()), "market": node.marketplace_id},
+            "back": (reverse("operators:categories", args=[marketplace_id]), _("Categories")),
+            "changes": SettingsChange.objects.filter(
+                kind="category", object_id=f"{node.marketplace_id}:{node.code}"[:64]
+            ).select_related("actor")[:20],
         },
     )
 

@@ -15,6 +15,8 @@ CATEGORIES = [
     ("electronics", "Electronics", "电子产品"),
     ("home", "Home & kitchen", "家居厨房"),
     ("clothing", "Clothing", "服装"),
+    # Where a marketplace's categories count until an operator maps them (Marketplace.default_group).
+    ("other", "Other (not mapped)", "其他（未归类）"),
 ]
 
 

@@ -6,18 +6,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from parley.core.ids import is_order_id
+from parley.marketplace import store
 from parley.marketplace.models import Buyer, Order, OrderItem, Seller
 
 PAGE_SIZE = 25
-# A term matching more item or buyer rows than this (across the marketplace) is "broad": sorting all
-# its orders by date would cost time linear in the matches, so the seller's most recent
-# RECENT_WINDOW orders are searched instead, newest first, and the page says so.
+# A search first tests the seller's newest orders one by one (up to RECENT_WINDOW); when that does not
+# fill the page and the term matches more item or buyer rows than this across the marketplace, it is
+# "broad": sorting all its orders by date would cost time linear in the matches, so the page shows
+# what the RECENT_WINDOW newest orders gave and says so.
 BROAD_ITEMS = 2000
 BROAD_BUYERS = 1000
-RECENT_WINDOW = 2000
+RECENT_WINDOW = 2000  # each order tested costs two index look-ups
 MAX_PAGE = 400  # deep OFFSETs cost linear time; past this, narrow the search instead
 # Upper bound for a prefix range: every string starting with p sorts in [p, p + TOP) bytewise.
 TOP = "\U0010ffff"
@@ -61,8 +63,7 @@ def _prefix(field: str, q: str, *, upper: bool = False) -> Q:
     return cond
 
 
-def order_ids_query(seller: Seller, f: OrderFilter) -> tuple[QuerySet[Any], int | None]:
-    """(id, purchased_at) of the matching orders, newest first, and the recent window if one applied."""
+def _filtered(seller: Seller, f: OrderFilter) -> QuerySet[Order]:
     base: QuerySet[Order] = Order.objects.filter(seller=seller)
     if f.status:
         base = base.filter(status=f.status)
@@ -70,54 +71,97 @@ def order_ids_query(seller: Seller, f: OrderFilter) -> tuple[QuerySet[Any], int 
         base = base.filter(purchased_at__gte=f.start)
     if f.end:
         base = base.filter(purchased_at__lt=f.end)
+    return base
+
+
+def _item_cond(q: str) -> Q:
+    return _prefix("sku", q, upper=True) | store.title_contains(q)
+
+
+def order_ids_query(seller: Seller, f: OrderFilter) -> QuerySet[Any]:
+    """(id, purchased_at) of the orders matching `f` through the indexes, newest first (no window)."""
+    base = _filtered(seller, f)
     q = f.q.strip()
     cols = ("id", "purchased_at")
     if not q:
         # Ordered by the index alone (ties keep index order): an "id" tie-breaker would make SQLite
         # sort and read every skipped row's table entry for a deep OFFSET.
-        return base.values_list(*cols).order_by("-purchased_at"), None
+        return base.values_list(*cols).order_by("-purchased_at")
     if is_order_id(q):
-        return base.filter(id=q).values_list(*cols).order_by("-purchased_at"), None
-    name_cond = _prefix("name", q)
-    item_cond = _prefix("sku", q, upper=True) | _prefix("title", q)
-    # Index-only counts that stop early: how wide is this term?
-    n_items = OrderItem.objects.filter(item_cond).values("pk")[:BROAD_ITEMS].count()
-    n_buyers = Buyer.objects.filter(name_cond).values("pk")[:BROAD_BUYERS].count()
-    if n_items < BROAD_ITEMS and n_buyers < BROAD_BUYERS:
-        # A UNION of index-driven branches (buyer name -> order_buyer; SKU/title -> item indexes ->
-        # pk), so a rare match never walks all of a big seller's orders looking for hits.
-        by_buyer = base.filter(buyer_id__in=Buyer.objects.filter(name_cond).values("id")).values_list(*cols)
-        by_item = base.filter(id__in=OrderItem.objects.filter(item_cond).values("order_id")).values_list(
-            *cols
-        )
-        return by_buyer.union(by_item).order_by("-purchased_at", "-id"), None
-    # Broad: walk the seller's newest RECENT_WINDOW orders (index order) and test each one.
-    edge = list(
-        base.order_by("-purchased_at").values_list("purchased_at", flat=True)[
-            RECENT_WINDOW - 1 : RECENT_WINDOW
-        ]
+        return base.filter(id=q).values_list(*cols).order_by("-purchased_at")
+    # A UNION of index-driven branches (buyer name -> order_buyer; SKU/title -> item indexes -> pk), so
+    # a rare match never walks all of a big seller's orders looking for hits.
+    by_buyer = base.filter(buyer_id__in=Buyer.objects.filter(_prefix("name", q)).values("id")).values_list(
+        *cols
     )
-    recent = base.filter(purchased_at__gte=edge[0]) if edge else base
-    item_match = OrderItem.objects.filter(item_cond, order_id=OuterRef("id"))
-    buyer_match = Buyer.objects.filter(name_cond, id=OuterRef("buyer_id"))
-    qs = recent.filter(Exists(buyer_match) | Exists(item_match)).values_list(*cols).order_by("-purchased_at")
-    return qs, RECENT_WINDOW
+    by_item = base.filter(id__in=OrderItem.objects.filter(_item_cond(q)).values("order_id")).values_list(
+        *cols
+    )
+    return by_buyer.union(by_item).order_by("-purchased_at", "-id")
+
+
+def _walk_recent(seller: Seller, f: OrderFilter, need: int) -> tuple[list[str], bool]:
+    """The seller's newest orders (within the filters), tested one by one, newest first, until `need`
+    match or RECENT_WINDOW were tested. Returns the matching ids and whether the window ended before
+    the seller's orders did. A term common among the seller's orders stops early."""
+    q = f.q.strip()
+    found = store.recent_matches(
+        seller_id=seller.id,
+        status=f.status,
+        start=f.start,
+        end=f.end,
+        names=_variants(q, upper=False),
+        skus=_variants(q, upper=True),
+        title=q,
+        window=RECENT_WINDOW,
+        need=need,
+        top=TOP,
+    )
+    if len(found) >= need:
+        return found, False
+    more = _filtered(seller, f).order_by("-purchased_at").values_list("pk")[RECENT_WINDOW : RECENT_WINDOW + 1]
+    return found, bool(list(more))
 
 
 def search_orders(seller: Seller, f: OrderFilter) -> OrderPage:
     page = max(1, min(f.page, MAX_PAGE))
     offset = (page - 1) * PAGE_SIZE
-    qs, window = order_ids_query(seller, f)
-    ids = [row[0] for row in qs[offset : offset + PAGE_SIZE + 1]]
+    need = offset + PAGE_SIZE + 1
+    window: int | None = None
+    q = f.q.strip()
+    if q and not is_order_id(q):
+        # Newest first through the seller's own orders: when the term is common among them, the page
+        # fills within the first few hundred, exactly as the full search would have it. (A page past
+        # the window needs the indexes.)
+        found, cut = _walk_recent(seller, f, need) if offset < RECENT_WINDOW else ([], True)
+        if not cut:
+            ids = found[offset:need]
+        elif _narrow(q):
+            ids = [row[0] for row in order_ids_query(seller, f)[offset:need]]
+        else:
+            ids, window = found[offset:need], RECENT_WINDOW
+    else:
+        ids = [row[0] for row in order_ids_query(seller, f)[offset:need]]
     shown = ids[:PAGE_SIZE]
     by_id = {o.id: o for o in Order.objects.filter(id__in=shown).select_related("buyer")}
     items: dict[str, list[OrderItem]] = {}
     for it in OrderItem.objects.filter(order_id__in=shown).order_by("id"):
         items.setdefault(it.order_id, []).append(it)
-    rows = []
+    out = []
     for i in shown:
         if i in by_id:
             o = by_id[i]
             o.item_list = items.get(i, [])  # type: ignore[attr-defined]
-            rows.append(o)
-    return OrderPage(orders=rows, page=page, has_next=len(ids) > PAGE_SIZE, searched_recent=window)
+            out.append(o)
+    return OrderPage(orders=out, page=page, has_next=len(ids) > PAGE_SIZE, searched_recent=window)
+
+
+def _narrow(q: str) -> bool:
+    """Few enough matches across the marketplace to sort them all by date (index-only counts that
+    stop early)."""
+    if not store.title_indexed(q):
+        return False
+    n_items = OrderItem.objects.filter(_item_cond(q)).values("pk")[:BROAD_ITEMS].count()
+    if n_items >= BROAD_ITEMS:
+        return False
+    return Buyer.objects.filter(_prefix("name", q)).values("pk")[:BROAD_BUYERS].count() < BROAD_BUYERS

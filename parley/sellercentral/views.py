@@ -120,7 +120,9 @@ def _history(order: Order) -> list[dict[str, Any]]:
 @seller_view
 def order(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse:
     obj = ms.access_order_for_seller(seller, order_id)
-    items = list(obj.items.select_related("category").order_by("id"))
+    items = list(obj.items.select_related("category", "marketplace_category").order_by("id"))
+    for it in items:
+        it.category_label = it.category_name(get_language() or "en")  # type: ignore[attr-defined]
     return render(
         request,
         "sellercentral/order.html",

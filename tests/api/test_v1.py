@@ -199,7 +199,11 @@ def test_operator_import_is_idempotent(db: None) -> None:
     assert r.status_code == 200, r.content
     assert r.json()["orders"] == {"created": 1, "updated": 0, "unchanged": 0}
     r = op.post("/api/v1/operator/import", IMPORT)
-    assert r.json() == {k: {"created": 0, "updated": 0, "unchanged": 1} for k in IMPORT}
+    assert r.json() == {
+        **{k: {"created": 0, "updated": 0, "unchanged": 1} for k in IMPORT},
+        "categories": {"created": 0, "updated": 0, "unchanged": 0},
+        "warnings": [],
+    }
     changed = [{**IMPORT["orders"][0], "status": "Shipped", "shipped_at": "2026-11-02T10:00:00Z"}]
     r = op.put("/api/v1/operator/orders", changed)
     assert r.status_code == 200, r.content
@@ -208,6 +212,61 @@ def test_operator_import_is_idempotent(db: None) -> None:
     bad = op.put("/api/v1/operator/orders", [{**IMPORT["orders"][0], "buyer": "NOBODY"}])
     assert bad.status_code == 400
     assert bad.json()["issues"][0]["path"].startswith("orders[0]")
+
+
+def test_operator_categories_and_an_unknown_category_is_a_warning(db: None) -> None:
+    op = Api(token_for(operator=True), header="Authorization")
+    assert op.post("/api/v1/operator/import", IMPORT).status_code == 200
+    tree = [{"marketplace": "A1F83G8C2ARO7P", "id": "tools", "names": {"en": "Tools", "zh-hans": "工具"}}]
+    r = op.put("/api/v1/operator/categories", tree)
+    assert r.status_code == 200, r.content
+    assert r.json()["categories"] == {"created": 1, "updated": 0, "unchanged": 0}
+    order = {**IMPORT["orders"][0], "items": [{"sku": "HAM-1", "title": "Hammer", "category": "Garden"}]}
+    r = op.put("/api/v1/operator/orders", [order])
+    assert r.status_code == 200, r.content
+    assert r.json()["warnings"] == [
+        {
+            "path": "orders[0].items[0]",
+            "message": "category 'Garden' is not in marketplace A1F83G8C2ARO7P's category tree; 1 item(s) "
+            "count as group 'other' until an operator maps it",
+        }
+    ]
+
+
+def test_operator_records_in_batches_write_the_valid_ones_and_list_the_rest(db: None) -> None:
+    op = Api(token_for(operator=True), header="Authorization")
+    order = {"type": "order", **IMPORT["orders"][0]}
+    batch = [
+        {"type": "marketplace", **IMPORT["marketplaces"][0]},
+        {"type": "seller", **IMPORT["sellers"][0]},
+        {"type": "buyer", **IMPORT["buyers"][0]},
+        order,
+        {**order, "id": "202-1234567-0000002", "status": "Lost"},
+        {"type": "parcel"},
+        {**order, "id": "202-1234567-0000003", "buyer": "NOBODY"},
+    ]
+    r = op.post("/api/v1/operator/batch", batch)
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["orders"] == {"created": 1, "updated": 0, "unchanged": 0}
+    assert body["rejected"] == 3
+    assert body["problems"] == [
+        {
+            "path": "records[4]",
+            "message": "status 'Lost' is not one of Pending, Unshipped, PartiallyShipped, Shipped, Delivered, "
+            "Canceled, Returned",
+        },
+        {
+            "path": "records[5]",
+            "message": "unknown type 'parcel' (order, buyer, seller, marketplace, category)",
+        },
+        {"path": "records[6]", "message": "unknown buyer 'NOBODY'"},
+    ]
+    again = op.post("/api/v1/operator/batch", batch[:4]).json()
+    assert again["orders"] == {"created": 0, "updated": 0, "unchanged": 1} and again["rejected"] == 0
+    too_many = op.post("/api/v1/operator/batch", [{"type": "buyer"}] * 5001)
+    assert too_many.status_code == 413
+    assert too_many.json()["code"] == "import.batch_too_large"
 
 
 def test_operator_import_with_a_staff_session(db: None) -> None:

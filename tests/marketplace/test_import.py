@@ -19,7 +19,6 @@ pytestmark = pytest.mark.django_db
 
 UTC = dt.UTC
 STATUSES = "Pending, Unshipped, PartiallyShipped, Shipped, Delivered, Canceled, Returned"
-CATEGORIES = "automotive, books, clothing, digital, electronics, handmade, home, home_services"
 
 
 def sample() -> dict[str, Any]:
@@ -271,8 +270,16 @@ BAD = [
         "sellers[0]: authorized_senders[1] 'bad@' is not a valid email address",
     ),
     (
-        _set(("orders", 1, "items", 1, "category"), "toys"),
-        f"orders[1].items[1]: category 'toys' is not one of {CATEGORIES}",
+        _set(("orders", 1, "items", 1, "category"), {"id": "toys"}),
+        "orders[1].items[1]: category must be a string, not dict",
+    ),
+    (
+        _set(("categories",), [{"marketplace": "ATVPDKIKX0DER", "id": "1", "names": {}}]),
+        'categories[0]: names must be an object of language tag to name, e.g. {"en": "Kitchen"}, not dict',
+    ),
+    (
+        _set(("categories",), [{"marketplace": "A404", "id": "1", "names": {"en": "Toys"}}]),
+        "categories[0]: unknown marketplace 'A404'",
     ),
     (
         _set(("orders", 1, "purchased_at"), "03/01/2026"),
@@ -375,9 +382,15 @@ def test_a_failing_update_leaves_stored_rows_as_they_were(tmp_path: Path) -> Non
     ("content", "expected"),
     [
         ("{not json", "is not valid JSON"),
-        ('["a list"]', "$: the top level must be an object with marketplaces, sellers, buyers, orders"),
+        (
+            '["a list"]',
+            "$: the top level must be an object with marketplaces, categories, sellers, buyers, orders",
+        ),
         ('{"orders": {}}', "orders: must be a list, not dict"),
-        ('{"products": []}', "products: unknown section (expected marketplaces, sellers, buyers, orders)"),
+        (
+            '{"products": []}',
+            "products: unknown section (expected marketplaces, categories, sellers, buyers, orders)",
+        ),
     ],
 )
 def test_malformed_files(tmp_path: Path, content: str, expected: str) -> None:

@@ -405,3 +405,60 @@ def test_tag_misuse_from_email_reaches_the_queue_and_upholding_moves_the_ladder(
     c.post(f"/operators/violations/{v.pk}/", {"decision": "uphold", "note": "thank-you note"})
     assert Seller.objects.get(pk=seller.pk).status == "warned"
     assert Violation.objects.get(pk=v.pk).detail.endswith("Operator: thank-you note")
+
+
+def _tree_feed() -> dict[str, object]:
+    mid = "ATVPDKIKX0DER"
+    return {
+        "categories": [
+            {"marketplace": mid, "id": "1000", "names": {"en": "Home & Kitchen", "zh-hans": "家居厨房"}},
+            {
+                "marketplace": mid,
+                "id": "1100",
+                "parent": "1000",
+                "names": {"en": "Kitchen", "zh-hans": "厨房"},
+            },
+            {"marketplace": mid, "id": "a/b", "names": {"en": "Slash <b>"}},
+        ]
+    }
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_category_pages_map_a_tree_node_onto_a_group(world: dict, lang: str) -> None:
+    from parley.marketplace.importer import import_data
+    from parley.marketplace.models import MarketplaceCategory
+
+    import_data(_tree_feed())
+    c = client_for(world["op"])
+    c.cookies["django_language"] = lang
+    url = "/operators/settings/marketplaces/ATVPDKIKX0DER/categories/"
+    html = c.get(url, HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    if lang == "en":
+        assert "Home &amp; Kitchen" in html and "Slash &lt;b&gt;" in html and "3 categories" in html
+    else:
+        assert "家居厨房" in html and "共 3 个品类" in html and "其他（未归类）" in html and "映射到" in html
+    assert "厨房" in c.get(url + "?q=厨房").content.decode()
+    assert "1000" not in c.get(url + "?q=slash").content.decode().split("<tbody>")[1]
+
+    r = c.post(url + "1000/", {"group": "home", "note": "root"})
+    assert r.status_code == 302
+    nodes = dict(MarketplaceCategory.objects.values_list("code", "effective_group_id"))
+    assert nodes == {"1000": "home", "1100": "home", "a/b": "other"}
+    change = SettingsChange.objects.get(kind="category")
+    assert (change.object_id, change.actor, change.note) == ("ATVPDKIKX0DER:1000", world["op"], "root")
+    assert "root" in c.get(url + "1000/").content.decode()
+    # A code with a slash has a page too; an unknown group is refused with a reason, not a 500.
+    r = c.post(url + "a/b/", {"group": "toys"})
+    assert r.status_code == 200 and 'id="err-group"' in r.content.decode()
+    assert c.post(url + "a/b/", {"group": "books"}).status_code == 302
+    assert c.get(url + "nope/").status_code == 404
+    # The default group.
+    assert c.post(url, {"default_group": "clothing"}).status_code == 302
+    assert MarketplaceCategory.objects.get(code="1100").effective_group_id == "home"
+    assert Marketplace.objects.get(pk="ATVPDKIKX0DER").default_group_id == "clothing"
+
+
+def test_category_pages_are_for_operators_only(world: dict) -> None:
+    url = "/operators/settings/marketplaces/ATVPDKIKX0DER/categories/"
+    assert client_for(world["seller"].user).get(url).status_code == 403
+    assert Client().get(url).status_code == 302

@@ -78,6 +78,9 @@ def test_search_by_order_id_buyer_sku_and_title(client_en: Client, seller: Selle
     assert search("zx-9000") == [b.id]
     assert search("Travel Kettle") == [b.id]
     assert search("travel") == [b.id]
+    # Words inside a title, in any case, not only its beginning.
+    assert search("kettle") == [b.id]
+    assert search("ettle 1") == [b.id]
     assert search("nothing like this") == []
     assert c.id not in search("Alice")
 
@@ -98,6 +101,9 @@ def test_broad_search_walks_recent_orders_and_says_so(
     assert "only your 3 most recent orders (within the other filters) were searched" in html
     zh = client_zh.get("/sellercentral/orders/", {"q": "lamp"}).content.decode()
     assert "只搜索了您最近的 3 个订单" in zh
+    # A page past the window of a broad term is not sorted out of every match either.
+    later = client_en.get("/sellercentral/orders/", {"q": "lamp", "page": "2"}).content.decode()
+    assert order_ids(later) == [] and "only your 3 most recent orders" in later
     narrow = client_en.get("/sellercentral/orders/", {"q": "Kettle"}).content.decode()
     assert order_ids(narrow) == [made[1].id]
     assert "most recent orders" not in narrow

@@ -18,7 +18,7 @@ def _when(value: Any) -> str | None:
 
 def order_view(order: Order) -> dict[str, Any]:
     """What a seller may know about one order: the buyer's name and relay address, never their email."""
-    items = list(order.items.select_related("category").order_by("id"))
+    items = list(order.items.select_related("category", "marketplace_category").order_by("id"))
     return {
         "id": order.id,
         "marketplace": {"id": order.marketplace_id, "name": order.marketplace.name},
@@ -31,7 +31,8 @@ def order_view(order: Order) -> dict[str, Any]:
         "shipped_at": _when(order.shipped_at),
         "delivered_at": _when(order.delivered_at),
         "items": [
-            {"sku": i.sku, "title": i.title, "category": i.category_id, "quantity": i.quantity} for i in items
+            {"sku": i.sku, "title": i.title, "category": i.category_code, "quantity": i.quantity}
+            for i in items
         ],
         "contact_reasons": selectors.contact_reasons_for(order, now=time.now()),
     }
