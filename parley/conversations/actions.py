@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
@@ -12,6 +11,7 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.db import transaction
 
+from parley.conversations import files
 from parley.conversations import selectors as cs
 from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
 from parley.core import inserts, time, uploads
@@ -481,6 +481,9 @@ def _decide_and_record(
         decided_at=now,
     )
     for f in attachments:
+        # The file is durable before the row that names it commits (it only grows the storage if the
+        # transaction rolls back: parley collect-attachments removes what no row names).
+        sha256, name = files.put(f.data)
         inserts.create(
             Attachment,
             message=msg,
@@ -491,8 +494,8 @@ def _decide_and_record(
             # Refused by name or content: kept for the record, downloadable by operators only.
             quarantined=not f.inspection.allowed,
             size=len(f.data),
-            sha256=hashlib.sha256(f.data).hexdigest(),
-            data=f.data,
+            sha256=sha256,
+            file=name,
         )
     if uploads:
         Attachment.objects.filter(pk__in=[u.pk for u in uploads]).update(message=msg)

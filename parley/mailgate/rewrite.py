@@ -142,6 +142,7 @@ def _with_checked_files(
     body is relayed as it came."""
     if not incoming.attachments:
         return None
+    from parley.conversations import files
     from parley.conversations.models import Attachment
 
     text = _scrub_body(incoming.text.encode("utf-8", "surrogateescape"), hide, alias)
@@ -149,7 +150,7 @@ def _with_checked_files(
     mail.set_content(text.decode("utf-8", "replace"))
     for att in Attachment.objects.filter(message=msg, quarantined=False).order_by("id"):
         maintype, _, subtype = att.content_type.partition("/")
-        mail.add_attachment(bytes(att.data), maintype=maintype, subtype=subtype, filename=att.filename)
+        mail.add_attachment(files.read(att.file), maintype=maintype, subtype=subtype, filename=att.filename)
     head, _, body = mail.as_bytes().partition(b"\r\n\r\n")
     headers = [line for line in re.split(rb"\r\n(?![ \t])", head) if line]
     return headers, body
