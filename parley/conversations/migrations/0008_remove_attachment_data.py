@@ -1,4 +1,4 @@
-from django.db import migrations
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
@@ -8,6 +8,13 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # A default first, so that going back can add the column to existing rows before the bytes
+        # are read back into it.
+        migrations.AlterField(
+            model_name='attachment',
+            name='data',
+            field=models.BinaryField(default=b''),
+        ),
         migrations.RemoveField(
             model_name='attachment',
             name='data',
