@@ -125,3 +125,26 @@ def attachment_storage(url: str) -> dict[str, Any]:
             options["region_name"] = region
         return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
     raise ValueError(f"PARLEY_ATTACHMENT_STORAGE: unknown scheme {parts.scheme!r} (file:// or s3://)")
+
+
+def metrics_dir() -> Path:
+    """Where this node's processes keep their Prometheus metrics (PARLEY_METRICS_DIR, or metrics/ in the data dir).
+
+    prometheus_client's multiprocess mode is chosen when it is first imported, from
+    PROMETHEUS_MULTIPROC_DIR, so settings call this before anything imports it. Files of processes
+    that are gone are removed: their counters start again from zero, as a restarted process's do.
+    """
+    path = Path(env("PARLEY_METRICS_DIR") or data_dir() / "metrics")
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    for f in path.glob("*.db"):
+        pid = f.stem.rpartition("_")[2]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            f.unlink(missing_ok=True)
+        except PermissionError:
+            pass  # alive, another user's
+    return path

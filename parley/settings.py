@@ -10,6 +10,7 @@ from parley import config
 
 BASE_DIR = config.BASE_DIR
 DATA_DIR = config.data_dir()
+METRICS_DIR = config.metrics_dir()  # before prometheus_client is imported: it picks its mode then
 SECRET_KEY = config.secret_key()
 DEBUG = config.env("PARLEY_DEBUG", "0").lower() in ("1", "true", "yes", "on")
 ALLOWED_HOSTS = [
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "parley.core.middleware.RequestContext",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -135,7 +137,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"ids": {"()": "parley.core.logs.ContextFilter"}},
+    "formatters": {"json": {"()": "parley.core.logs.json_formatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["ids"],
+            # PARLEY_LOG_FORMAT=json: one JSON object a line, with the request / SMTP session / message
+            # ids that follow one message across the web, the gateway and the worker.
+            **({"formatter": "json"} if config.env("PARLEY_LOG_FORMAT", "text") == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": config.env("PARLEY_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},

@@ -1,4 +1,4 @@
-"""Home (a redirect to the user's own front end), the sign-in lockout page and a health check."""
+"""Home (a redirect to the user's own front end) and the sign-in lockout page."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 
@@ -28,12 +27,6 @@ def home(request: HttpRequest) -> HttpResponse:
         except NoReverseMatch:
             return redirect("/admin/")
     return render(request, "core/home.html")
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"ok": True})
 
 
 def locked_out(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
