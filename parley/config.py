@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -87,6 +88,43 @@ def listen(name: str, default: str) -> tuple[str, int]:
     value = env(name, default)
     host, _, port = value.rpartition(":")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def attachment_storage(url: str) -> dict[str, Any]:
+    """STORAGES["attachments"] for PARLEY_ATTACHMENT_STORAGE: empty for files under the data dir,
+    file:///path for files elsewhere, s3://bucket[/prefix][?endpoint_url=…&region=…] for an
+    S3-compatible bucket through django-storages (credentials from the usual AWS_* variables)."""
+    if not url:
+        return {"BACKEND": "parley.core.storage.AttachmentFileStorage"}
+    parts = urlparse(url)
+    if parts.scheme == "file":
+        return {
+            "BACKEND": "parley.core.storage.AttachmentFileStorage",
+            "OPTIONS": {"location": unquote(parts.path)},
+        }
+    if parts.scheme == "s3":
+        if not parts.netloc:
+            raise ValueError("PARLEY_ATTACHMENT_STORAGE=s3://bucket[/prefix]: the bucket is missing")
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        options: dict[str, Any] = {
+            "bucket_name": parts.netloc,
+            "location": unquote(parts.path).strip("/"),
+            "file_overwrite": True,  # content-addressed: the same name is the same bytes
+            "default_acl": None,  # private, as the bucket's policy says
+            "querystring_auth": True,
+        }
+        endpoint = query.get("endpoint_url") or os.environ.get("AWS_S3_ENDPOINT_URL")
+        if endpoint:
+            options["endpoint_url"] = endpoint
+        region = (
+            query.get("region")
+            or os.environ.get("AWS_S3_REGION_NAME")
+            or os.environ.get("AWS_DEFAULT_REGION")
+        )
+        if region:
+            options["region_name"] = region
+        return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+    raise ValueError(f"PARLEY_ATTACHMENT_STORAGE: unknown scheme {parts.scheme!r} (file:// or s3://)")
 
 
 def metrics_dir() -> Path:

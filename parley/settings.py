@@ -158,3 +158,14 @@ LOGGING = {
         "mail.log": {"level": config.env("PARLEY_SMTP_PROTOCOL_LOG_LEVEL", "WARNING")},
     },
 }
+
+# Attachments: files named by their SHA-256 under $PARLEY_DATA_DIR/attachments/, or a bucket
+# (PARLEY_ATTACHMENT_STORAGE=s3://bucket/prefix), never rows in the database.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": config.attachment_storage(config.env("PARLEY_ATTACHMENT_STORAGE", "")),
+}
+# Unreferenced attachment files younger than this are kept by `parley collect-attachments`: a file
+# is written before the transaction that refers to it commits.
+ATTACHMENT_GRACE = dt.timedelta(hours=float(config.env("PARLEY_ATTACHMENT_GRACE_HOURS", "24")))

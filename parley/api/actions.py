@@ -16,6 +16,7 @@ from django.db import transaction
 from parley.api.auth import digest
 from parley.api.models import UploadDestination, WebhookEndpoint
 from parley.conversations import actions as conv_actions
+from parley.conversations import files
 from parley.conversations.models import Attachment, Message
 from parley.core import time
 from parley.core.errors import ActionError
@@ -119,6 +120,7 @@ def check_store_upload(
     if not found.allowed:
         raise ActionError("UnsupportedMediaType", found.en, found.zh, status=415, field="file")
     content_type = found.content_type
+    sha256, name = files.put(data)  # durable before the row naming it commits
     with transaction.atomic():
         updated = UploadDestination.objects.filter(pk=dest.pk, uploaded_at__isnull=True).update(
             uploaded_at=at
@@ -137,8 +139,8 @@ def check_store_upload(
             filename="upload",  # named by the message that uses it (its fileName)
             content_type=content_type,
             size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            data=data,
+            sha256=sha256,
+            file=name,
         )
 
 

@@ -13,6 +13,7 @@ from django.db import OperationalError
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import get_language
 from ninja import Body, Field, NinjaAPI, Query, Router, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
@@ -31,6 +32,7 @@ from parley.conversations import actions as conv_actions
 from parley.conversations.models import Attachment, Conversation, Message
 from parley.core import textcheck, time
 from parley.core.errors import ActionError
+from parley.core.storage import file_response
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
@@ -583,12 +585,12 @@ def read_message(request: HttpRequest, message_id: str) -> dict[str, Any]:
     response={200: None, **errors(404)},
     throttle=Bucket("download_attachment", READ),
 )
-def download_attachment(request: HttpRequest, message_id: str, attachment_id: str) -> HttpResponse:
+def download_attachment(request: HttpRequest, message_id: str, attachment_id: str) -> HttpResponseBase:
     m = _message_for_seller(_seller(request), message_id)
     att = Attachment.objects.filter(message=m, public_id=attachment_id, quarantined=False).first()
     if att is None:
         raise Http404("No such attachment.")
-    response = HttpResponse(bytes(att.data), content_type=att.content_type)
+    response = file_response(att.file, content_type=att.content_type)
     # Always a download: a seller's browser must not render a buyer's file inline.
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(att.filename)}"
     response["X-Content-Type-Options"] = "nosniff"

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -20,10 +21,11 @@ from parley.buyers import actions, selectors, texts
 from parley.conversations import actions as conv_actions
 from parley.conversations.models import Flag
 from parley.core.errors import ActionError
+from parley.core.storage import file_response
 from parley.core.uploads import read_uploads
 from parley.marketplace.models import Buyer
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def buyer_required(view: View) -> View:
@@ -31,7 +33,7 @@ def buyer_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         buyer = getattr(request.user, "buyer", None)
         if not isinstance(buyer, Buyer):
             raise PermissionDenied("Buyers only.")
@@ -208,9 +210,9 @@ def preferences(request: HttpRequest, buyer: Buyer) -> HttpResponse:
 
 
 @buyer_required
-def attachment(request: HttpRequest, buyer: Buyer, attachment_id: str) -> HttpResponse:
+def attachment(request: HttpRequest, buyer: Buyer, attachment_id: str) -> HttpResponseBase:
     att = selectors.access_attachment(buyer, attachment_id)
-    response = HttpResponse(bytes(att.data), content_type=att.content_type or "application/octet-stream")
+    response = file_response(att.file, content_type=att.content_type or "application/octet-stream")
     # Always a download: a file a seller sent must never render as a page on our origin.
     safe = att.filename.encode("ascii", "ignore").decode() or "attachment"
     response["Content-Disposition"] = f'attachment; filename="{safe}"'

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.db import transaction
 
-from parley.conversations import scrub
+from parley.conversations import files, scrub
 from parley.conversations import selectors as cs
 from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
 from parley.core import inserts, metrics, time, uploads
@@ -542,6 +541,9 @@ def _record(
     )
     from_seller = direction == Message.Direction.SELLER_TO_BUYER
     for f in send.files:
+        # The file is durable before the row that names it commits (it only grows the storage if the
+        # transaction rolls back: parley collect-attachments removes what no row names).
+        sha256, name = files.put(f.data)
         inserts.create(
             Attachment,
             message=msg,
@@ -552,8 +554,8 @@ def _record(
             # Refused by name or content: kept for the record, downloadable by operators only.
             quarantined=not f.inspection.allowed,
             size=len(f.data),
-            sha256=hashlib.sha256(f.data).hexdigest(),
-            data=f.data,
+            sha256=sha256,
+            file=name,
         )
     if send.uploads:
         Attachment.objects.filter(pk__in=[u.pk for u in send.uploads]).update(message=msg)

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from parley.core.ids import public_id
+from parley.core.storage import attachments
 from parley.marketplace.models import Buyer, Order, Seller
 from parley.policy.models import ContactReason
 
@@ -117,7 +118,8 @@ class Attachment(models.Model):
     quarantined = models.BooleanField(default=False)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
-    data = models.BinaryField()
+    # The bytes, in the attachments storage under a name made of their sha256 (conversations.files).
+    file = models.FileField(storage=attachments, max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

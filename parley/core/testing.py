@@ -130,3 +130,16 @@ EXE = (
     + b"This program cannot be run in DOS mode.\r\n"
     + b"\x00" * 200
 )
+
+
+def attachment(
+    *, data: bytes, filename: str = "file.pdf", content_type: str = "application/pdf", **kw: Any
+) -> Any:
+    """An Attachment row with its bytes in the attachments storage, as the send actions keep them."""
+    from parley.conversations import files
+    from parley.conversations.models import Attachment
+
+    sha256, name = files.put(data)
+    return Attachment.objects.create(
+        filename=filename, content_type=content_type, size=len(data), sha256=sha256, file=name, **kw
+    )

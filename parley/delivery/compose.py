@@ -9,6 +9,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
+from parley.conversations import files
 from parley.conversations.models import Attachment, Message
 from parley.delivery.outbox import OutboundSpec, enqueue
 from parley.marketplace.models import RelayAddress
@@ -36,7 +37,7 @@ def _mail(*, msg: Message, from_name: str, from_addr: str, to_addr: str, footer:
     mail.set_content(f"{msg.body}\n\n-- \n{footer}\n")
     for att in Attachment.objects.filter(message=msg).order_by("id"):
         maintype, _, subtype = att.content_type.partition("/")
-        mail.add_attachment(bytes(att.data), maintype=maintype, subtype=subtype, filename=att.filename)
+        mail.add_attachment(files.read(att.file), maintype=maintype, subtype=subtype, filename=att.filename)
     return mail
 
 

@@ -214,6 +214,7 @@ def _with_checked_files(incoming: Incoming, msg: Message) -> tuple[list[bytes], 
     body is relayed as it came."""
     if not incoming.attachments:
         return None
+    from parley.conversations import files
     from parley.conversations.models import Attachment
 
     # The text as recorded: every displayed part, the hidden addresses already replaced.
@@ -221,7 +222,7 @@ def _with_checked_files(incoming: Incoming, msg: Message) -> tuple[list[bytes], 
     mail.set_content(msg.body)
     for att in Attachment.objects.filter(message=msg, quarantined=False).order_by("id"):
         maintype, _, subtype = att.content_type.partition("/")
-        mail.add_attachment(bytes(att.data), maintype=maintype, subtype=subtype, filename=att.filename)
+        mail.add_attachment(files.read(att.file), maintype=maintype, subtype=subtype, filename=att.filename)
     head, _, body = mail.as_bytes().partition(b"\r\n\r\n")
     headers = [line for line in re.split(rb"\r\n(?![ \t])", head) if line]
     return headers, body

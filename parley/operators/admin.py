@@ -248,7 +248,7 @@ class AttachmentAdmin(ReadOnlyAdmin):
         "download",
     ]
     list_filter = ["quarantined"]
-    exclude = ["data"]
+    exclude = ["file"]  # read through the operator download, not a storage URL
 
     @admin.display(description="Download")
     def download(self, obj: Attachment) -> str:

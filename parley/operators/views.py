@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from parley.conversations.models import Flag, Message, PolicyDecision, Violation
 from parley.core import time
 from parley.core.errors import ActionError
+from parley.core.storage import file_response
 from parley.marketplace.models import Marketplace, MarketplaceCategory, Seller
 from parley.operators import actions, charts, selectors
 from parley.operators.forms import (
@@ -33,14 +35,14 @@ from parley.operators.forms import (
 from parley.operators.models import SettingsChange
 from parley.policy.models import ContactReason
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def staff_required(view: View) -> View:
     """Anonymous: to the login page. Signed in but not staff (a seller, a buyer): 403."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not (request.user.is_staff and request.user.is_active):
@@ -420,7 +422,7 @@ def not_found(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def attachment(request: HttpRequest, attachment_id: str) -> HttpResponse:
+def attachment(request: HttpRequest, attachment_id: str) -> HttpResponseBase:
     """Any attachment, quarantined ones included, for an operator: always a download, never typed as
     what it claims to be (a quarantined file is what a browser must not open)."""
     from urllib.parse import quote
@@ -429,7 +431,7 @@ def attachment(request: HttpRequest, attachment_id: str) -> HttpResponse:
 
     att = get_object_or_404(Attachment, public_id=attachment_id)
     ctype = "application/octet-stream" if att.quarantined else att.content_type
-    response = HttpResponse(bytes(att.data), content_type=ctype)
+    response = file_response(att.file, content_type=ctype)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(att.filename, safe='')}"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"

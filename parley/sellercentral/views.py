@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +25,7 @@ from parley.buyers.texts import opt_out_explanation
 from parley.conversations.models import Attachment, Message
 from parley.core import time
 from parley.core.errors import ActionError
+from parley.core.storage import file_response
 from parley.core.uploads import read_uploads
 from parley.marketplace import actions as market_actions
 from parley.marketplace import selectors as ms
@@ -33,12 +35,12 @@ from parley.sellercentral import presenters
 from parley.sellercentral.forms import AddSenderForm, OrderFilterForm
 from parley.sellercentral.queries import OrderFilter, search_orders
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def attachment_list() -> Prefetch:
     # Lists show name and size only: never load the bytes of every attachment.
-    return Prefetch("attachments", queryset=Attachment.objects.defer("data").order_by("id"))
+    return Prefetch("attachments", queryset=Attachment.objects.all().order_by("id"))
 
 
 def seller_view(fn: View) -> View:
@@ -46,7 +48,7 @@ def seller_view(fn: View) -> View:
 
     @login_required
     @functools.wraps(fn)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         seller = Seller.objects.filter(user=request.user).first()  # type: ignore[misc]
         if seller is None:
             raise PermissionDenied("Not a seller account.")
@@ -391,7 +393,7 @@ def no_response(request: HttpRequest, seller: Seller, message_id: str) -> HttpRe
 
 
 @seller_view
-def attachment(request: HttpRequest, seller: Seller, attachment_id: str) -> HttpResponse:
+def attachment(request: HttpRequest, seller: Seller, attachment_id: str) -> HttpResponseBase:
     att = (
         Attachment.objects.filter(public_id=attachment_id)
         .filter(Q(message__seller=seller) | Q(seller=seller))
@@ -400,7 +402,7 @@ def attachment(request: HttpRequest, seller: Seller, attachment_id: str) -> Http
     )
     if att is None:
         raise Http404("No such attachment.")
-    resp = HttpResponse(bytes(att.data), content_type=att.content_type or "application/octet-stream")
+    resp = file_response(att.file, content_type=att.content_type or "application/octet-stream")
     # Always a download, never rendered inline: the bytes come from other people.
     from django.utils.http import content_disposition_header
 

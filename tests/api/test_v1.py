@@ -99,7 +99,7 @@ def test_read_message_and_download_its_attachment(api: Api, seller: Seller) -> N
     assert (att["filename"], att["content_type"], att["size"]) == ("photo.png", "image/png", len(PNG))
     d = api.get(att["url"])
     assert d.status_code == 200
-    assert d.content == PNG
+    assert b"".join(d) == PNG
     assert d["Content-Type"] == "image/png"
     assert d["Content-Disposition"].startswith("attachment;")
 

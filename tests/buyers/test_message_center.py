@@ -210,31 +210,16 @@ def test_csrf_is_enforced_on_buyer_posts(setup: dict) -> None:
 
 
 def test_attachment_download_only_for_own_delivered_messages(setup: dict) -> None:
-    from parley.conversations.models import Attachment
-
-    att = Attachment.objects.create(
-        message=setup["m1"],
-        seller=setup["s1"],
-        filename="label.pdf",
-        content_type="application/pdf",
-        size=8,
-        sha256="0" * 64,
-        data=b"%PDF-1.4",
-    )
-    hidden_att = Attachment.objects.create(
-        message=setup["blocked"],
-        seller=setup["s1"],
-        filename="ad.pdf",
-        content_type="application/pdf",
-        size=8,
-        sha256="0" * 64,
-        data=b"%PDF-1.4",
+    att = testing.attachment(message=setup["m1"], seller=setup["s1"], filename="label.pdf", data=b"%PDF-1.4")
+    hidden_att = testing.attachment(
+        message=setup["blocked"], seller=setup["s1"], filename="ad.pdf", data=b"%PDF-1.4"
     )
     c = login(setup["buyer"].user)
     r = c.get(f"/buyers/attachments/{att.public_id}/")
     assert r.status_code == 200
     assert r["Content-Disposition"] == 'attachment; filename="label.pdf"'
-    assert r.content == b"%PDF-1.4"
+    assert r["Content-Length"] == "8"
+    assert b"".join(r) == b"%PDF-1.4"
     assert c.get(f"/buyers/attachments/{hidden_att.public_id}/").status_code == 404
     assert login(testing.buyer().user).get(f"/buyers/attachments/{att.public_id}/").status_code == 404
 

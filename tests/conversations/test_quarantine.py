@@ -70,7 +70,7 @@ def test_buyers_blocked_executable_is_quarantined() -> None:
     assert r["Content-Type"] == "application/octet-stream"
     assert r["Content-Disposition"] == "attachment; filename*=UTF-8''invoice.pdf"
     assert r["X-Content-Type-Options"] == "nosniff"
-    assert r.content == MZ
+    assert b"".join(r) == MZ
 
 
 def test_api_lists_a_quarantined_file_without_a_url() -> None:

@@ -90,3 +90,24 @@ def test_active_names_by_email(gateway: tuple[str, int], world: World) -> None:
         ext = name.rsplit(".", 1)[1]
         assert f"“{name}”: .{ext} files can run code or show active content" in " ".join(text.split())
     assert set(Message.objects.values_list("state_code", flat=True)) == {"attachments.name"}
+
+
+def test_mailed_file_is_stored_under_its_sha256_and_the_relayed_copy_read_from_there(
+    gateway: tuple[str, int], world: World, settings: object
+) -> None:
+    import hashlib
+    from pathlib import Path
+
+    pdf = testing.pdf_bytes(pad=2000)
+    raw = mail(SELLER_ADDR, world.buyer_relay, [("invoice.pdf", "application/pdf", pdf)])
+    code, text = send(gateway, SELLER_ADDR, world.buyer_relay, raw)
+    assert code == 250, text
+    att = Attachment.objects.get()
+    digest = hashlib.sha256(pdf).hexdigest()
+    assert (att.sha256, att.file.name) == (digest, f"sha256/{digest[:2]}/{digest[2:4]}/{digest}")
+    root = Path(settings.DATA_DIR) / "attachments"  # type: ignore[attr-defined]
+    assert [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()] == [att.file.name]
+    assert (root / att.file.name).read_bytes() == pdf
+    relayed = email.message_from_bytes(bytes(OutboundMail.objects.get().data), policy=email.policy.default)
+    [part] = list(relayed.iter_attachments())  # type: ignore[attr-defined]
+    assert part.get_content() == pdf

@@ -11,6 +11,7 @@ from email.header import Header
 
 import pytest
 
+from parley.conversations import files
 from parley.conversations.models import Attachment, Message
 from parley.core import testing
 from parley.delivery.models import OutboundMail
@@ -235,7 +236,7 @@ def test_mail_client_messages(gateway: tuple[str, int], world: World, case: str)
         parts = list(relayed.iter_attachments())  # type: ignore[attr-defined]
         assert sorted((p.get_filename(), p.get_content_type()) for p in parts) == sorted(attachments)
         assert sorted(p.get_content() for p in parts) == sorted(
-            bytes(a.data) for a in Attachment.objects.filter(message=msg)
+            files.read(a.file) for a in Attachment.objects.filter(message=msg)
         )
         assert text in relayed.get_body(preferencelist=("plain",)).get_content()  # type: ignore[attr-defined]
     head = out.split(b"\r\n\r\n", 1)[0]

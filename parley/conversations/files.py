@@ -1,0 +1,83 @@
+"""Attachment bytes in the attachments storage, named by their SHA-256: the same bytes are stored once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
+from django.db.models.fields.files import FieldFile
+
+from parley.core.storage import attachments
+
+
+def key(sha256: str) -> str:
+    return f"sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def put(data: bytes) -> tuple[str, str]:
+    """Store `data` (complete and durable when this returns) and give (its sha256, its storage name).
+    Called before the transaction that records the row referring to it commits, so a committed row
+    never points at nothing; a file whose transaction rolls back is left to `parley collect-attachments`."""
+    digest = hashlib.sha256(data).hexdigest()
+    name = attachments().save(key(digest), ContentFile(data))
+    return digest, name
+
+
+def read(stored: FieldFile) -> bytes:
+    """The whole file, for a mail being composed (the MIME part needs all of it)."""
+    with stored.storage.open(stored.name or "", "rb") as f:
+        return f.read()
+
+
+@dataclass(frozen=True)
+class Collected:
+    kept: int  # files a row names
+    young: int  # named by no row but inside the grace period: their transaction may be in flight
+    removed: int
+
+
+def _walk(storage: Storage, top: str) -> Iterator[str]:
+    try:
+        dirs, names = storage.listdir(top)
+    except FileNotFoundError:  # nothing stored yet
+        return
+    for name in names:
+        yield f"{top}/{name}"
+    for d in dirs:
+        yield from _walk(storage, f"{top}/{d}")
+
+
+def collect(*, grace: dt.timedelta, now: dt.datetime, dry_run: bool = False) -> Collected:
+    """Remove the files no Attachment row names that were last written before now - grace.
+
+    For each file: first the rows are asked, then the file's modification time, then it is removed.
+    A send that stores bytes already there renews that time before its row commits, so a file is
+    removed only if no row named it and nobody stored it again within the grace period."""
+    from parley.conversations.models import Attachment
+
+    storage = attachments()
+    cutoff = now - grace
+    kept = young = removed = 0
+    names = _walk(storage, "sha256")
+    while batch := list(itertools.islice(names, 500)):
+        named = set(Attachment.objects.filter(file__in=batch).values_list("file", flat=True))
+        for name in batch:
+            if name in named:
+                kept += 1
+                continue
+            try:
+                written = storage.get_modified_time(name)
+            except FileNotFoundError:
+                continue
+            if written > cutoff:
+                young += 1
+                continue
+            if not dry_run:
+                storage.delete(name)
+            removed += 1
+    return Collected(kept=kept, young=young, removed=removed)
