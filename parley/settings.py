@@ -121,6 +121,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+CSRF_FAILURE_VIEW = "parley.core.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
@@ -129,10 +130,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A refused page (403) is a normal answer, not a fault: logged in one line, without a traceback.
+    "filters": {"no_403_traceback": {"()": "parley.core.logfilters.NoTracebackFor403"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": config.env("PARLEY_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        "django.request": {"filters": ["no_403_traceback"]},
         # django-axes logs every failed sign-in at INFO; a lockout is a WARNING.
         "axes": {"level": "WARNING"},
         # aiosmtpd logs every SMTP command at INFO, envelope addresses included (a buyer's real one

@@ -16,3 +16,6 @@ urlpatterns = [
 ]
 
 handler400 = "parley.core.middleware.bad_request"
+handler403 = "parley.core.views.forbidden"
+handler404 = "parley.core.views.not_found"
+handler500 = "parley.core.views.server_error"

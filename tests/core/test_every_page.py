@@ -100,6 +100,9 @@ def pages() -> list[Page]:
         Page("operator-marketplace", f"/operators/settings/marketplaces/{market.pk}/", "operator"),
         Page("operator-reason", "/operators/settings/reasons/confirmDeliveryDetails/", "operator"),
         Page("operator-reason-new", "/operators/settings/reasons/new/", "operator"),
+        Page("error-403", "/operators/", "buyer", 403),
+        Page("error-404", "/sellercentral/orders/no-such-order/", "seller", 404),
+        Page("error-404-visitor", "/no-such-page/", None, 404),
     ]
 
 
