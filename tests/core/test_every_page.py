@@ -155,12 +155,16 @@ def test_every_page_fits_the_screen(
     viewport = SIZES[size]
     contexts: dict[str | None, Any] = {}
     problems: list[str] = []
+    refused: list[str] = []  # what the Content-Security-Policy stopped: nothing may need it
     for page_def in pages():
         if page_def.user not in contexts:
             ctx = browser.new_context(locale=LOCALES[lang], viewport=viewport)
             if page_def.user:
                 ctx.add_cookies([session_cookie(page_def.user, base)])
             contexts[page_def.user] = ctx.new_page()
+            contexts[page_def.user].on(
+                "console", lambda m: refused.append(m.text) if "Content Security" in m.text else None
+            )
         page = contexts[page_def.user]
         response = page.goto(base + page_def.path)
         assert response.status == page_def.status, (page_def.name, response.status)
@@ -190,4 +194,23 @@ def test_every_page_fits_the_screen(
         summary.click()
     for ctx_page in contexts.values():
         ctx_page.context.close()
+    problems += refused
     assert not problems, "\n".join(problems)
+
+
+def test_api_docs_and_admin_run_under_the_policy(browser: Any, live_server: Any, settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    User.objects.create_user("op", password="x", is_staff=True, is_superuser=True)
+    ctx = browser.new_context(viewport=SIZES["desktop"])
+    ctx.add_cookies([session_cookie("op", live_server.url)])
+    page = ctx.new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    page.goto(live_server.url + "/api/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "Parley" in page.inner_text(".swagger-ui .info .title")
+    page.screenshot(path=str(ARTIFACTS / "en-desktop-api-docs.png"), full_page=True)
+    page.goto(live_server.url + "/admin/marketplace/seller/")
+    page.wait_for_selector("#changelist")
+    ctx.close()
+    assert refused == []
