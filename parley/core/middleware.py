@@ -17,13 +17,21 @@ from parley.core.textcheck import UnstorableText, check_text
 
 
 class TimezoneMiddleware:
+    """Times are shown in the viewer's zone: the seller's or buyer's own, else UTC."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         name = request.session.get("tz") if hasattr(request, "session") else None
-        if not name and getattr(request, "user", None) is not None and request.user.is_authenticated:
-            name = getattr(getattr(request.user, "profile_tz", None), "name", None)
+        user = getattr(request, "user", None)
+        if not name and user is not None and user.is_authenticated:
+            # A seller's or a buyer's own zone; operators read UTC.
+            for role in ("seller", "buyer"):
+                account = getattr(user, role, None)
+                if account is not None:
+                    name = account.timezone
+                    break
         try:
             timezone.activate(zoneinfo.ZoneInfo(name)) if name else timezone.deactivate()
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -205,6 +205,8 @@ def order_rows(orders: list[Any], orders_url: str) -> SafeString:
     from django.utils import timezone
     from django.utils.html import format_html, format_html_join
 
+    from parley.core.templatetags.when import zone_label
+
     tz = timezone.get_current_timezone()
     l_date, l_details, l_product, l_status = _("Order date"), _("Order details"), _("Product"), _("Status")
     l_buyer, l_sku, l_qty, l_contact = _("Buyer"), _("SKU"), _("Qty"), _("Contact Buyer")
@@ -225,7 +227,7 @@ def order_rows(orders: list[Any], orders_url: str) -> SafeString:
                 '<td data-label="{}">{}</td>\n<td data-label="{}">{}</td>\n</tr>\n',
                 l_date,
                 local.isoformat(),
-                local.strftime("%Y-%m-%d %H:%M"),
+                local.strftime("%Y-%m-%d %H:%M") + zone_label(local),
                 l_details,
                 orders_url,
                 o.id,
