@@ -203,6 +203,7 @@ def contact(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse
     obj = ms.access_order_for_seller(seller, order_id)
     now = time.now()
     choices = reason_choices(obj, now)
+    standing = presenters.standing_preflight(seller, choices, now)
     available = {c.code: c for c in choices if c.available}
     error = ""
     status = 200
@@ -221,10 +222,12 @@ def contact(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse
     if request.method == "POST":
         try:
             if chosen not in available:
+                # A reason listed as not available says why (already in the page's language).
+                why = next((c.why for c in choices if c.code == chosen), "")
                 raise ActionError(
                     "reason.unavailable",
-                    "Choose one of the available contact reasons.",
-                    "请选择一个可用的联系原因。",
+                    why or "Choose one of the available contact reasons.",
+                    why or "请选择一个可用的联系原因。",
                     field="reason",
                 )
             if not body.strip():
@@ -259,6 +262,7 @@ def contact(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse
             seller,
             "orders",
             order=obj,
+            standing=standing,
             available=[c for c in choices if c.available],
             unavailable=[c for c in choices if not c.available],
             chosen=chosen,
