@@ -276,22 +276,24 @@ def order_rows(orders: list[Any], orders_url: str) -> SafeString:
 
     tz = timezone.get_current_timezone()
     l_date, l_details, l_product, l_status = _("Order date"), _("Order details"), _("Product"), _("Status")
-    l_buyer, l_sku, l_qty, l_contact = _("Buyer"), _("SKU"), _("Qty"), _("Contact Buyer")
+    # With their colon: Chinese takes a full-width one.
+    l_buyer, l_sku, l_qty, l_contact = _("Buyer:"), _("SKU:"), _("Qty:"), _("Contact Buyer")
     out = []
     for o in orders:
         local = o.purchased_at.astimezone(tz)
         items = format_html_join(
             "",
-            '<div>{} <span class="muted">{}: {} · {}: {}</span></div>',
+            '<div>{} <span class="muted">{} {} · {} {}</span></div>',
             ((it.title, l_sku, it.sku, l_qty, it.quantity) for it in o.item_list),
         )
         out.append(
             format_html(
                 '<tr>\n<td data-label="{}"><time datetime="{}">{}</time></td>\n'
                 '<td data-label="{}"><a href="{}{}/" class="order-id">{}</a><br>\n'
-                '{}: <a href="{}{}/contact/" class="buyer-name" title="{}">{}</a><br>\n'
+                '{} <a href="{}{}/contact/" class="buyer-name" title="{}">{}</a><br>\n'
                 '<span class="muted">{}</span></td>\n'
-                '<td data-label="{}">{}</td>\n<td data-label="{}">{}</td>\n</tr>\n',
+                '<td data-label="{}">{}</td>\n'
+                '<td data-label="{}"><span class="badge status status-{}">{}</span></td>\n</tr>\n',
                 l_date,
                 local.isoformat(),
                 local.strftime("%Y-%m-%d %H:%M") + zone_label(local),
@@ -308,6 +310,7 @@ def order_rows(orders: list[Any], orders_url: str) -> SafeString:
                 l_product,
                 items,
                 l_status,
+                o.status,
                 o.get_status_display(),
             )
         )

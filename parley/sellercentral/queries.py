@@ -19,6 +19,8 @@ BROAD_ITEMS = 2000
 BROAD_BUYERS = 1000
 RECENT_WINDOW = 2000
 MAX_PAGE = 400  # deep OFFSETs cost linear time; past this, narrow the search instead
+# Counting stops here: a count costs time linear in what it counts, and no more pages are shown.
+COUNT_CAP = MAX_PAGE * PAGE_SIZE
 # Upper bound for a prefix range: every string starting with p sorts in [p, p + TOP) bytewise.
 TOP = "\U0010ffff"
 
@@ -40,6 +42,16 @@ class OrderPage:
     # Set when the search term matched too widely to sort every match: only this many of the
     # newest orders (within the other filters) were searched.
     searched_recent: int | None = None
+    # How many orders match, counted up to COUNT_CAP (capped: there are at least that many).
+    total: int = 0
+
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+    @property
+    def pages(self) -> int:
+        return max(1, min(MAX_PAGE, -(-min(self.total, COUNT_CAP) // PAGE_SIZE)))
 
     @property
     def has_prev(self) -> bool:
@@ -120,4 +132,10 @@ def search_orders(seller: Seller, f: OrderFilter) -> OrderPage:
             o = by_id[i]
             o.item_list = items.get(i, [])  # type: ignore[attr-defined]
             rows.append(o)
-    return OrderPage(orders=rows, page=page, has_next=len(ids) > PAGE_SIZE, searched_recent=window)
+    has_next = len(ids) > PAGE_SIZE
+    if has_next or (page > 1 and not shown):
+        # Bounded: past COUNT_CAP the page says "more than".
+        total = qs[: COUNT_CAP + 1].count()
+    else:
+        total = offset + len(shown)  # the last page: nothing to count
+    return OrderPage(orders=rows, page=page, has_next=has_next, searched_recent=window, total=total)
