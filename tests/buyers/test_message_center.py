@@ -274,7 +274,7 @@ def test_a_buyer_is_told_why_their_message_was_not_delivered(lang: str) -> None:
     assert sent.state == "blocked"
     why = " ".join(h[lang] for h in sent.decision.hits if h["effect"] in ("reject", "hold"))
     assert why
-    flash = "Your message could not be delivered: " if lang == "en" else "您的消息未能送达:"
+    flash = "Your message could not be delivered: " if lang == "en" else "您的消息未能送达："
     assert escape(flash + why) in html
-    label = "Not delivered to the seller:" if lang == "en" else "未送达卖家:"
+    label = "Not delivered to the seller:" if lang == "en" else "未送达卖家："
     assert f'<p class="error why"><strong>{label}</strong> {escape(why)}</p>' in html

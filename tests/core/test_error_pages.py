@@ -61,7 +61,7 @@ def test_403_in_chinese() -> None:
     assert r.status_code == 403
     assert '<html lang="zh-hans">' in html
     assert "<h1>您无权查看此页面</h1>" in html
-    assert "此页面属于其他类型的账户。请用对应的账户登录,或返回您的首页。" in html
+    assert "此页面属于其他类型的账户。请用对应的账户登录，或返回您的首页。" in html
     assert '<span class="muted seller-name">云帆</span>' in html  # the seller's navigation
     assert ">返回首页</a>" in html
 
@@ -94,7 +94,7 @@ def test_500_is_styled_and_localized(settings: object) -> None:
     html = r.content.decode()
     assert r.status_code == 500
     assert "<h1>我们这边出了问题</h1>" in html
-    assert "问题已记录。请稍后重试;如果一直出现,请联系您的平台运营方。" in html
+    assert "问题已记录。请稍后重试；如果一直出现，请联系您的平台运营方。" in html
     assert "RuntimeError" not in html
 
 

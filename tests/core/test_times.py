@@ -34,11 +34,11 @@ def client(user: object, lang: str) -> Client:
     [
         ("America/Chicago", "en", " CST (UTC-06:00)"),
         ("Asia/Shanghai", "en", " CST (UTC+08:00)"),
-        ("Asia/Shanghai", "zh", "(UTC+08:00)"),
+        ("Asia/Shanghai", "zh", "\uff08UTC+08:00\uff09"),
         ("Asia/Kolkata", "en", " IST (UTC+05:30)"),
         ("America/Sao_Paulo", "en", " UTC-03:00"),  # its abbreviation is "-03"
         ("UTC", "en", " UTC"),
-        ("UTC", "zh", "(UTC)"),
+        ("UTC", "zh", "\uff08UTC\uff09"),
     ],
 )
 def test_zone_label_names_the_offset(zone: str, lang: str, label: str) -> None:
@@ -62,7 +62,7 @@ def test_a_chinese_buyer_never_sees_cst() -> None:
     order = testing.order(buyer=buyer)
     message(order, created_at=AT)
     thread = client(buyer.user, "zh").get(f"/buyers/orders/{order.id}/").content.decode()
-    assert "2026-01-15 22:30(UTC+08:00)</time>" in thread
+    assert "2026-01-15 22:30\uff08UTC+08:00\uff09</time>" in thread
     assert "CST" not in thread
 
 
@@ -82,7 +82,7 @@ def test_manage_orders_dates_carry_the_zone() -> None:
     seller = testing.seller(timezone="Asia/Shanghai")
     testing.order(seller=seller, purchased_at=AT)
     html = client(seller.user, "zh").get("/sellercentral/orders/").content.decode()
-    assert ">2026-01-15 22:30(UTC+08:00)</time>" in html
+    assert ">2026-01-15 22:30\uff08UTC+08:00\uff09</time>" in html
 
 
 def test_operators_read_utc() -> None:

@@ -39,7 +39,7 @@ TEXT = {
         "search": "搜索",
         "send": "发送",
         "delivered": "已送达",
-        "blocked": "已拦截:您的消息未发送",
+        "blocked": "已拦截：您的消息未发送",
         "optout": "买家已选择不接收",
         "left": "还可输入",
     },

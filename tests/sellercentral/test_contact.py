@@ -89,7 +89,7 @@ def test_contact_page_in_chinese(seller: Seller) -> None:
     html = zh_client(seller).get(f"/sellercentral/orders/{o.id}/contact/").content.decode()
     assert "<h1>联系买家</h1>" in html
     assert "确认订单详情" in html
-    assert "<strong>退货或退款问题</strong>:退货问题在订单送达后才可选择。" in html
+    assert "<strong>退货或退款问题</strong>：退货问题在订单送达后才可选择。" in html
     assert "发送" in html
 
 
@@ -144,7 +144,7 @@ def test_opted_out_buyer_non_critical_reason_is_blocked_with_why(client_en: Clie
     again = client_en.get(f"/sellercentral/orders/{o.id}/contact/?from={msg.public_id}").content.decode()
     assert ">Thanks for shopping!</textarea>" in again
     zh = zh_client(seller).get(resp["Location"]).content.decode()
-    assert "<h1>已拦截:您的消息未发送</h1>" in zh
+    assert "<h1>已拦截：您的消息未发送</h1>" in zh
     assert f'<li data-code="{reason["code"]}">{reason["zh"]}</li>' in zh
 
 
@@ -382,7 +382,7 @@ def test_a_blocked_seller_is_told_until_when_in_their_zone(seller: Seller) -> No
     html = zh_client(seller).get(f"/sellercentral/orders/{o.id}/contact/").content.decode()
     local = until.astimezone(zoneinfo.ZoneInfo("Asia/Shanghai"))
     assert (
-        f'在 <time datetime="{local.isoformat()}">{local:%Y-%m-%d %H:%M}(UTC+08:00)</time> 之前,您不能主动联系买家。'
+        f'在 <time datetime="{local.isoformat()}">{local:%Y-%m-%d %H:%M}\uff08UTC+08:00\uff09</time> 之前，您不能主动联系买家。'
         in html
     )
     assert '您仍可以在<a href="/sellercentral/messages/">消息</a>中回复买家发来的消息。' in html

@@ -141,7 +141,7 @@ def test_bad_date_range_says_so(client_en: Client, seller: Seller) -> None:
         .get("/sellercentral/orders/", {"start": "2026-02-01", "end": "2026-01-01"})
         .content.decode()
     )
-    assert "结束日期早于开始日期,因此未按日期筛选。请更正其中一个日期。" in zh
+    assert "结束日期早于开始日期，因此未按日期筛选。请更正其中一个日期。" in zh
 
 
 def test_the_count_pages_and_status_badges(client_en: Client, seller: Seller) -> None:
@@ -156,7 +156,7 @@ def test_the_count_pages_and_status_badges(client_en: Client, seller: Seller) ->
     one = client_en.get("/sellercentral/orders/", {"q": first.split('class="order-id">')[1].split("<")[0]})
     assert "1 order matches." in one.content.decode()
     zh = zh_client(seller).get("/sellercentral/orders/").content.decode()
-    assert "共有 27 个订单符合条件。" in zh and "第 1 页,共 2 页" in zh
+    assert "共有 27 个订单符合条件。" in zh and "第 1 页，共 2 页" in zh
     assert "买家\uff1a <a" in zh and "数量\uff1a 1" in zh  # full-width colons after Chinese labels
 
 

@@ -15,7 +15,7 @@ register = template.Library()
 
 def zone_label(local: dt.datetime, language: str | None = None) -> str:
     """ "EST (UTC-05:00)", "UTC": an offset is unambiguous where an abbreviation is not ("CST" is
-    both China and the US Midwest), so Chinese shows only the offset, in full-width brackets."""
+    both China and the US Midwest), so Chinese shows only the offset, in full-width brackets (U+FF08, U+FF09)."""
     offset = local.utcoffset() or dt.timedelta(0)
     if offset == dt.timedelta(0) and (local.tzname() or "UTC") in ("UTC", "GMT", "Z"):
         utc = "UTC"
@@ -24,7 +24,7 @@ def zone_label(local: dt.datetime, language: str | None = None) -> str:
         sign = "+" if minutes >= 0 else "-"
         utc = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
     if (language or get_language() or "en").startswith("zh"):
-        return f"({utc})"
+        return f"\uff08{utc}\uff09"
     abbr = local.tzname() or ""
     return f" {abbr} ({utc})" if abbr.isalpha() and abbr not in ("UTC", "GMT") else f" {utc}"
 
