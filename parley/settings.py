@@ -27,6 +27,9 @@ VERIFY_SENDER = config.env("PARLEY_VERIFY_SENDER", "")  # "" or "dmarc"
 OUTBOUND_SMTP = config.env("PARLEY_OUTBOUND_SMTP", "")  # smtp://host:port; empty: Maildir under data dir
 MAIL_FROM = config.env("PARLEY_MAIL_FROM", f"no-reply@{RELAY_DOMAIN}")
 MAX_MESSAGE_BYTES = int(config.env("PARLEY_MAX_MESSAGE_BYTES", str(25 * 1024 * 1024)))
+# Web request bodies: larger ones are refused with 413 by the web server (waitress) and again by
+# parley.core.uploads.LimitUploads, before they are read. A form carries at most 10 MB of attachments.
+MAX_REQUEST_BYTES = int(config.env("PARLEY_MAX_REQUEST_BYTES", str(12 * 1024 * 1024)))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,6 +58,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "parley.core.uploads.LimitUploads",  # before anything reads the body
     "django.middleware.common.CommonMiddleware",
     "parley.core.middleware.RefuseUnstorableText",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -162,8 +166,10 @@ if HTTPS:
 CSRF_FAILURE_VIEW = "parley.core.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES  # what is not a file: JSON bodies, form fields
+# A file within the attachment limit stays in memory; one over it is stopped as it arrives
+# (parley.core.uploads), so nothing larger is ever held or spooled.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

@@ -21,12 +21,11 @@ from parley.core import time
 from parley.core.errors import ActionError
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Seller
-from parley.policy.sniff import ALLOWED_TYPES, sniff
+from parley.policy.filecheck import inspect_file, name_problem, safe_name
 
 MAX_UPLOAD_BYTES = conv_actions.MAX_FILE_BYTES
 UPLOAD_TTL = dt.timedelta(minutes=15)  # like the X-Amz-Expires=900 of Amazon's pre-signed URLs
 # The types the policy lets a message carry (PDF, images, plain text): refused at upload already.
-UPLOAD_TYPES = ALLOWED_TYPES
 _MESSAGING_RESOURCE = re.compile(r"^/?messaging/v1/orders/([^/]+)/messages/([A-Za-z]+)/?$")
 EVENTS = (
     "buyer_message.received",
@@ -116,15 +115,10 @@ def check_store_upload(
             "The MD5 of the uploaded file does not match the contentMD5 given for the destination.",
             "上传文件的 MD5 与创建上传地址时给出的 contentMD5 不一致。",
         )
-    content_type = sniff(data)
-    if content_type not in UPLOAD_TYPES:
-        raise ActionError(
-            "UnsupportedMediaType",
-            f"Files of type {content_type} cannot be sent to buyers (PDF, images and plain text can).",
-            f"不能向买家发送 {content_type} 类型的文件(可以发送 PDF、图片和纯文本)。",
-            status=415,
-            field="file",
-        )
+    found = inspect_file("upload", data)  # named later, by the message that uses it
+    if not found.allowed:
+        raise ActionError("UnsupportedMediaType", found.en, found.zh, status=415, field="file")
+    content_type = found.content_type
     with transaction.atomic():
         updated = UploadDestination.objects.filter(pk=dest.pk, uploaded_at__isnull=True).update(
             uploaded_at=at
@@ -168,9 +162,17 @@ def check_send_api_message(
     with transaction.atomic():
         for ref in uploads:
             # Only the seller's own unused uploads; anything else is reported by the send action.
-            Attachment.objects.filter(public_id=ref.upload_id, seller=seller, message__isnull=True).update(
-                filename=conv_actions._clean_filename(ref.filename)
-            )
+            upload = Attachment.objects.filter(
+                public_id=ref.upload_id, seller=seller, message__isnull=True
+            ).first()
+            if upload is None:
+                continue
+            refused = name_problem(ref.filename)
+            if refused is not None:
+                raise ActionError("attachments.name", refused.en, refused.zh, status=415, field="attachments")
+            # A safe name, its extension matching the type found in the bytes at upload.
+            upload.filename = safe_name(conv_actions._clean_filename(ref.filename), upload.content_type)
+            upload.save(update_fields=["filename"])
         msg = conv_actions.check_send_seller_message(
             seller=seller,
             order_id=order_id,

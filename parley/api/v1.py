@@ -234,7 +234,11 @@ class AttachmentOut(Schema):
     filename: str
     content_type: str
     size: int
-    url: str
+    quarantined: bool = Field(
+        False,
+        description="Refused by its name or content: kept for the record, downloadable by operators only",
+    )
+    url: str | None = Field(None, description="Where to download it; none when quarantined")
 
 
 class MessageOut(Schema):
@@ -435,7 +439,8 @@ def _message_out(request: HttpRequest, m: Message) -> dict[str, Any]:
                 "filename": a.filename,
                 "content_type": a.content_type,
                 "size": a.size,
-                "url": f"/api/v1/messages/{m.public_id}/attachments/{a.public_id}",
+                "quarantined": a.quarantined,
+                "url": None if a.quarantined else f"/api/v1/messages/{m.public_id}/attachments/{a.public_id}",
             }
             for a in m.attachments.all()
         ],
@@ -574,7 +579,7 @@ def read_message(request: HttpRequest, message_id: str) -> dict[str, Any]:
 )
 def download_attachment(request: HttpRequest, message_id: str, attachment_id: str) -> HttpResponse:
     m = _message_for_seller(_seller(request), message_id)
-    att = Attachment.objects.filter(message=m, public_id=attachment_id).first()
+    att = Attachment.objects.filter(message=m, public_id=attachment_id, quarantined=False).first()
     if att is None:
         raise Http404("No such attachment.")
     response = HttpResponse(bytes(att.data), content_type=att.content_type)

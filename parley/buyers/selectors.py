@@ -75,7 +75,7 @@ def access_seller_message(buyer: Buyer, message_id: str) -> Message:
 def access_attachment(buyer: Buyer, attachment_id: str) -> Attachment:
     att = (
         Attachment.objects.select_related("message")
-        .filter(public_id=attachment_id, message__buyer=buyer)
+        .filter(public_id=attachment_id, message__buyer=buyer, quarantined=False)
         .filter(
             Q(message__direction=Message.Direction.BUYER_TO_SELLER)
             | Q(message__direction=Message.Direction.SELLER_TO_BUYER, message__state=Message.State.DELIVERED)

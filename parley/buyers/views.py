@@ -20,6 +20,7 @@ from parley.buyers import actions, selectors, texts
 from parley.conversations import actions as conv_actions
 from parley.conversations.models import Flag
 from parley.core.errors import ActionError
+from parley.core.uploads import read_uploads
 from parley.marketplace.models import Buyer
 
 View = Callable[..., HttpResponse]
@@ -67,13 +68,13 @@ def inbox(request: HttpRequest, buyer: Buyer) -> HttpResponse:
 def thread(request: HttpRequest, buyer: Buyer, order_id: str) -> HttpResponse:
     order, conversation = selectors.access_thread(buyer, order_id)
     body = ""
+    status = 200
     if request.method == "POST":
         body = request.POST.get("body", "")
-        files = [
-            conv_actions.NewAttachment(filename=f.name or "attachment", data=f.read())
-            for f in request.FILES.getlist("attachments")
-        ]
         try:
+            files = [
+                conv_actions.NewAttachment(filename=name, data=data) for name, data in read_uploads(request)
+            ]
             if not body.strip() and not files:
                 raise ActionError("body.empty", "Write a message first.", "请先填写消息。", field="body")
             msg = conv_actions.check_send_buyer_message(
@@ -86,6 +87,7 @@ def thread(request: HttpRequest, buyer: Buyer, order_id: str) -> HttpResponse:
             )
         except ActionError as e:
             flash.error(request, e.text(_lang()))
+            status = e.status if 400 <= e.status < 500 else 400
         else:
             if msg.state == "delivered":
                 flash.success(
@@ -125,6 +127,7 @@ def thread(request: HttpRequest, buyer: Buyer, order_id: str) -> HttpResponse:
             "body": body,
             "nav": "inbox",
         },
+        status=status,
     )
 
 

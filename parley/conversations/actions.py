@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,33 +12,46 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.db import transaction
 
+from parley.conversations import selectors as cs
 from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
-from parley.core import inserts, time
+from parley.core import inserts, time, uploads
 from parley.core.errors import ActionError
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Buyer, Order, Seller
 from parley.policy import decide
 from parley.policy.content import Scan
+from parley.policy.filecheck import Inspection, inspect_file
 from parley.policy.models import ContactReason
-from parley.policy.sniff import sniff
-from parley.policy.types import AttachmentFacts, Decision, Submission
+from parley.policy.types import AttachmentFacts, Decision, ReplyFacts, Submission
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILE_BYTES = uploads.MAX_FILE_BYTES
 
 
 @dataclass(frozen=True)
 class NewAttachment:
-    """A file as it arrived, its type sniffed from the bytes (never trusted from the sender)."""
+    """A file as it arrived, judged by its name and whole content (never by what the sender declared)."""
 
     filename: str
     data: bytes
 
+    @functools.cached_property
+    def inspection(self) -> Inspection:
+        return inspect_file(self.filename, self.data)
+
     @property
     def content_type(self) -> str:
-        return sniff(self.data)
+        return self.inspection.content_type
 
     def facts(self) -> AttachmentFacts:
-        return AttachmentFacts(filename=self.filename, content_type=self.content_type, size=len(self.data))
+        found = self.inspection
+        return AttachmentFacts(
+            filename=found.name,
+            content_type=found.content_type,
+            size=len(self.data),
+            problem=found.problem,
+            problem_en=found.en,
+            problem_zh=found.zh,
+        )
 
 
 # Builds the mail(s) that carry a recorded message to its recipient; runs inside the transaction.
@@ -120,7 +134,11 @@ def _checked_files(attachments: Sequence[NewAttachment]) -> list[NewAttachment]:
                 status=413,
                 field="attachments",
             )
-    return [NewAttachment(filename=_clean_filename(f.filename), data=f.data) for f in attachments]
+    # The same object when the name is already clean: its inspection is made once.
+    return [
+        f if _clean_filename(f.filename) == f.filename else NewAttachment(_clean_filename(f.filename), f.data)
+        for f in attachments
+    ]
 
 
 def _reply_target(conversation: Conversation | None, message_id: str | None) -> Message | None:
@@ -151,6 +169,7 @@ def build_submission(
     sender_owns_order: bool,
     now: dt.datetime,
     scans: tuple[Scan, ...] = (),
+    reply: ReplyFacts | None = None,
 ) -> Submission:
     market = order.marketplace
     counted = ms.tallies(order, now=now)
@@ -174,6 +193,7 @@ def build_submission(
         attachments=tuple(attachments),
         sender_owns_order=sender_owns_order,
         in_reply_to_buyer=in_reply_to_buyer,
+        reply=reply,
         scans=scans,
     )
 
@@ -401,6 +421,11 @@ def _decide_and_record(
     facts = [a.facts() for a in attachments] + [
         AttachmentFacts(filename=u.filename, content_type=u.content_type, size=u.size) for u in uploads
     ]
+    replies_to_buyer = (
+        direction == Message.Direction.SELLER_TO_BUYER
+        and in_reply_to is not None
+        and in_reply_to.direction == Message.Direction.BUYER_TO_SELLER
+    )
     decision = decide(
         build_submission(
             order=order,
@@ -412,9 +437,9 @@ def _decide_and_record(
             body=body,
             attachments=facts,
             # Only a seller's answer to the buyer's own message counts as a reply (opt-out, standing).
-            in_reply_to_buyer=direction == Message.Direction.SELLER_TO_BUYER
-            and in_reply_to is not None
-            and in_reply_to.direction == Message.Direction.BUYER_TO_SELLER,
+            in_reply_to_buyer=replies_to_buyer,
+            # How far the reply exemption from opt-out is used up (rule reply).
+            reply=cs.reply_facts(buyer_message=in_reply_to if replies_to_buyer else None, buyer=order.buyer),
             sender_owns_order=sender_owns_order,
             now=now,
             scans=scans,  # made ahead of the decision (policy.context.prescan): only speed depends on them
@@ -461,8 +486,10 @@ def _decide_and_record(
             message=msg,
             seller_id=order.seller_id if direction == Message.Direction.SELLER_TO_BUYER else None,
             buyer_id=order.buyer_id if direction == Message.Direction.BUYER_TO_SELLER else None,
-            filename=f.filename,
+            filename=f.inspection.name,  # a safe name, its extension matching the type
             content_type=f.content_type,
+            # Refused by name or content: kept for the record, downloadable by operators only.
+            quarantined=not f.inspection.allowed,
             size=len(f.data),
             sha256=hashlib.sha256(f.data).hexdigest(),
             data=f.data,

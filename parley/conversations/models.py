@@ -113,6 +113,8 @@ class Attachment(models.Model):
     buyer = models.ForeignKey(Buyer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)  # sniffed from the bytes
+    # Refused by name or content (policy.filecheck): only an operator may download it.
+    quarantined = models.BooleanField(default=False)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     data = models.BinaryField()

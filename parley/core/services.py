@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 
@@ -19,13 +20,26 @@ log = logging.getLogger(__name__)
 Stop = Callable[[], None]
 
 
-def start_web() -> Stop:
+def web_server(host: str, port: int) -> Any:
+    """The waitress server for the web app; it refuses bodies over PARLEY_MAX_REQUEST_BYTES (413) as
+    soon as their length is known, before reading them."""
     from waitress.server import create_server
 
     from parley.wsgi import application
 
+    return create_server(
+        application,
+        host=host,
+        port=port,
+        threads=8,
+        ident="parley",
+        max_request_body_size=settings.MAX_REQUEST_BYTES,
+    )
+
+
+def start_web() -> Stop:
     host, port = config.listen("PARLEY_HTTP_LISTEN", settings.HTTP_LISTEN)
-    server = create_server(application, host=host, port=port, threads=8, ident="parley")
+    server = web_server(host, port)
     thread = threading.Thread(target=server.run, name="web", daemon=True)
     thread.start()
     log.info("web listening on http://%s:%s/", host, port)

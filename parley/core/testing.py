@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import io
 import itertools
 from typing import Any
 
@@ -85,3 +87,46 @@ def order(
             order=obj, sku=f"SKU-{n}-{i}", title=f"Item {n}-{i}", quantity=1, category=cat
         )
     return obj
+
+
+@functools.cache
+def pdf_bytes(pad: int = 0) -> bytes:
+    """A real one-page PDF (pypdf opens it); `pad` bytes of metadata make it larger."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    if pad:
+        writer.add_metadata({"/Padding": "x" * pad})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@functools.cache
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (4, 4)) -> bytes:
+    """A real image (Pillow verifies it) in `fmt`: PNG, JPEG, GIF or WEBP."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, format=fmt)
+    return out.getvalue()
+
+
+def zip_bytes(name: str, data: bytes) -> bytes:
+    """A ZIP archive holding one file (to append to another file: a polyglot)."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(name, data)
+    return out.getvalue()
+
+
+# The start of a Windows program: the MZ header and its DOS stub's sentence.
+EXE = (
+    b"MZ\x90\x00\x03\x00\x00\x00"
+    + b"\x00" * 56
+    + b"This program cannot be run in DOS mode.\r\n"
+    + b"\x00" * 200
+)

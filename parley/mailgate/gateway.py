@@ -313,7 +313,25 @@ def handle_incoming(
         return _seller_to_buyer(
             route=route, mail_from=mail_from, incoming=incoming, peer_ip=peer_ip, helo=helo
         )
-    return _buyer_to_seller(route=route, mail_from=mail_from, incoming=incoming)
+    return _buyer_to_seller(route=route, mail_from=mail_from, incoming=incoming, peer_ip=peer_ip, helo=helo)
+
+
+def _unauthenticated(incoming: Incoming, *, mail_from: str, sender: str, peer_ip: str, helo: str) -> str:
+    """With PARLEY_VERIFY_SENDER=dmarc, the refusal of mail whose From is not authenticated (DKIM or
+    SPF aligned with its domain); empty when it is, or when the setting is off. Both directions: a
+    buyer's address is as easy to forge as a seller's."""
+    if settings.VERIFY_SENDER != "dmarc":
+        return ""
+    verdict = auth.verify(raw=incoming.raw, mail_from=mail_from, from_addr=sender, ip=peer_ip, helo=helo)
+    if verdict.ok:
+        return ""
+    log.info("refused unauthenticated mail from %s: %s", sender, verdict.detail)
+    return reply(
+        "550",
+        "5.7.1",
+        f"Sender authentication failed for {sender}: the message needs a DKIM signature or SPF"
+        f" pass aligned with the From domain (DMARC). Found {verdict.detail}.",
+    )
 
 
 def _seller_to_buyer(*, route: Route, mail_from: str, incoming: Incoming, peer_ip: str, helo: str) -> str:
@@ -329,18 +347,9 @@ def _seller_to_buyer(*, route: Route, mail_from: str, incoming: Incoming, peer_i
             f"The From address {shown} is not a confirmed authorized sender address of the seller this relay"
             " address belongs to. Send from an address you added and confirmed in Seller Central.",
         )
-    if settings.VERIFY_SENDER == "dmarc":
-        verdict = auth.verify(
-            raw=incoming.raw, mail_from=mail_from, from_addr=senders[0], ip=peer_ip, helo=helo
-        )
-        if not verdict.ok:
-            log.info("refused unauthenticated mail from %s: %s", senders[0], verdict.detail)
-            return reply(
-                "550",
-                "5.7.1",
-                f"Sender authentication failed for {senders[0]}: the message needs a DKIM signature or SPF"
-                f" pass aligned with the From domain (DMARC). Found {verdict.detail}.",
-            )
+    refused = _unauthenticated(incoming, mail_from=mail_from, sender=senders[0], peer_ip=peer_ip, helo=helo)
+    if refused:
+        return refused
     raw_subject, subject = _subject(incoming)
     order = _find_order(
         seller_id=route.seller_id, buyer_id=route.buyer_id, subject=subject, text=incoming.text
@@ -394,7 +403,7 @@ def _seller_to_buyer(*, route: Route, mail_from: str, incoming: Incoming, peer_i
     return reply("250", "2.0.0", f"Accepted for delivery to the buyer of order {order.id} ({msg.public_id}).")
 
 
-def _buyer_to_seller(*, route: Route, mail_from: str, incoming: Incoming) -> str:
+def _buyer_to_seller(*, route: Route, mail_from: str, incoming: Incoming, peer_ip: str, helo: str) -> str:
     buyer = Buyer.objects.get(id=route.buyer_id)
     senders = incoming.addresses("From")
     if len(senders) != 1 or senders[0].lower() != buyer.email.lower():
@@ -403,6 +412,9 @@ def _buyer_to_seller(*, route: Route, mail_from: str, incoming: Incoming) -> str
             "5.7.1",
             "Only the buyer of this conversation can write to this address, from their own address.",
         )
+    refused = _unauthenticated(incoming, mail_from=mail_from, sender=senders[0], peer_ip=peer_ip, helo=helo)
+    if refused:
+        return refused
     subject = incoming.text_of("Subject")
     order = _find_order(
         seller_id=route.seller_id, buyer_id=route.buyer_id, subject=subject, text=incoming.text

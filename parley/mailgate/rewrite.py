@@ -6,6 +6,8 @@ import logging
 import re
 from collections.abc import Iterable
 from email.header import Header
+from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
 from functools import lru_cache
 from pathlib import Path
@@ -128,6 +130,31 @@ def _scrub_body(body: bytes, real: Iterable[str], alias: str) -> bytes:
     return body
 
 
+_MIME_HEADERS = frozenset({"mime-version", "content-type", "content-transfer-encoding"})
+
+
+def _with_checked_files(
+    incoming: Incoming, msg: Message, *, hide: Iterable[str], alias: str
+) -> tuple[list[bytes], bytes] | None:
+    """For a mail with attachments: its MIME headers and body built again from the text and the files
+    as recorded (the type found in their bytes, a safe name), never the parts' own Content-Type or
+    name (an application/hta part named invoice.pdf goes out as neither). None: no attachments, the
+    body is relayed as it came."""
+    if not incoming.attachments:
+        return None
+    from parley.conversations.models import Attachment
+
+    text = _scrub_body(incoming.text.encode("utf-8", "surrogateescape"), hide, alias)
+    mail = EmailMessage(policy=SMTP)
+    mail.set_content(text.decode("utf-8", "replace"))
+    for att in Attachment.objects.filter(message=msg, quarantined=False).order_by("id"):
+        maintype, _, subtype = att.content_type.partition("/")
+        mail.add_attachment(bytes(att.data), maintype=maintype, subtype=subtype, filename=att.filename)
+    head, _, body = mail.as_bytes().partition(b"\r\n\r\n")
+    headers = [line for line in re.split(rb"\r\n(?![ \t])", head) if line]
+    return headers, body
+
+
 def relay(
     incoming: Incoming,
     msg: Message,
@@ -159,10 +186,11 @@ def relay(
     mapped_refs = [r for r in dict.fromkeys(mapped_refs) if r]
 
     lines = [address_header("From", from_name, from_addr), address_header("To", to_name, to_addr)]
+    rebuilt = _with_checked_files(incoming, msg, hide=hide, alias=from_addr)
     has_date = False
     for name, value in incoming.headers:
         lname = name.lower()
-        if lname not in KEPT_HEADERS:
+        if lname not in KEPT_HEADERS or (rebuilt is not None and lname in _MIME_HEADERS):
             continue
         if lname == "subject":
             lines.append(_subject(value))
@@ -176,7 +204,11 @@ def relay(
         lines.append(f"In-Reply-To: {mapped_reply[0]}".encode())
     if mapped_refs:
         lines.append(("References: " + "\r\n ".join(mapped_refs)).encode())
-    body = _scrub_body(incoming.body, hide, from_addr)
+    if rebuilt is not None:
+        mime_headers, body = rebuilt
+        lines.extend(mime_headers)
+    else:
+        body = _scrub_body(incoming.body, hide, from_addr)
     data = dkim_sign(b"\r\n".join(lines) + b"\r\n\r\n" + body)
     enqueue(
         spec=OutboundSpec(

@@ -32,6 +32,10 @@ class Marketplace(models.Model):
     daily_cap_multiplier = models.PositiveIntegerField(default=5)
     daily_cap_base = models.PositiveIntegerField(default=600)
     enforcement = models.JSONField(default=default_enforcement)
+    # How far a reply to an opted-out buyer's message goes without a contact reason: this many answers
+    # to each buyer message, within this many days of it (a new buyer message opens it again).
+    reply_answers = models.PositiveIntegerField(default=1)
+    reply_window_days = models.PositiveIntegerField(default=30)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.id})"

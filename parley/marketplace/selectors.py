@@ -136,7 +136,13 @@ def buyer_facts(buyer: Buyer) -> BuyerFacts:
 
 def marketplace_facts(order: Order) -> MarketplaceFacts:
     m = order.marketplace
-    return MarketplaceFacts(id=m.id, policy_mode=m.policy_mode, tag_words=tuple(m.tag_words))  # type: ignore[arg-type]
+    return MarketplaceFacts(
+        id=m.id,
+        policy_mode=m.policy_mode,  # type: ignore[arg-type]
+        tag_words=tuple(m.tag_words),
+        reply_answers=m.reply_answers,
+        reply_window_days=m.reply_window_days,
+    )
 
 
 def contact_reasons_for(order: Order, *, now: dt.datetime) -> list[dict[str, object]]:

@@ -63,7 +63,15 @@ class ReadOnlyInline(admin.TabularInline):
 @admin.register(Marketplace)
 class MarketplaceAdmin(admin.ModelAdmin):
     list_display = ["id", "name", "policy_mode", "default_locale", "console_link"]
-    policy_fields = ["policy_mode", "tag_words", "daily_cap_multiplier", "daily_cap_base", "enforcement"]
+    policy_fields = [
+        "policy_mode",
+        "tag_words",
+        "daily_cap_multiplier",
+        "daily_cap_base",
+        "reply_answers",
+        "reply_window_days",
+        "enforcement",
+    ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # Policy settings: edited in the console (validation + history). New marketplaces start on defaults.
@@ -180,7 +188,21 @@ class PolicyDecisionInline(ReadOnlyInline):
 
 class AttachmentInline(ReadOnlyInline):
     model = Attachment
-    fields = readonly_fields = ("public_id", "filename", "content_type", "size", "sha256")
+    fields = readonly_fields = (
+        "public_id",
+        "filename",
+        "content_type",
+        "size",
+        "quarantined",
+        "sha256",
+        "download",
+    )
+
+    @admin.display(description="Download")
+    def download(self, obj: Attachment) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("operators:attachment", args=[obj.public_id]), "Download"
+        )
 
 
 @admin.register(Message)
@@ -204,8 +226,25 @@ class MessageAdmin(ReadOnlyAdmin):
 
 @admin.register(Attachment)
 class AttachmentAdmin(ReadOnlyAdmin):
-    list_display = ["public_id", "filename", "content_type", "size", "message", "created_at"]
+    list_display = [
+        "public_id",
+        "filename",
+        "content_type",
+        "size",
+        "quarantined",
+        "message",
+        "created_at",
+        "download",
+    ]
+    list_filter = ["quarantined"]
     exclude = ["data"]
+
+    @admin.display(description="Download")
+    def download(self, obj: Attachment) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("operators:attachment", args=[obj.public_id]), "Download"
+        )
+
     search_fields = ["public_id", "sha256", "filename"]
 
 

@@ -31,6 +31,17 @@ class MarketplacePolicyForm(forms.Form):
         label=_("Daily cap: × average daily orders"), min_value=0, max_value=1000
     )
     daily_cap_base = forms.IntegerField(label=_("Daily cap: + base"), min_value=1, max_value=1_000_000)
+    reply_answers = forms.IntegerField(
+        label=_("Replies to an opted-out buyer: answers per buyer message"),
+        help_text=_("Without a contact reason; 0: opt-out applies to replies too."),
+        min_value=0,
+        max_value=100,
+    )
+    reply_window_days = forms.IntegerField(
+        label=_("Replies to an opted-out buyer: within (days of the buyer's message)"),
+        min_value=1,
+        max_value=3650,
+    )
     window_days = forms.IntegerField(label=_("Violations counted over (days)"), min_value=1, max_value=3650)
     warn = forms.IntegerField(label=_("Warning at (violations)"), min_value=1, max_value=3650)
     restrict = forms.IntegerField(label=_("Restrict to critical reasons at"), min_value=1, max_value=3650)
@@ -48,6 +59,8 @@ class MarketplacePolicyForm(forms.Form):
             "tag_words": "\n".join(m.tag_words or []),
             "daily_cap_multiplier": m.daily_cap_multiplier,
             "daily_cap_base": m.daily_cap_base,
+            "reply_answers": m.reply_answers,
+            "reply_window_days": m.reply_window_days,
         }
         initial.update({k: (m.enforcement or {}).get(k) for k in cls.ENFORCEMENT})
         return initial
@@ -87,6 +100,8 @@ class MarketplacePolicyForm(forms.Form):
             "tag_words": d["tag_words"],
             "daily_cap_multiplier": d["daily_cap_multiplier"],
             "daily_cap_base": d["daily_cap_base"],
+            "reply_answers": d["reply_answers"],
+            "reply_window_days": d["reply_window_days"],
             "enforcement": {k: d[k] for k in self.ENFORCEMENT},
         }
 
@@ -97,6 +112,8 @@ def marketplace_snapshot(m: Marketplace) -> dict[str, Any]:
         "tag_words": list(m.tag_words or []),
         "daily_cap_multiplier": m.daily_cap_multiplier,
         "daily_cap_base": m.daily_cap_base,
+        "reply_answers": m.reply_answers,
+        "reply_window_days": m.reply_window_days,
         "enforcement": dict(m.enforcement or {}),
     }
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("sellers/", views.sellers, name="sellers"),
     path("sellers/<str:seller_id>/", views.seller, name="seller"),
     path("logins/", views.logins, name="logins"),
+    path("attachments/<str:attachment_id>/", views.attachment, name="attachment"),
     path("settings/", views.settings_index, name="settings"),
     path("settings/history/", views.history, name="history"),
     path("settings/marketplaces/<str:marketplace_id>/", views.marketplace_edit, name="marketplace"),

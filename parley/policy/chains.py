@@ -17,6 +17,7 @@ CHAINS: Final[Mapping[Direction, tuple[str, ...]]] = MappingProxyType(
             "ownership",  # the order is this seller's and this buyer's
             "reason",  # web/api: a contact reason the order offers now
             "cap",  # daily cap
+            "reply",  # an opted-out buyer's message answered already, or too long ago
             "optout",  # buyer opted out of non-critical messages
             "tag",  # email: [Important] noted, misuse recorded
             "content",  # links, contact details, marketing, reviews, off-platform, HTML

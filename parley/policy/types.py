@@ -49,6 +49,10 @@ class MarketplaceFacts:
     id: str
     policy_mode: Literal["seed", "reason-only"] = "seed"
     tag_words: tuple[str, ...] = ("Important", "重要")
+    # The reply exemption from opt-out: this many answers to one buyer message, within this many days
+    # of it. After that, opt-out applies to the seller's replies as to anything else.
+    reply_answers: int = 1
+    reply_window_days: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +85,22 @@ class OrderFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyFacts:
+    """The buyer message a seller answers, as the domain counts it."""
+
+    buyer_message_at: dt.datetime  # when the buyer wrote it
+    answers: int  # the seller's answers to it already sent (not blocked or bounced)
+
+
+@dataclass(frozen=True, slots=True)
 class AttachmentFacts:
     filename: str
     content_type: str  # as sniffed from the bytes, never from the name
     size: int
+    # Why the file's name or content is refused (filecheck.inspect_file): "", "type", "name", "content".
+    problem: str = ""
+    problem_en: str = ""
+    problem_zh: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +120,7 @@ class Submission:
     attachments: tuple[AttachmentFacts, ...] = ()
     sender_owns_order: bool = True  # the authenticated sender is the order's seller
     in_reply_to_buyer: bool = False  # answers a message the buyer started
+    reply: ReplyFacts | None = None  # the message answered, when the rule reply needs it (opted-out buyer)
     # Content scans made ahead (context.prescan, where the message was parsed): the decision takes the
     # one whose text it would scan instead of scanning again. Only speed depends on them.
     scans: tuple[Scan, ...] = ()

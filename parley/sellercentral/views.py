@@ -24,18 +24,14 @@ from parley.buyers.texts import opt_out_explanation
 from parley.conversations.models import Attachment, Message
 from parley.core import time
 from parley.core.errors import ActionError
+from parley.core.uploads import read_uploads
 from parley.marketplace import actions as market_actions
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import AuthorizedSender, Order, Seller
 from parley.policy.models import ContactReason
-from parley.policy.sniff import ALLOWED_TYPES, sniff
 from parley.sellercentral import presenters
 from parley.sellercentral.forms import AddSenderForm, OrderFilterForm
 from parley.sellercentral.queries import OrderFilter, search_orders
-
-# Mirrors parley.conversations.actions.MAX_FILE_BYTES; checked here before a byte is read.
-MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_FILES = 10
 
 View = Callable[..., HttpResponse]
 
@@ -161,39 +157,18 @@ def reason_choices(order: Order, now: dt.datetime) -> list[presenters.ReasonChoi
 
 def _uploads(request: HttpRequest) -> list[Any]:
     """The uploaded files as NewAttachment, refusing oversize ones before reading them."""
-    from parley.conversations.actions import NewAttachment
+    from parley.conversations.actions import NewAttachment, _clean_filename
 
-    files = request.FILES.getlist("attachments")
-    if len(files) > MAX_FILES:
-        raise ActionError(
-            "attachments.too_many",
-            f"Attach at most {MAX_FILES} files.",
-            f"最多只能附加 {MAX_FILES} 个文件。",
-            field="attachments",
-        )
     out = []
-    for f in files:
-        if (f.size or 0) > MAX_FILE_BYTES:
-            name = (f.name or "attachment").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    for filename, data in read_uploads(request):
+        f = NewAttachment(filename=_clean_filename(filename), data=data)
+        found = f.inspection
+        if not found.allowed:
+            # Refused here, by name and content, so a file never delivered is never stored either.
             raise ActionError(
-                "attachments.too_large",
-                f"{name} is larger than 10 MB.",
-                f"{name} 超过 10 MB。",
-                status=413,
-                field="attachments",
+                f"attachments.{found.problem}", found.en, found.zh, status=415, field="attachments"
             )
-        data = f.read()
-        if sniff(data) not in ALLOWED_TYPES:
-            # Refused here, by content, so a file of a type never delivered is never stored either.
-            name = (f.name or "attachment").replace("\\", "/").rsplit("/", 1)[-1][:200]
-            raise ActionError(
-                "attachments.type",
-                f"{name}: this type of file cannot be sent. Send PDF, PNG, JPEG, GIF, WebP or plain text.",
-                f"{name}:不能发送此类型的文件。请发送 PDF、PNG、JPEG、GIF、WebP 或纯文本文件。",
-                status=415,
-                field="attachments",
-            )
-        out.append(NewAttachment(filename=f.name or "attachment", data=data))
+        out.append(f)
     return out
 
 
@@ -418,6 +393,7 @@ def attachment(request: HttpRequest, seller: Seller, attachment_id: str) -> Http
     att = (
         Attachment.objects.filter(public_id=attachment_id)
         .filter(Q(message__seller=seller) | Q(seller=seller))
+        .filter(quarantined=False)
         .first()
     )
     if att is None:

@@ -29,7 +29,7 @@ from tests.api.conftest import token_for
 
 MODELS = Path(parley.api.__file__).resolve().parent / "sp_api_models"
 FILES = ("messaging.json", "solicitations.json", "uploads_2020-11-01.json")
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = testing.pdf_bytes()
 MP = "ATVPDKIKX0DER"
 
 

@@ -31,7 +31,7 @@ from parley.core import testing, time
 pytestmark = pytest.mark.django_db(transaction=True)
 
 MP = "ATVPDKIKX0DER"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = testing.pdf_bytes()
 
 
 def clients(live_server: Any, seller: Any) -> dict[str, Any]:

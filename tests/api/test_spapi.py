@@ -18,7 +18,7 @@ from parley.marketplace.models import Seller
 from parley.policy.models import ContactReason
 from tests.api.conftest import Api, token_for
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = testing.pdf_bytes()
 MP = "ATVPDKIKX0DER"
 
 
@@ -373,3 +373,54 @@ def test_body_must_be_json(api: Api, seller: Seller) -> None:
     )
     assert r.status_code == 400
     assert json.loads(r.content)["errors"][0]["code"] == "InvalidInput"
+
+
+def _put(api: Api, order_id: str, data: bytes) -> Any:
+    r = api.post(
+        f"/uploads/2020-11-01/uploadDestinations/messaging/v1/orders/{order_id}/messages/invoice"
+        f"?contentMD5={quote(md5(data))}&contentType=application/pdf"
+    )
+    return api.client.put(urlparse(r.json()["payload"]["url"]).path, data, content_type="application/pdf")
+
+
+def test_upload_refuses_polyglots_and_active_content_with_a_reason(api: Api, seller: Seller) -> None:
+    order = testing.order(seller=seller, status="Shipped")
+    r = _put(api, order.id, PDF + testing.zip_bytes("setup.exe", testing.EXE))
+    assert r.status_code == 415
+    assert r.json()["errors"][0] == {
+        "code": "UnsupportedMediaType",
+        "message": "“upload” has a ZIP archive hidden inside it, so it cannot be sent.",
+        "details": "file",
+    }
+    r = _put(api, order.id, b"<html><script>alert(1)</script></html>")
+    assert r.status_code == 415
+    assert "is markup or a script" in r.json()["errors"][0]["message"]
+    r = _put(api, order.id, b"%PDF-1.4\nnot a pdf\n")
+    assert (r.status_code, r.json()["errors"][0]["message"]) == (
+        415,
+        "“upload” is not a PDF that can be opened.",
+    )
+    assert not Attachment.objects.exists()
+
+
+def test_upload_named_by_the_message_gets_a_safe_name_and_no_active_one(api: Api, seller: Seller) -> None:
+    order = testing.order(seller=seller, status="Shipped")
+    upload_id = upload(api, order.id, PDF)
+    r = api.post(
+        f"/messaging/v1/orders/{order.id}/messages/invoice",
+        {"attachments": [{"uploadDestinationId": upload_id, "fileName": "invoice.hta"}]},
+    )
+    assert r.status_code == 415
+    assert r.json()["errors"][0]["code"] == "attachments.name"
+    assert r.json()["errors"][0]["message"] == (
+        "“invoice.hta”: .hta files can run code or show active content, so they cannot be sent."
+    )
+    assert not Message.objects.exists()
+    r = api.post(
+        f"/messaging/v1/orders/{order.id}/messages/invoice",
+        {"attachments": [{"uploadDestinationId": upload_id, "fileName": "invoice-42"}]},
+    )
+    assert r.status_code == 201, r.content
+    assert list(Message.objects.get().attachments.values_list("filename", "content_type")) == [
+        ("invoice-42.pdf", "application/pdf")
+    ]

@@ -16,7 +16,7 @@ from parley.core import testing, time
 from parley.marketplace.models import Order, Seller
 from tests.api.conftest import Api, token_for
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = testing.image_bytes("PNG")
 
 
 def buyer_writes(order: Order, body: str = "Where is my parcel?", **kw: Any) -> Message:
@@ -123,11 +123,21 @@ def test_reply_to_a_buyer_message(api: Api, seller: Seller) -> None:
     assert (body["state"], body["in_reply_to"], body["channel"]) == ("delivered", msg.public_id, "api")
     msg.refresh_from_db()
     assert msg.responded_at is not None
-    # A blocked reply is a 4xx that says why, and the blocked message is on record.
+    # A blocked reply is a 4xx that says why, and the blocked message is on record. The buyer opted out
+    # and the message is answered: one answer per buyer message.
     r = api.post(f"/api/v1/messages/{msg.public_id}/reply", {"text": "Here is a coupon for you"})
-    assert r.status_code in (400, 403)
-    assert r.json()["code"].startswith("content.")
+    assert r.status_code == 403
+    assert r.json()["code"] == "reply.answered"
+    assert r.json()["message"] == (
+        "The buyer has opted out of messages that are not needed to complete the order. You have answered "
+        "this message; to write again, choose a contact reason."
+    )
+    assert [h["code"] for h in r.json()["hits"]] == ["reply.answered", "content.marketing"]
     assert Message.objects.get(public_id=r.json()["message_id"]).state == "blocked"
+    # A new buyer message opens it again.
+    again = buyer_writes(order, body="And the tracking number?")
+    r = api.post(f"/api/v1/messages/{again.public_id}/reply", {"text": "Tracking follows by mail."})
+    assert (r.status_code, r.json()["state"]) == (201, "delivered")
 
 
 def test_reply_only_to_buyer_messages(api: Api, seller: Seller) -> None:

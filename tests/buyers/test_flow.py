@@ -104,7 +104,7 @@ def test_buyer_reply_with_attachment(order: object) -> None:
 
     c = Client()
     c.force_login(order.buyer.user)  # type: ignore[attr-defined]
-    pdf = SimpleUploadedFile("receipt.pdf", b"%PDF-1.4\n%%EOF\n", content_type="text/plain")
+    pdf = SimpleUploadedFile("receipt.pdf", testing.pdf_bytes(), content_type="text/plain")
     c.post(f"/buyers/orders/{order.id}/", {"body": "Receipt attached", "attachments": [pdf]})  # type: ignore[attr-defined]
     reply = Message.objects.get(direction="buyer_to_seller")
     att = reply.attachments.get()

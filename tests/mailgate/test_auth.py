@@ -100,3 +100,60 @@ def test_tampered_signature_fails(
     code, text = send(gateway, SELLER_ADDR, world.buyer_relay, data)
     assert code == 550
     assert "dkim=fail" in text
+
+
+def buyer_mail(world: World, key: bytes | None = None, domain: bytes = b"buyer.example") -> bytes:
+    data = (
+        f"From: Li Wei <{world.buyer.email}>\r\n"
+        f"To: <{world.seller_relay}>\r\n"
+        f"Subject: Re: order {world.order.id}\r\n"
+        "Date: Fri, 27 Nov 2026 11:00:00 +0800\r\n"
+        "Message-ID: <b1@buyer.example>\r\n"
+        "MIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "\r\n"
+        "Blue, please.\r\n"
+    ).encode()
+    if key is None:
+        return data
+    return dkim.sign(data, b"s1", domain, key, include_headers=[b"from", b"to", b"subject", b"date"]) + data
+
+
+@pytest.fixture
+def buyer_dns(dns: dict, keys: tuple[bytes, bytes]) -> dict:
+    dns[("s1._domainkey.buyer.example", "TXT")] = [keys[1].decode()]
+    return dns
+
+
+def test_buyer_mail_is_authenticated_too(
+    gateway: tuple[str, int], world: World, buyer_dns: dict, keys: tuple[bytes, bytes]
+) -> None:
+    # Forged: the buyer's address, sent from a host its domain's SPF does not list, no signature.
+    buyer_dns[("buyer.example", "TXT")] = ["v=spf1 ip4:198.51.100.0/24 -all"]
+    code, text = send(gateway, world.buyer.email, world.seller_relay, buyer_mail(world))
+    assert code == 550
+    assert text.startswith(
+        f"5.7.1 Sender authentication failed for {world.buyer.email}: the message needs a DKIM signature"
+    )
+    assert "dkim=none (-) spf=fail from=buyer.example" in " ".join(text.split())
+    assert not Message.objects.exists()
+    # A signature of another domain does not align.
+    data = buyer_mail(world, keys[0], domain=b"other.example")
+    assert send(gateway, world.buyer.email, world.seller_relay, data)[0] == 550
+    assert not Message.objects.exists()
+    # Signed by the buyer's own domain: accepted and relayed to the seller.
+    code, text = send(gateway, world.buyer.email, world.seller_relay, buyer_mail(world, keys[0]))
+    assert code == 250, text
+    msg = Message.objects.get()
+    assert (msg.direction, msg.state) == ("buyer_to_seller", "delivered")
+
+
+def test_buyer_mail_passes_by_aligned_spf(gateway: tuple[str, int], world: World, dns: dict) -> None:
+    dns[("buyer.example", "TXT")] = ["v=spf1 ip4:127.0.0.0/8 -all"]
+    code, text = send(gateway, world.buyer.email, world.seller_relay, buyer_mail(world))
+    assert code == 250, text
+
+
+def test_buyer_mail_unchecked_without_the_setting(gateway: tuple[str, int], world: World) -> None:
+    code, text = send(gateway, world.buyer.email, world.seller_relay, buyer_mail(world))
+    assert code == 250, text

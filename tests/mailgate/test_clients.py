@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import email
+import email.policy
 import quopri
 from collections.abc import Callable
 from email.header import Header
@@ -11,11 +12,12 @@ from email.header import Header
 import pytest
 
 from parley.conversations.models import Attachment, Message
+from parley.core import testing
 from parley.delivery.models import OutboundMail
 from tests.mailgate.conftest import SELLER_ADDR, World
 from tests.mailgate.test_smtp import send
 
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PDF = testing.pdf_bytes()
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
@@ -223,8 +225,19 @@ def test_mail_client_messages(gateway: tuple[str, int], world: World, case: str)
         attachments
     )
     out = bytes(OutboundMail.objects.get(message=msg).data)
-    # The body is relayed byte for byte, whatever its charset and transfer encoding.
-    assert out.split(b"\r\n\r\n", 1)[1] == raw.split(b"\r\n\r\n", 1)[1]
+    if not attachments:
+        # The body is relayed byte for byte, whatever its charset and transfer encoding.
+        assert out.split(b"\r\n\r\n", 1)[1] == raw.split(b"\r\n\r\n", 1)[1]
+    else:
+        # With files, the body is built again: the text, and the files as recorded (the type found in
+        # their bytes and a safe name), never the parts' own headers.
+        relayed = email.message_from_bytes(out, policy=email.policy.default)
+        parts = list(relayed.iter_attachments())  # type: ignore[attr-defined]
+        assert sorted((p.get_filename(), p.get_content_type()) for p in parts) == sorted(attachments)
+        assert sorted(p.get_content() for p in parts) == sorted(
+            bytes(a.data) for a in Attachment.objects.filter(message=msg)
+        )
+        assert text in relayed.get_body(preferencelist=("plain",)).get_content()  # type: ignore[attr-defined]
     head = out.split(b"\r\n\r\n", 1)[0]
     for leak in (
         b"116.7.8.9",

@@ -356,3 +356,30 @@ def test_every_hidden_address_in_the_body_is_replaced_and_nothing_else() -> None
         "s-1@relay.example wrote:\r\n> s-1@relay.example 价格\r\n".encode()
     )
     assert _scrub_body(b"nothing here\r\n", hide, "s-1@relay.example") == b"nothing here\r\n"
+
+
+def test_seller_email_reply_to_opted_out_buyer_is_one_answer(
+    gateway: tuple[str, int], transactional_db: None
+) -> None:
+    from parley.conversations.actions import check_send_buyer_message
+
+    world = make_world(opted_out=True)
+    asked = check_send_buyer_message(
+        buyer=world.buyer, order_id=world.order.id, channel="web", body="Is it blue?"
+    )
+    headers = f"In-Reply-To: {asked.relay_message_id}\r\nReferences: {asked.relay_message_id}\r\n"
+    first = build(to=world.buyer_relay, subject="Re: colour", body="Yes, blue.", extra=headers)
+    assert send(gateway, SELLER_ADDR, world.buyer_relay, first)[0] == 250
+    second = build(to=world.buyer_relay, subject="Re: colour", body="Also, new items!", extra=headers)
+    second = second.replace(b"<orig-1@seller-mail.example>", b"<orig-2@seller-mail.example>")
+    code, text = send(gateway, SELLER_ADDR, world.buyer_relay, second)
+    assert code == 550
+    assert text.startswith("5.7.1 ")
+    assert (
+        "You have answered this message; to write again, choose a contact reason on the Contact Buyer page, "
+        "or, if this message is needed to complete the order, include [Important] in the subject line."
+    ) in " ".join(text.split())
+    assert "您已回复过这条消息；如需再次联系" in text.replace("\n", "")  # the marketplace writes in Chinese
+    assert list(
+        Message.objects.filter(direction="seller_to_buyer").order_by("id").values_list("state", "state_code")
+    ) == [("delivered", ""), ("bounced", "reply.answered")]

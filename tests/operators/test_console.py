@@ -213,6 +213,8 @@ def test_marketplace_settings_validation_and_history(world: dict) -> None:
         "tag_words": "Important\n重要\nUrgent",
         "daily_cap_multiplier": "4",
         "daily_cap_base": "300",
+        "reply_answers": "2",
+        "reply_window_days": "14",
         "window_days": "60",
         "warn": "1",
         "restrict": "2",
@@ -221,7 +223,13 @@ def test_marketplace_settings_validation_and_history(world: dict) -> None:
         "suspend": "6",
         "note": "pilot",
     }
-    bad = {**good, "tag_words": "[Important]", "restrict": "1", "daily_cap_base": "0"}
+    bad = {
+        **good,
+        "tag_words": "[Important]",
+        "restrict": "1",
+        "daily_cap_base": "0",
+        "reply_window_days": "0",
+    }
     r = c.post(url, bad)
     html = r.content.decode()
     assert r.status_code == 200
@@ -238,6 +246,7 @@ def test_marketplace_settings_validation_and_history(world: dict) -> None:
         4,
         300,
     )
+    assert (m.reply_answers, m.reply_window_days) == (2, 14)
     assert m.enforcement == {
         "window_days": 60,
         "warn": 1,
@@ -255,6 +264,8 @@ def test_marketplace_settings_validation_and_history(world: dict) -> None:
     )
     assert change.before["policy_mode"] == "seed" and change.after["policy_mode"] == "reason-only"
     assert ("daily_cap_base", 600, 300) in change.changed_fields()
+    assert ("reply_answers", 1, 2) in change.changed_fields()
+    assert ("reply_window_days", 30, 14) in change.changed_fields()
     # Saving the same values again records nothing.
     c.post(url, good)
     assert SettingsChange.objects.count() == 1

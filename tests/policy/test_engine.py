@@ -33,6 +33,7 @@ def test_chains_are_tables_of_known_rules() -> None:
         "ownership",
         "reason",
         "cap",
+        "reply",
         "optout",
         "tag",
         "content",

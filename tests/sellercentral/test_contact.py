@@ -21,7 +21,7 @@ from .helpers import seller_message
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = testing.pdf_bytes()
 
 
 @pytest.fixture(autouse=True)
@@ -269,7 +269,7 @@ def test_upload_checked_by_content_before_anything_is_stored(client_en: Client, 
         {"reason": "additionalInformation", "body": "See attached", "attachments": [exe]},
     )
     assert resp.status_code == 415
-    assert "invoice.pdf: this type of file cannot be sent." in resp.content.decode()
+    assert "“invoice.pdf” is a Windows program, so it cannot be sent." in resp.content.decode()
     assert ">See attached</textarea>" in resp.content.decode()
     assert Message.objects.count() == 0
     assert Attachment.objects.count() == 0
@@ -281,7 +281,7 @@ def test_upload_checked_by_content_before_anything_is_stored(client_en: Client, 
             "attachments": [SimpleUploadedFile("a.pdf", b"MZ" + b"\x00" * 50)],
         },
     )
-    assert "a.pdf:不能发送此类型的文件。" in zh.content.decode()
+    assert "“a.pdf”是 Windows 程序，不能发送。" in zh.content.decode()
 
 
 def test_attachment_sent_and_downloadable_only_by_its_seller(client_en: Client, seller: Seller) -> None:

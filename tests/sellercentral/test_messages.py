@@ -119,3 +119,55 @@ def test_reply_and_no_response_need_post(client_en: Client, seller: Seller) -> N
     question = buyer_message(testing.order(seller=seller), "Hi")
     assert client_en.get(f"/sellercentral/messages/{question.public_id}/reply/").status_code == 405
     assert client_en.get(f"/sellercentral/messages/{question.public_id}/no-response/").status_code == 405
+
+
+def test_reply_to_opted_out_buyer_is_one_answer_per_buyer_message(
+    client_en: Client, client_zh: Client, seller: Seller
+) -> None:
+    o = testing.order(seller=seller, buyer=testing.buyer(opted_out=True))
+    question = buyer_message(o, "Can you ship faster?", at=NOW - dt.timedelta(hours=1))
+    url = f"/sellercentral/messages/{question.public_id}/reply/"
+    assert client_en.post(url, {"body": "Yes, tomorrow."}).status_code == 302
+    resp = client_en.post(url, {"body": "And here is something else."})
+    second = Message.objects.filter(direction="seller_to_buyer").order_by("id").last()
+    assert second is not None
+    assert (second.state, second.state_code) == ("blocked", "reply.answered")
+    html = client_en.get(resp["Location"]).content.decode()
+    assert (
+        '<li data-code="reply.answered">The buyer has opted out of messages that are not needed to complete '
+        "the order. You have answered this message; to write again, choose a contact reason.</li>"
+    ) in html
+    client_zh.post(url, {"body": "再补充一句。"})
+    third = Message.objects.filter(direction="seller_to_buyer").order_by("id").last()
+    assert third is not None and third.state_code == "reply.answered"
+    html = client_zh.get(f"/sellercentral/orders/{o.id}/messages/{third.public_id}/").content.decode()
+    assert "您已回复过这条消息；如需再次联系，请选择联系原因。" in html
+    # A new message from the buyer opens the exemption again, once.
+    again = buyer_message(o, "One more question?", at=NOW)
+    url2 = f"/sellercentral/messages/{again.public_id}/reply/"
+    client_en.post(url2, {"body": "Of course."})
+    client_en.post(url2, {"body": "And again."})
+    assert list(
+        Message.objects.filter(in_reply_to=again).order_by("id").values_list("state", "state_code")
+    ) == [("delivered", ""), ("blocked", "reply.answered")]
+
+
+def test_reply_to_opted_out_buyer_within_30_days(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller, buyer=testing.buyer(opted_out=True))
+    late = buyer_message(o, "Hello?", at=NOW - dt.timedelta(days=30))
+    recent = buyer_message(o, "Hello again?", at=NOW - dt.timedelta(days=29, hours=23))
+    client_en.post(f"/sellercentral/messages/{late.public_id}/reply/", {"body": "Sorry for the delay."})
+    client_en.post(f"/sellercentral/messages/{recent.public_id}/reply/", {"body": "Sorry for the delay."})
+    assert list(
+        Message.objects.filter(direction="seller_to_buyer").order_by("id").values_list("state", "state_code")
+    ) == [("blocked", "reply.expired"), ("delivered", "")]
+
+
+def test_replies_to_buyers_who_did_not_opt_out_are_not_counted(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller)
+    question = buyer_message(o, "Hello?", at=NOW - dt.timedelta(days=90))
+    for text in ("One.", "Two.", "Three."):
+        client_en.post(f"/sellercentral/messages/{question.public_id}/reply/", {"body": text})
+    assert set(Message.objects.filter(direction="seller_to_buyer").values_list("state", flat=True)) == {
+        "delivered"
+    }

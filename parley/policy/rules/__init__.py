@@ -8,7 +8,7 @@ from typing import Final
 
 from ..context import Context
 from ..types import Hit, Submission
-from . import attachments, cap, content, length, optout, ownership, reason, standing, tag, watch
+from . import attachments, cap, content, length, optout, ownership, reason, reply, standing, tag, watch
 
 __all__ = ["RULES", "Check"]
 
@@ -17,6 +17,6 @@ Check = Callable[[Submission, Context], list[Hit]]
 RULES: Final[Mapping[str, Check]] = MappingProxyType(
     {
         m.NAME: m.check
-        for m in (standing, ownership, reason, cap, optout, tag, content, watch, attachments, length)
+        for m in (standing, ownership, reason, cap, reply, optout, tag, content, watch, attachments, length)
     }
 )

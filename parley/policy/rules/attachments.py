@@ -53,7 +53,21 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
             )
     for i, f in enumerate(files):
         ctype = f.content_type.split(";", 1)[0].strip().lower()
-        if ctype not in ALLOWED_TYPES:
+        if f.problem in ("name", "content") and f.problem_en:
+            # The file inspection's own words: by name (.hta, .svg ...) or by content (a polyglot, a
+            # PDF that does not open, markup posing as text).
+            hits.append(
+                Hit(
+                    NAME,
+                    "attachments.name" if f.problem == "name" else "attachments.content",
+                    "reject",
+                    f.problem_en,
+                    f.problem_zh,
+                    field="attachments",
+                    span=(i, i + 1),
+                )
+            )
+        elif ctype not in ALLOWED_TYPES:
             name = quote(f.filename or f"#{i + 1}")
             hits.append(
                 Hit(

@@ -1,0 +1,31 @@
+"""Reads of conversations the policy engine needs: the facts about a buyer message a seller answers."""
+
+from __future__ import annotations
+
+from parley.conversations.models import Message
+from parley.marketplace.models import Buyer
+from parley.policy.types import ReplyFacts
+
+# An answer that never reached the buyer (refused by the policy) does not use the reply up.
+_NOT_SENT = (Message.State.BLOCKED, Message.State.BOUNCED)
+
+
+def reply_facts(*, buyer_message: Message | None, buyer: Buyer) -> ReplyFacts | None:
+    """How often the seller has answered `buyer_message` already, and when the buyer wrote it.
+
+    Counted only for an opted-out buyer (the only case where the count decides anything). The buyer
+    message's row is locked first, so that two answers racing on PostgreSQL are counted one after the
+    other (SQLite's write transactions already are)."""
+    if buyer_message is None or not buyer.opted_out:
+        return None
+    Message.objects.select_for_update().filter(pk=buyer_message.pk).values_list("pk", flat=True).first()
+    answers = (
+        Message.objects.filter(
+            in_reply_to_id=buyer_message.pk,
+            conversation_id=buyer_message.conversation_id,
+            direction=Message.Direction.SELLER_TO_BUYER,
+        )
+        .exclude(state__in=_NOT_SENT)
+        .count()
+    )
+    return ReplyFacts(buyer_message_at=buyer_message.created_at, answers=answers)
