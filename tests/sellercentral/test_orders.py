@@ -313,3 +313,23 @@ def test_dates_at_the_ends_of_the_calendar(
     resp = client_en.get(f"/sellercentral/orders/?{query}")
     assert resp.status_code == 200
     assert order_ids(resp.content.decode()) == ([order.id] if shown else [])
+
+
+def test_the_order_page_links_the_mail_client_with_the_order_number(
+    client_en: Client, seller: Seller
+) -> None:
+    from urllib.parse import quote
+
+    o = testing.order(seller=seller, buyer=testing.buyer(locale="zh-hans"))
+    html = client_en.get(f"/sellercentral/orders/{o.id}/").content.decode()
+    relay = re.search(r'<code class="addr">([^<]+)</code>', html)
+    assert relay
+    href = f"mailto:{relay.group(1)}?subject={quote('关于您的订单 ' + o.id)}"
+    assert f'<a class="button" id="mail-link" href="{href}">Write from your mail client</a>' in html
+    assert "The address belongs to the buyer, for all of their orders with you." in html
+    guide = client_en.get("/sellercentral/settings/mail-client/").content.decode()
+    assert "A relay address belongs to the buyer: all of that buyer" in guide
+    assert (
+        "without one it is filed under your most recent order with that buyer, and the acceptance says which."
+        in guide
+    )
