@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "parley.core.middleware.TimezoneMiddleware",
+    "parley.core.middleware.UserLanguageMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

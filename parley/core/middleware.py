@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -37,6 +37,38 @@ class TimezoneMiddleware:
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
         return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """A signed-in person reads their own language: the one they chose (kept with their account),
+    else this browser's choice (the language cookie), else a buyer's Chinese profile, else the
+    browser's Accept-Language (what LocaleMiddleware already activated)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            language = _language_of(request, user)
+            if language:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
+        return self.get_response(request)
+
+
+def _language_of(request: HttpRequest, user: Any) -> str:
+    from django.conf import settings
+
+    choice = getattr(user, "language_choice", None)
+    if choice is not None:
+        return str(choice.language)
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+        return ""  # LocaleMiddleware already honoured it
+    buyer = getattr(user, "buyer", None)
+    locale = (getattr(buyer, "locale", "") or "").lower()
+    # English is every profile's default, not a choice, so only a Chinese profile overrides the browser.
+    return "zh-hans" if locale.startswith("zh") else ""
 
 
 class UnstorableField(MultiPartParserError):

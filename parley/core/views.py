@@ -130,3 +130,17 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             "the page and send the form again."
         ),
     )
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, and for a signed-in person the choice is kept with their account."""
+    from django.utils.translation import check_for_language
+    from django.views.i18n import set_language as django_set_language
+
+    from parley.core.actions import do_remember_language
+
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.method == "POST" and request.user.is_authenticated and check_for_language(language):
+        do_remember_language(user=request.user, language=language)  # type: ignore[arg-type]
+    return response

@@ -161,6 +161,10 @@ def test_every_page_fits_the_screen(
             ctx = browser.new_context(locale=LOCALES[lang], viewport=viewport)
             if page_def.user:
                 ctx.add_cookies([session_cookie(page_def.user, base)])
+                # This browser's choice, over the buyers' profile language.
+                ctx.add_cookies(
+                    [{"name": "django_language", "value": "en" if lang == "en" else "zh-hans", "url": base}]
+                )
             contexts[page_def.user] = ctx.new_page()
             contexts[page_def.user].on(
                 "console", lambda m: refused.append(m.text) if "Content Security" in m.text else None
