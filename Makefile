@@ -18,10 +18,11 @@ run: install
 	$(BIN)/parley setup
 	$(BIN)/parley run
 
-# Debian packages the tests drive: Chromium (Playwright browser tests), swaks (an outside SMTP client)
+# Debian packages the tests drive: Chromium (Playwright browser tests), swaks (an outside SMTP client),
+# Postfix (a private instance in front of Parley with deploy/postfix/, tests/deploy)
 # and a CJK font (so Chinese pages render in the screenshots).
 # As root they are installed here; otherwise the missing ones are named.
-SYSTEM_DEPS := /usr/bin/chromium:chromium /usr/bin/swaks:swaks /usr/share/fonts/truetype/wqy/wqy-microhei.ttc:fonts-wqy-microhei
+SYSTEM_DEPS := /usr/bin/chromium:chromium /usr/bin/swaks:swaks /usr/sbin/postfix:postfix /usr/share/fonts/truetype/wqy/wqy-microhei.ttc:fonts-wqy-microhei
 system-deps:
 	@missing=""; for dep in $(SYSTEM_DEPS); do [ -e "$${dep%%:*}" ] || missing="$$missing $${dep##*:}"; done; \
 	if [ -n "$$missing" ]; then \

@@ -169,6 +169,8 @@ def _decide_main() -> None:
         decide(
             build_submission(
                 order=order,
+                seller=order.seller,
+                buyer=order.buyer,
                 direction="seller_to_buyer",
                 channel="web",
                 reason=reason,
@@ -176,7 +178,6 @@ def _decide_main() -> None:
                 body="Hello, your parcel leaves our warehouse tomorrow morning.",
                 attachments=(),
                 in_reply_to_buyer=False,
-                sender_owns_order=True,
                 now=now,
             )
         )

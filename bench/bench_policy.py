@@ -10,6 +10,9 @@ import email.header
 import os
 import platform
 import random
+import re
+import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -221,11 +224,62 @@ def rate(fn: Callable[[], int], seconds: float) -> float:
     return best
 
 
+# The figures compare() reads from a run's output: (name, line pattern).
+FIGURES: list[tuple[str, str]] = [
+    ("decode_header", r"^\s*email\.header\.decode_header\(subject\)\s+([\d,]+)"),
+    ("decide", r"^decide\(\)\s+([\d,]+)"),
+    ("web", r"^\s+web\s+([\d,]+)"),
+    ("api", r"^\s+api\s+([\d,]+)"),
+    ("email", r"^\s+email\s+([\d,]+)"),
+]
+
+
+def compare(other: Path, rounds: int, extra: list[str]) -> None:
+    """This checkout's benchmark and `other`'s, one after the other in each round, each in its own
+    process; then each figure's median and the median of the ratios of the rounds (this / other)."""
+    mine = Path(__file__).resolve()
+    theirs = other.resolve() / "bench" / "bench_policy.py"
+    found: dict[str, dict[str, list[float]]] = {"this": {}, "other": {}}
+    for r in range(rounds):
+        for side, script in (("other", theirs), ("this", mine)):
+            out = subprocess.run(
+                [sys.executable, str(script), *extra], capture_output=True, text=True, check=True
+            ).stdout
+            got = {}
+            for name, pattern in FIGURES:
+                m = re.search(pattern, out, re.MULTILINE)
+                if m:
+                    got[name] = float(m.group(1).replace(",", ""))
+                    found[side].setdefault(name, []).append(got[name])
+            print(
+                f"round {r + 1} {side:5}: " + ", ".join(f"{k} {v:,.0f}" for k, v in got.items()), flush=True
+            )
+    print(f"\nmedians over {rounds} rounds (this = {mine.parent.parent}, other = {other}):")
+    for name, _ in FIGURES:
+        a, b = found["this"].get(name), found["other"].get(name)
+        if a and b and len(a) == len(b):
+            ratio = statistics.median(x / y for x, y in zip(a, b, strict=True))
+            print(
+                f"  {name:<14} this {statistics.median(a):>12,.0f}  other {statistics.median(b):>12,.0f}"
+                f"  ratio {ratio:.2f}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=2000, help="submissions in the mix")
     parser.add_argument("--seconds", type=float, default=1.0, help="length of each timed run")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="CHECKOUT",
+        help="A/B: run this benchmark and CHECKOUT's (e.g. a `git worktree` of main) in turn, in their own processes",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --compare")
     args = parser.parse_args()
+    if args.compare is not None:
+        compare(args.compare, args.rounds, ["--n", str(args.n), "--seconds", str(args.seconds)])
+        return
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
 

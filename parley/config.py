@@ -87,3 +87,26 @@ def listen(name: str, default: str) -> tuple[str, int]:
     value = env(name, default)
     host, _, port = value.rpartition(":")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def metrics_dir() -> Path:
+    """Where this node's processes keep their Prometheus metrics (PARLEY_METRICS_DIR, or metrics/ in the data dir).
+
+    prometheus_client's multiprocess mode is chosen when it is first imported, from
+    PROMETHEUS_MULTIPROC_DIR, so settings call this before anything imports it. Files of processes
+    that are gone are removed: their counters start again from zero, as a restarted process's do.
+    """
+    path = Path(env("PARLEY_METRICS_DIR") or data_dir() / "metrics")
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    for f in path.glob("*.db"):
+        pid = f.stem.rpartition("_")[2]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            f.unlink(missing_ok=True)
+        except PermissionError:
+            pass  # alive, another user's
+    return path

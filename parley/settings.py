@@ -12,6 +12,7 @@ from parley import config
 
 BASE_DIR = config.BASE_DIR
 DATA_DIR = config.data_dir()
+METRICS_DIR = config.metrics_dir()  # before prometheus_client is imported: it picks its mode then
 SECRET_KEY = config.secret_key()
 DEBUG = config.env("PARLEY_DEBUG", "0").lower() in ("1", "true", "yes", "on")
 ALLOWED_HOSTS = [
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "parley.core.middleware.RequestContext",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -176,8 +178,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # A refused page (403) is a normal answer, not a fault: logged in one line, without a traceback.
-    "filters": {"no_403_traceback": {"()": "parley.core.logfilters.NoTracebackFor403"}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "ids": {"()": "parley.core.logs.ContextFilter"},
+        "no_403_traceback": {"()": "parley.core.logfilters.NoTracebackFor403"},
+    },
+    "formatters": {"json": {"()": "parley.core.logs.json_formatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["ids"],
+            # PARLEY_LOG_FORMAT=json: one JSON object a line, with the request / SMTP session / message
+            # ids that follow one message across the web, the gateway and the worker.
+            **({"formatter": "json"} if config.env("PARLEY_LOG_FORMAT", "text") == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": config.env("PARLEY_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},

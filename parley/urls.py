@@ -14,6 +14,7 @@ urlpatterns = [
     path("account-health/", include("parley.operators.urls_health")),
     path("", include("parley.api.urls")),  # SP-API paths, /auth/o2/token, /api/
     path("", include("parley.core.urls")),
+    path("", include("parley.monitoring.urls")),  # /healthz, /readyz, /metrics
 ]
 
 handler400 = "parley.core.middleware.bad_request"

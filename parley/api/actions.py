@@ -173,17 +173,18 @@ def check_send_api_message(
             # A safe name, its extension matching the type found in the bytes at upload.
             upload.filename = safe_name(conv_actions._clean_filename(ref.filename), upload.content_type)
             upload.save(update_fields=["filename"])
-        msg = conv_actions.check_send_seller_message(
-            seller=seller,
-            order_id=order_id,
-            channel=Message.Channel.API,
-            reason_code=reason_code,
-            body=body,
-            upload_ids=[u.upload_id for u in uploads],
-            in_reply_to_id=in_reply_to_id,
-            now=now,
-        )
-        return msg
+        return conv_actions.check_send_message(
+            request=conv_actions.SendRequest(
+                channel=Message.Channel.API,
+                sender=seller,
+                order_id=order_id,
+                reason_code=reason_code,
+                body=body,
+                upload_ids=[u.upload_id for u in uploads],
+                in_reply_to_id=in_reply_to_id,
+                now=now,
+            )
+        ).message
 
 
 # http(s), a host, no whitespace and no control characters anywhere. The API's schema publishes the same

@@ -20,12 +20,12 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 
 from parley import config
 from parley.api.models import WebhookDelivery, WebhookEndpoint
 from parley.conversations.models import Message
-from parley.core import time
+from parley.core import metrics, time
 
 log = logging.getLogger(__name__)
 
@@ -360,6 +360,8 @@ def deliver_due(now: dt.datetime | None = None) -> int:
                 delivered_at=at,
             )
             delivered += 1
+            metrics.WEBHOOKS.labels("delivered").inc()
+            metrics.WEBHOOK_LAG.observe(max(0.0, (at - row.created_at).total_seconds()))
             continue
         final = attempts >= MAX_ATTEMPTS
         WebhookDelivery.objects.filter(pk=row.pk).update(
@@ -369,6 +371,7 @@ def deliver_due(now: dt.datetime | None = None) -> int:
             last_error=error or f"HTTP {status}",
             next_attempt_at=at + backoff(attempts),
         )
+        metrics.WEBHOOKS.labels("failed" if final else "retry").inc()
         log.info(
             "webhook %s to %s failed (attempt %s): %s",
             row.public_id,
@@ -384,6 +387,25 @@ def pending_count(now: dt.datetime | None = None) -> int:
     return WebhookDelivery.objects.filter(
         Q(status=WebhookDelivery.Status.PENDING) & Q(next_attempt_at__lte=at)
     ).count()
+
+
+def gauges() -> list[metrics.Gauge]:
+    """The webhook outbox at scrape time: how many events wait, and for how long the oldest due one has."""
+    now = time.now()
+    pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+    oldest = pending.filter(next_attempt_at__lte=now).aggregate(at=Min("next_attempt_at"))["at"]
+    return [
+        metrics.Gauge(
+            "parley_webhook_pending",
+            "Webhook events not yet delivered (due or waiting to retry).",
+            pending.count(),
+        ),
+        metrics.Gauge(
+            "parley_webhook_oldest_due_age_seconds",
+            "How long the oldest due webhook event has waited (0: none due).",
+            max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
+        ),
+    ]
 
 
 def _wake() -> None:

@@ -77,14 +77,16 @@ def thread(request: HttpRequest, buyer: Buyer, order_id: str) -> HttpResponse:
             ]
             if not body.strip() and not files:
                 raise ActionError("body.empty", "Write a message first.", "请先填写消息。", field="body")
-            msg = conv_actions.check_send_buyer_message(
-                buyer=buyer,
-                order_id=order.id,
-                channel="web",
-                body=body,
-                attachments=files,
-                in_reply_to_id=request.POST.get("in_reply_to") or None,
-            )
+            msg = conv_actions.check_send_message(
+                request=conv_actions.SendRequest(
+                    channel="web",
+                    sender=buyer,
+                    order_id=order.id,
+                    body=body,
+                    attachments=files,
+                    in_reply_to_id=request.POST.get("in_reply_to") or None,
+                )
+            ).message
         except ActionError as e:
             flash.error(request, e.text(_lang()))
             status = e.status if 400 <= e.status < 500 else 400

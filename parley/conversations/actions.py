@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
@@ -12,17 +13,20 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.db import transaction
 
+from parley.conversations import scrub
 from parley.conversations import selectors as cs
 from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
-from parley.core import inserts, time, uploads
+from parley.core import inserts, metrics, time, uploads
 from parley.core.errors import ActionError
 from parley.marketplace import selectors as ms
-from parley.marketplace.models import Buyer, Order, Seller
+from parley.marketplace.models import Buyer, Order, RelayAddress, Seller
 from parley.policy import decide
 from parley.policy.content import Scan
 from parley.policy.filecheck import Inspection, inspect_file
 from parley.policy.models import ContactReason
-from parley.policy.types import AttachmentFacts, Decision, ReplyFacts, Submission
+from parley.policy.types import AttachmentFacts, Decision, Hit, ReplyFacts, Submission
+
+log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = uploads.MAX_FILE_BYTES
 
@@ -141,14 +145,93 @@ def _checked_files(attachments: Sequence[NewAttachment]) -> list[NewAttachment]:
     ]
 
 
-def _reply_target(conversation: Conversation | None, message_id: str | None) -> Message | None:
+@dataclass(frozen=True, kw_only=True)
+class SendRequest:
+    """One message as a channel received it, in either direction.
+
+    `sender` is who the channel authenticated (a seller, or a buyer). The order is named by id (web,
+    API: looked up among the sender's own orders) or given (email: found by the relay address's pair;
+    the engine's ownership rule judges it). `body` is the message as the recipient will read it: for
+    email every displayed part (`parts` says where each begins)."""
+
+    channel: str  # Message.Channel
+    sender: Seller | Buyer
+    order_id: str = ""
+    order: Order | None = None
+    reason_code: str | None = None
+    subject: str | None = None  # email: the decoded subject; None: Parley's own for the channel
+    raw_subject: str | None = None  # email: the Subject as it came (the engine decodes it)
+    body: str = ""
+    parts: tuple[tuple[str, int], ...] = ()
+    attachments: Sequence[NewAttachment] = ()
+    upload_ids: Sequence[str] = ()
+    in_reply_to_id: str | None = None  # web, API: the public id of the message answered
+    references: Sequence[str] = ()  # email: In-Reply-To, else References, as Message-IDs
+    rfc_message_id: str = ""
+    auto_reply: bool = False
+    # The sender's real addresses (besides the buyer's own), replaced in what is recorded and
+    # relayed by `alias` (default: the sender's relay address for this pair).
+    hide: Sequence[str] = ()
+    alias: str = ""
+    outbound: Outbound | None = None  # builds the recipient's mail; default: Parley composes it
+    scans: tuple[Scan, ...] = ()  # made ahead of the decision (policy.context.prescan): speed only
+    now: dt.datetime | None = None
+
+    @property
+    def direction(self) -> str:
+        if isinstance(self.sender, Buyer):
+            return Message.Direction.BUYER_TO_SELLER
+        return Message.Direction.SELLER_TO_BUYER
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckedSend:
+    """A SendRequest that check_send_message accepted, with what it looked up."""
+
+    request: SendRequest
+    order: Order
+    reason: ContactReason | None
+    subject: str
+    raw_subject: str | None
+    in_reply_to: Message | None
+    files: tuple[NewAttachment, ...]
+    uploads: tuple[Attachment, ...]
+    now: dt.datetime
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What became of a message: its record, the state (delivered / held / blocked / bounced) and every hit."""
+
+    message: Message
+    decision: Decision
+
+    @property
+    def state(self) -> str:
+        return self.message.state
+
+    @property
+    def hits(self) -> tuple[Hit, ...]:
+        return self.decision.hits
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(h.code for h in self.decision.hits)
+
+    @property
+    def refused(self) -> bool:
+        return self.message.state in (Message.State.BLOCKED, Message.State.BOUNCED)
+
+    @property
+    def reasons(self) -> tuple[Hit, ...]:
+        """The hits that stopped or held the message."""
+        return self.decision.reasons
+
+
+def _reply_target(order: Order, message_id: str | None) -> Message | None:
     if not message_id:
         return None
-    msg = (
-        Message.objects.filter(public_id=message_id, conversation=conversation).first()
-        if conversation is not None
-        else None
-    )
+    msg = Message.objects.filter(public_id=message_id, conversation__order=order).first()
     if msg is None:
         raise ActionError(
             "message.not_found", "No such message.", "没有这条消息。", status=404, field="in_reply_to"
@@ -156,76 +239,29 @@ def _reply_target(conversation: Conversation | None, message_id: str | None) -> 
     return msg
 
 
-def build_submission(
-    *,
-    order: Order,
-    direction: str,
-    channel: str,
-    reason: ContactReason | None,
-    subject: str,
-    body: str,
-    attachments: Sequence[AttachmentFacts],
-    in_reply_to_buyer: bool,
-    sender_owns_order: bool,
-    now: dt.datetime,
-    scans: tuple[Scan, ...] = (),
-    reply: ReplyFacts | None = None,
-) -> Submission:
-    market = order.marketplace
-    counted = ms.tallies(order, now=now)
-    return Submission(
-        channel=channel,  # type: ignore[arg-type]
-        direction=direction,  # type: ignore[arg-type]
-        marketplace=ms.marketplace_facts(order),
-        seller=ms.seller_facts(
-            order.seller,
-            now=now,
-            sent_today=counted.sent_today,
-            multiplier=market.daily_cap_multiplier,
-            base=market.daily_cap_base,
-        ),
-        buyer=ms.buyer_facts(order.buyer),
-        order=ms.order_facts(order, counted=counted),
-        now=now,
-        reason=reason.spec() if reason else None,
-        subject=subject,
-        body=body,
-        attachments=tuple(attachments),
-        sender_owns_order=sender_owns_order,
-        in_reply_to_buyer=in_reply_to_buyer,
-        reply=reply,
-        scans=scans,
-    )
+def _referenced(order: Order, wanted: Sequence[str]) -> Message | None:
+    """The message of this order's conversation that a mail answers, by its Message-IDs."""
+    if not wanted:
+        return None
+    try:
+        conversation_id = order.conversation.pk  # no query when read with select_related
+    except Conversation.DoesNotExist:
+        return None
+    known = cs.find_referenced(conversation_id, wanted)
+    for message_id in wanted:
+        if message_id in known:
+            return known[message_id]
+    return None
 
 
-def check_send_seller_message(
-    *,
-    seller: Seller,
-    order_id: str,
-    channel: str,
-    reason_code: str | None,
-    body: str,
-    attachments: Sequence[NewAttachment] = (),
-    upload_ids: Sequence[str] = (),
-    in_reply_to_id: str | None = None,
-    now: dt.datetime | None = None,
-) -> Message:
-    """A seller writes to the buyer of one of their orders from the web or the API."""
-    order = ms.access_order_for_seller(seller, order_id)
-    _require_text(body)
-    reason = _reason(reason_code)
-    conversation = Conversation.objects.filter(order=order).first()
-    in_reply_to = _reply_target(conversation, in_reply_to_id)
-    if in_reply_to is not None and in_reply_to.direction != Message.Direction.BUYER_TO_SELLER:
-        raise ActionError(
-            "message.not_buyer_message", "You can only reply to a buyer's message.", "只能回复买家的消息。"
+def _uploads(sender: Seller | Buyer, upload_ids: Sequence[str]) -> tuple[Attachment, ...]:
+    if not upload_ids:
+        return ()
+    uploads: tuple[Attachment, ...] = ()
+    if isinstance(sender, Seller):
+        uploads = tuple(
+            Attachment.objects.filter(public_id__in=list(upload_ids), seller=sender, message__isnull=True)
         )
-    if reason is None and in_reply_to is None:
-        raise ActionError("reason.missing", "Choose a contact reason.", "请选择联系原因。", field="reason")
-    files = _checked_files(attachments)
-    uploads = list(
-        Attachment.objects.filter(public_id__in=list(upload_ids), seller=seller, message__isnull=True)
-    )
     if len(uploads) != len(set(upload_ids)):
         raise ActionError(
             "attachments.unknown_upload",
@@ -234,19 +270,65 @@ def check_send_seller_message(
             status=400,
             field="attachments",
         )
-    return do_send_seller_message(
-        seller=seller,
-        order=order,
-        channel=channel,
-        reason=reason,
-        subject=reason.subject(order_id=order.id, language=order.buyer.locale)
-        if reason
-        else _reply_subject(order),
-        body=body,
-        attachments=files,
-        uploads=uploads,
-        in_reply_to=in_reply_to,
-        now=now or time.now(),
+    return uploads
+
+
+def check_send_message(*, request: SendRequest) -> SendResult:
+    """Validate one message from any channel, then decide, record and queue it (do_send_message).
+
+    Refuses (ActionError, nothing recorded) what is not a message at all: an order that is not the
+    sender's, an unknown contact reason or reply target, text that is not text, a file over 10 MB.
+    Everything else is decided by the policy engine and recorded, whatever the verdict."""
+    sender = request.sender
+    if request.order is not None:
+        order = request.order
+    elif isinstance(sender, Buyer):
+        order = ms.access_order_for_buyer(sender, request.order_id)
+    else:
+        order = ms.access_order_for_seller(sender, request.order_id)
+    _require_text(request.body)
+    from_seller = request.direction == Message.Direction.SELLER_TO_BUYER
+    reason = (
+        _reason(request.reason_code) if from_seller and request.channel != Message.Channel.EMAIL else None
+    )
+    if request.in_reply_to_id:
+        in_reply_to = _reply_target(order, request.in_reply_to_id)
+        if (
+            from_seller
+            and in_reply_to is not None
+            and in_reply_to.direction != Message.Direction.BUYER_TO_SELLER
+        ):
+            raise ActionError(
+                "message.not_buyer_message",
+                "You can only reply to a buyer's message.",
+                "只能回复买家的消息。",
+            )
+    else:
+        in_reply_to = _referenced(order, request.references)
+    if from_seller and request.channel != Message.Channel.EMAIL and reason is None and in_reply_to is None:
+        raise ActionError("reason.missing", "Choose a contact reason.", "请选择联系原因。", field="reason")
+    files = tuple(_checked_files(request.attachments))
+    uploads = _uploads(sender, request.upload_ids)
+    if request.subject is not None:
+        subject = request.subject
+    elif not from_seller:
+        subject = _buyer_subject(order)
+    elif reason is not None:
+        subject = reason.subject(order_id=order.id, language=order.buyer.locale)
+    else:
+        subject = _reply_subject(order)
+    return do_send_message(
+        send=CheckedSend(
+            request=request,
+            order=order,
+            reason=reason,
+            subject=subject,
+            raw_subject=request.raw_subject,
+            in_reply_to=in_reply_to,
+            files=files,
+            uploads=uploads,
+            now=request.now or time.now(),
+        )
     )
 
 
@@ -263,56 +345,95 @@ def _buyer_subject(order: Order) -> str:
     return f"Message about order {order.id}"
 
 
-def do_send_seller_message(
-    *,
-    seller: Seller,
-    order: Order,
-    channel: str,
-    reason: ContactReason | None,
-    subject: str,
-    body: str,
-    attachments: Sequence[NewAttachment] = (),
-    uploads: Sequence[Attachment] = (),
-    in_reply_to: Message | None = None,
-    raw_subject: str | None = None,
-    sender_owns_order: bool = True,
-    rfc_message_id: str = "",
-    auto_reply: bool = False,
-    outbound: Outbound | None = None,
-    scans: tuple[Scan, ...] = (),
-    now: dt.datetime,
-) -> Message:
-    """Decide on a seller's message, record it with the decision, and queue its delivery.
+def _hidden(send: CheckedSend) -> tuple[list[str], Callable[[], str]]:
+    """The real addresses that must not reach the recipient, and (lazily) what replaces them."""
+    request, order = send.request, send.order
+    if request.direction == Message.Direction.BUYER_TO_SELLER:
+        hide, kind = [order.buyer.email, *request.hide], RelayAddress.Kind.BUYER
+    else:
+        hide, kind = list(request.hide), RelayAddress.Kind.SELLER
+
+    def alias() -> str:
+        return request.alias or ms.relay_address(buyer=order.buyer, seller=order.seller, kind=kind).address()
+
+    return hide, alias
+
+
+def _scrubbed(text: str, hide: Sequence[str], alias: Callable[[], str]) -> str:
+    if not hide or not scrub.occurs(text, hide):
+        return text
+    return scrub.scrub(text, hide, alias())
+
+
+def do_send_message(*, send: CheckedSend) -> SendResult:
+    """Decide on a checked message and record it with the decision, in one transaction; queue its
+    delivery when delivered. The buyer's (and an email sender's) real address is replaced first, so
+    the engine judges, the record keeps and the recipient gets the same text.
 
     Inside a caller's transaction it takes no savepoint of its own (see _in_callers_transaction)."""
+    request, order, now = send.request, send.order, send.now
+    direction = request.direction
+    from_seller = direction == Message.Direction.SELLER_TO_BUYER
+    hide, alias = _hidden(send)
+    body = _scrubbed(request.body, hide, alias)
+    subject = _scrubbed(send.subject, hide, alias)
+    raw_subject = send.raw_subject
+    if raw_subject is not None and subject != send.subject:
+        raw_subject = subject  # the engine reads the subject the recipient will get
+    facts = [a.facts() for a in send.files] + [
+        AttachmentFacts(filename=u.filename, content_type=u.content_type, size=u.size) for u in send.uploads
+    ]
+    sender = request.sender
+    # The sender as the order was read with it (fresh), unless the order is someone else's.
+    seller = order.seller if not isinstance(sender, Seller) or sender.pk == order.seller_id else sender
+    buyer = order.buyer if not isinstance(sender, Buyer) or sender.pk == order.buyer_id else sender
+    in_reply_to = send.in_reply_to
+    replies_to_buyer = (
+        from_seller and in_reply_to is not None and in_reply_to.direction == Message.Direction.BUYER_TO_SELLER
+    )
     with _in_callers_transaction():
-        msg, decision, new_conversation = _decide_and_record(
-            order=order,
-            direction=Message.Direction.SELLER_TO_BUYER,
-            channel=channel,
-            reason=reason,
-            subject=subject,
-            raw_subject=raw_subject,
-            body=body,
-            attachments=attachments,
-            uploads=uploads,
-            in_reply_to=in_reply_to,
-            sender_owns_order=sender_owns_order,
-            rfc_message_id=rfc_message_id,
-            now=now,
-            auto_reply=auto_reply,
-            scans=scans,
-        )
-        for hit in decision.violations:
-            inserts.create(
-                Violation,
+        decision = decide(
+            build_submission(
+                order=order,
                 seller=seller,
-                message=msg,
-                kind=Violation.Kind.TAG_MISUSE if hit.code.startswith("tag.") else Violation.Kind.OTHER,
-                detail=f"{hit.code}: {hit.en}",
-                created_at=now,
+                buyer=buyer,
+                direction=direction,
+                channel=request.channel,
+                reason=send.reason,
+                # The engine reads an email's subject as it came (encoded-words and all).
+                subject=raw_subject if raw_subject is not None else subject,
+                body=body,
+                parts=request.parts if body is request.body else (),
+                attachments=facts,
+                # Only a seller's answer to the buyer's own message counts as a reply (opt-out, standing).
+                in_reply_to_buyer=replies_to_buyer,
+                # How far the reply exemption from opt-out is used up (rule reply).
+                reply=cs.reply_facts(
+                    buyer_message=in_reply_to if replies_to_buyer else None, buyer=order.buyer
+                ),
+                now=now,
+                scans=request.scans,
             )
-        if msg.state == Message.State.DELIVERED and not auto_reply and not new_conversation:
+        )
+        msg, new_conversation = _record(
+            send=send, decision=decision, subject=subject, body=body, direction=direction
+        )
+        if from_seller:
+            for hit in decision.violations:
+                inserts.create(
+                    Violation,
+                    seller=seller,
+                    message=msg,
+                    kind=Violation.Kind.TAG_MISUSE if hit.code.startswith("tag.") else Violation.Kind.OTHER,
+                    detail=f"{hit.code}: {hit.en}",
+                    created_at=now,
+                )
+        if (
+            from_seller
+            and msg.state == Message.State.DELIVERED
+            and not request.auto_reply
+            and not new_conversation
+        ):
             # Any answer the seller actually delivers stops the buyer's 24-hour clock; an
             # automatic reply (out-of-office, "we got your mail") is not an answer.
             Message.objects.filter(
@@ -322,129 +443,67 @@ def do_send_seller_message(
                 created_at__lte=now,
             ).update(responded_at=now)
         if msg.state == Message.State.DELIVERED:
-            if outbound is not None:
-                outbound(msg)
+            if request.outbound is not None:
+                request.outbound(msg)
             else:
-                from parley.delivery.compose import notify_buyer
+                from parley.delivery.compose import notify_buyer, notify_seller
 
-                notify_buyer(msg)
-    return msg
+                (notify_buyer if from_seller else notify_seller)(msg)
+    return SendResult(message=msg, decision=decision)
 
 
-def check_send_buyer_message(
+def build_submission(
     *,
+    order: Order,
+    seller: Seller,
     buyer: Buyer,
-    order_id: str,
-    channel: str,
-    body: str,
-    attachments: Sequence[NewAttachment] = (),
-    in_reply_to_id: str | None = None,
-    now: dt.datetime | None = None,
-) -> Message:
-    """A buyer writes to the seller of one of their orders."""
-    order = ms.access_order_for_buyer(buyer, order_id)
-    _require_text(body)
-    conversation = Conversation.objects.filter(order=order).first()
-    in_reply_to = _reply_target(conversation, in_reply_to_id)
-    files = _checked_files(attachments)
-    return do_send_buyer_message(
-        order=order,
-        channel=channel,
-        subject=_buyer_subject(order),
-        body=body,
-        attachments=files,
-        in_reply_to=in_reply_to,
-        now=now or time.now(),
-    )
-
-
-def do_send_buyer_message(
-    *,
-    order: Order,
-    channel: str,
-    subject: str,
-    body: str,
-    attachments: Sequence[NewAttachment] = (),
-    in_reply_to: Message | None = None,
-    rfc_message_id: str = "",
-    auto_reply: bool = False,
-    outbound: Outbound | None = None,
-    now: dt.datetime,
-) -> Message:
-    """Record a buyer's message (never blocked by opt-out) and queue it to the seller's address.
-
-    Inside a caller's transaction it takes no savepoint of its own (see _in_callers_transaction)."""
-    with _in_callers_transaction():
-        msg, _, _ = _decide_and_record(
-            order=order,
-            direction=Message.Direction.BUYER_TO_SELLER,
-            channel=channel,
-            reason=None,
-            subject=subject,
-            body=body,
-            attachments=attachments,
-            in_reply_to=in_reply_to,
-            rfc_message_id=rfc_message_id,
-            now=now,
-            auto_reply=auto_reply,
-        )
-        if msg.state == Message.State.DELIVERED:
-            if outbound is not None:
-                outbound(msg)
-            else:
-                from parley.delivery.compose import notify_seller
-
-                notify_seller(msg)
-    return msg
-
-
-def _decide_and_record(
-    *,
-    order: Order,
     direction: str,
     channel: str,
     reason: ContactReason | None,
     subject: str,
     body: str,
-    attachments: Sequence[NewAttachment],
-    in_reply_to: Message | None,
-    rfc_message_id: str,
+    attachments: Sequence[AttachmentFacts],
+    in_reply_to_buyer: bool,
     now: dt.datetime,
-    uploads: Sequence[Attachment] = (),
-    raw_subject: str | None = None,
-    sender_owns_order: bool = True,
-    auto_reply: bool = False,
+    parts: tuple[tuple[str, int], ...] = (),
     scans: tuple[Scan, ...] = (),
-) -> tuple[Message, Decision, bool]:
-    """Run the policy engine on one message and record it, whatever the verdict, with the decision;
-    the flag says whether the message started its conversation."""
-    facts = [a.facts() for a in attachments] + [
-        AttachmentFacts(filename=u.filename, content_type=u.content_type, size=u.size) for u in uploads
-    ]
-    replies_to_buyer = (
-        direction == Message.Direction.SELLER_TO_BUYER
-        and in_reply_to is not None
-        and in_reply_to.direction == Message.Direction.BUYER_TO_SELLER
-    )
-    decision = decide(
-        build_submission(
-            order=order,
-            direction=direction,
-            channel=channel,
-            reason=reason,
-            # The engine reads an email's subject as it came (encoded-words and all).
-            subject=raw_subject if raw_subject is not None else subject,
-            body=body,
-            attachments=facts,
-            # Only a seller's answer to the buyer's own message counts as a reply (opt-out, standing).
-            in_reply_to_buyer=replies_to_buyer,
-            # How far the reply exemption from opt-out is used up (rule reply).
-            reply=cs.reply_facts(buyer_message=in_reply_to if replies_to_buyer else None, buyer=order.buyer),
-            sender_owns_order=sender_owns_order,
+    reply: ReplyFacts | None = None,
+) -> Submission:
+    """The facts the engine decides on: the seller and buyer are the message's (the sender, or the
+    order's other party), so the ownership rule compares them with the order's."""
+    market = order.marketplace
+    counted = ms.tallies(order, now=now)
+    return Submission(
+        channel=channel,  # type: ignore[arg-type]
+        direction=direction,  # type: ignore[arg-type]
+        marketplace=ms.marketplace_facts(order),
+        seller=ms.seller_facts(
+            seller,
             now=now,
-            scans=scans,  # made ahead of the decision (policy.context.prescan): only speed depends on them
-        )
+            sent_today=counted.sent_today,
+            multiplier=market.daily_cap_multiplier,
+            base=market.daily_cap_base,
+        ),
+        buyer=ms.buyer_facts(buyer),
+        order=ms.order_facts(order, counted=counted),
+        now=now,
+        reason=reason.spec() if reason else None,
+        subject=subject,
+        body=body,
+        parts=parts,
+        attachments=tuple(attachments),
+        sender_owns_order=seller.id == order.seller_id and buyer.id == order.buyer_id,
+        in_reply_to_buyer=in_reply_to_buyer,
+        reply=reply,
+        scans=scans,
     )
+
+
+def _record(
+    *, send: CheckedSend, decision: Decision, subject: str, body: str, direction: str
+) -> tuple[Message, bool]:
+    """The message with its decision, files and webhook rows; and whether it started its conversation."""
+    request, order, now = send.request, send.order, send.now
     conversation, new_conversation = conversation_for(order, now=now)
     state = STATE_FOR_ACTION[decision.action]
     first = decision.reasons[0].code if decision.reasons else ""
@@ -454,8 +513,8 @@ def _decide_and_record(
         seller_id=order.seller_id,
         buyer_id=order.buyer_id,
         direction=direction,
-        channel=channel,
-        reason=reason,
+        channel=request.channel,
+        reason=send.reason,
         subject=subject[:998],
         body=body,
         state=state,
@@ -464,9 +523,9 @@ def _decide_and_record(
         tagged=decision.tagged,
         created_at=now,
         delivered_at=now if state == Message.State.DELIVERED else None,
-        rfc_message_id=rfc_message_id[:998],
-        in_reply_to=in_reply_to,
-        auto_reply=auto_reply,
+        rfc_message_id=request.rfc_message_id[:998],
+        in_reply_to=send.in_reply_to,
+        auto_reply=request.auto_reply,
         # The id the recipient's copy carries, whichever way it is sent.
         relay_message_id=make_msgid(domain=settings.RELAY_DOMAIN),
     )
@@ -480,12 +539,13 @@ def _decide_and_record(
         hits=decision.to_json()["hits"],
         decided_at=now,
     )
-    for f in attachments:
+    from_seller = direction == Message.Direction.SELLER_TO_BUYER
+    for f in send.files:
         inserts.create(
             Attachment,
             message=msg,
-            seller_id=order.seller_id if direction == Message.Direction.SELLER_TO_BUYER else None,
-            buyer_id=order.buyer_id if direction == Message.Direction.BUYER_TO_SELLER else None,
+            seller_id=order.seller_id if from_seller else None,
+            buyer_id=None if from_seller else order.buyer_id,
             filename=f.inspection.name,  # a safe name, its extension matching the type
             content_type=f.content_type,
             # Refused by name or content: kept for the record, downloadable by operators only.
@@ -494,14 +554,28 @@ def _decide_and_record(
             sha256=hashlib.sha256(f.data).hexdigest(),
             data=f.data,
         )
-    if uploads:
-        Attachment.objects.filter(pk__in=[u.pk for u in uploads]).update(message=msg)
+    if send.uploads:
+        Attachment.objects.filter(pk__in=[u.pk for u in send.uploads]).update(message=msg)
     if not new_conversation:
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     from parley.api.webhooks import message_event
 
     message_event(msg)  # rows in the webhook outbox, committed with the message
-    return msg, decision, new_conversation
+    # Counted once the message is durable (a rolled-back savepoint drops the count with it).
+    codes = [h.code for h in decision.hits]
+    log.info(
+        "message %s %s by %s: %s (%s)",
+        msg.public_id,
+        direction,
+        request.channel,
+        decision.action,
+        ", ".join(codes) or "no hits",
+        extra={"message_id": msg.public_id},
+    )
+    transaction.on_commit(
+        functools.partial(metrics.decided, request.channel, direction, decision.action, codes)
+    )
+    return msg, new_conversation
 
 
 def do_mark_no_response_needed(*, message: Message, now: dt.datetime | None = None) -> None:

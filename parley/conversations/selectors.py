@@ -1,6 +1,10 @@
-"""Reads of conversations the policy engine needs: the facts about a buyer message a seller answers."""
+"""Reads of conversations: messages a mail refers to, and the facts about a buyer message a seller answers."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Q
 
 from parley.conversations.models import Message
 from parley.marketplace.models import Buyer
@@ -8,6 +12,21 @@ from parley.policy.types import ReplyFacts
 
 # An answer that never reached the buyer (refused by the policy) does not use the reply up.
 _NOT_SENT = (Message.State.BLOCKED, Message.State.BOUNCED)
+
+
+def find_referenced(conversation_id: int, ids: Iterable[str]) -> dict[str, Message]:
+    """The messages of a conversation that Message-IDs name (the relayed copy's id or the author's)."""
+    ids = [i for i in ids if i][:50]
+    if not ids:
+        return {}
+    found: dict[str, Message] = {}
+    for m in Message.objects.filter(conversation_id=conversation_id).filter(
+        Q(relay_message_id__in=ids) | Q(rfc_message_id__in=ids)
+    ):
+        for key in (m.relay_message_id, m.rfc_message_id):
+            if key in ids:
+                found.setdefault(key, m)
+    return found
 
 
 def reply_facts(*, buyer_message: Message | None, buyer: Buyer) -> ReplyFacts | None:

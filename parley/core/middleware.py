@@ -1,7 +1,8 @@
-"""Per-request middleware: the user's time zone; refusing text that cannot be stored."""
+"""Per-request middleware: request ids and latency by route; the user's time zone; refusing text that cannot be stored."""
 
 from __future__ import annotations
 
+import time
 import zoneinfo
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +14,31 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from parley.core import logs, metrics
 from parley.core.textcheck import UnstorableText, check_text
+
+
+class RequestContext:
+    """A request id on every log line of the request (and in X-Request-ID), and its duration by route.
+
+    The route is the URL pattern it matched, never the path, whose ids would make a series each.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        start = time.perf_counter()
+        request_id = logs.sane(request.headers.get("X-Request-ID")) or logs.new_id()
+        with logs.bound(request_id=request_id):
+            response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        match = getattr(request, "resolver_match", None)
+        route = "/" + match.route if match is not None and match.route else "unmatched"
+        metrics.HTTP_LATENCY.labels(route, request.method or "", str(response.status_code)).observe(
+            time.perf_counter() - start
+        )
+        return response
 
 
 class TimezoneMiddleware:

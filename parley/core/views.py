@@ -1,4 +1,4 @@
-"""Home (a redirect to the user's own front end), the sign-in lockout page, a health check and the error pages."""
+"""Home (a redirect to the user's own front end), the sign-in lockout page, the icon and the error pages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -30,12 +29,6 @@ def home(request: HttpRequest) -> HttpResponse:
         except NoReverseMatch:
             return redirect("/admin/")
     return render(request, "core/home.html")
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"ok": True})
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

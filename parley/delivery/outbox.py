@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Count, Min
 
 from parley.conversations.models import Message
-from parley.core import inserts, time
+from parley.core import inserts, metrics, time
 from parley.delivery.models import OutboundMail
 
 # In-process workers register here so a commit wakes them at once instead of at their next poll.
@@ -57,3 +58,32 @@ def enqueue(
     )
     transaction.on_commit(_wake)
     return row
+
+
+@dataclass(frozen=True)
+class Backlog:
+    queued: int  # rows waiting to be sent, due or not (retries wait for their next attempt)
+    oldest_due: dt.datetime | None  # next_attempt_at of the longest-waiting due row
+
+
+def backlog(*, now: dt.datetime) -> Backlog:
+    """How much mail waits, and since when (both read the outbox's (state, next_attempt_at) index)."""
+    queued = OutboundMail.objects.filter(state=OutboundMail.State.QUEUED)
+    oldest = queued.filter(next_attempt_at__lte=now).aggregate(at=Min("next_attempt_at"))["at"]
+    return Backlog(queued=queued.aggregate(n=Count("id"))["n"], oldest_due=oldest)
+
+
+def gauges() -> list[metrics.Gauge]:
+    """The outbox at scrape time: its depth, and how long the oldest due mail has waited."""
+    now = time.now()
+    b = backlog(now=now)
+    return [
+        metrics.Gauge(
+            "parley_outbox_queued", "Mails in the outbox not yet sent (due or waiting to retry).", b.queued
+        ),
+        metrics.Gauge(
+            "parley_outbox_oldest_due_age_seconds",
+            "How long the oldest due mail has waited (0: none due).",
+            max(0.0, (now - b.oldest_due).total_seconds()) if b.oldest_due else 0.0,
+        ),
+    ]

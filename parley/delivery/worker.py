@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 
 from parley.conversations.models import Message
-from parley.core import driver, time
+from parley.core import driver, metrics, time
 from parley.core.prepared import Prepared
 from parley.delivery import bounces, committer, conf, journal
 from parley.delivery.dsn import build_dsn, enhanced_status, visible_recipient
@@ -41,6 +41,7 @@ class Job:
     rcpt_to: list[str]
     data: bytes
     created_at: dt.datetime
+    message_id: str = ""  # the public id of the message this mail carries, for the logs ("" for a DSN)
 
 
 @dataclass(frozen=True)
@@ -414,7 +415,16 @@ def backoff(attempts: int) -> dt.timedelta:
 # A claim and a record run for every batch the worker sends, in the single writer on SQLite: the
 # claim's SELECT is compiled once (parley.core.prepared) and both UPDATEs are written out here, where
 # the ORM built and compiled each of them every time (about 0.7 ms a claim, 0.3 ms a record).
-_COLUMNS = ("id", "locked_until", "locked_by", "mail_from", "rcpt_to", "data", "created_at")
+_COLUMNS = (
+    "id",
+    "locked_until",
+    "locked_by",
+    "mail_from",
+    "rcpt_to",
+    "data",
+    "created_at",
+    "message__public_id",
+)
 
 
 @functools.cache
@@ -429,7 +439,7 @@ def _due(limit: int) -> Prepared[OutboundMail]:
             .order_by("next_attempt_at", "id")
             # PostgreSQL: rows another worker is claiming are skipped, not waited for. SQLite ignores
             # this; there the IMMEDIATE transaction already holds the one write lock.
-            .select_for_update(skip_locked=True)
+            .select_for_update(skip_locked=True, of=("self",))
             .values_list(*_COLUMNS)[:limit]
         ),
         2,
@@ -494,6 +504,7 @@ def claim(*, worker: str, limit: int, now: dt.datetime | None = None) -> list[Jo
                 rcpt_to=list(r[4]),
                 data=bytes(r[5]),
                 created_at=r[6],
+                message_id=r[7] or "",
             )
             for r in rows
         }
@@ -505,6 +516,7 @@ def record(*, worker: str, results: list[tuple[Job, Outcome]], now: dt.datetime 
     now = now or time.now()
     give_up = dt.timedelta(seconds=conf.number("DELIVERY_GIVE_UP"))
     sent = [job.id for job, outcome in results if outcome.kind == "sent"]
+    counted: list[tuple[Job, str]] = [(job, "sent") for job, outcome in results if outcome.kind == "sent"]
     with transaction.atomic():
         # Every mail sent since the last record in one statement (a row's lease is checked per row).
         for at in range(0, len(sent), 500):
@@ -535,13 +547,37 @@ def record(*, worker: str, results: list[tuple[Job, Outcome]], now: dt.datetime 
                     locked_until=None,
                     last_error=error,
                 )
-                log.info("outbox %s: attempt %s failed (%s), retrying", job.id, attempts, error)
+                log.info(
+                    "outbox %s: attempt %s failed (%s), retrying",
+                    job.id,
+                    attempts,
+                    error,
+                    extra={"message_id": job.message_id, "outbox_id": str(job.id)},
+                )
+                counted.append((job, "deferred"))
                 continue
             mine.update(
                 attempts=attempts, state=OutboundMail.State.BOUNCED, locked_until=None, last_error=error
             )
-            log.warning("outbox %s bounced: %s", job.id, error)
+            log.warning(
+                "outbox %s bounced: %s",
+                job.id,
+                error,
+                extra={"message_id": job.message_id, "outbox_id": str(job.id)},
+            )
             bounce(OutboundMail.objects.select_related("message").get(id=job.id), outcome=outcome, now=now)
+            counted.append((job, "bounced"))
+    for job, kind in counted:  # committed
+        latency = max(0.0, (now - job.created_at).total_seconds())
+        metrics.DELIVERIES.labels(kind).inc()
+        metrics.DELIVERY_LATENCY.labels(kind).observe(latency)
+        if kind == "sent":
+            log.info(
+                "outbox %s sent %.3f s after it was queued",
+                job.id,
+                latency,
+                extra={"message_id": job.message_id, "outbox_id": str(job.id)},
+            )
 
 
 def bounce(row: OutboundMail, *, outcome: Outcome, now: dt.datetime) -> None:

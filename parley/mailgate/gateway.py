@@ -13,8 +13,8 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from parley.conversations import actions
-from parley.conversations.models import Conversation, Message
-from parley.core import driver, time
+from parley.conversations.models import Message
+from parley.core import driver, logs, time
 from parley.core.errors import ActionError
 from parley.core.prepared import Prepared
 from parley.delivery import bounces
@@ -224,35 +224,18 @@ def _find_order(*, seller_id: str, buyer_id: str, subject: str, text: str) -> Or
     return latest[0] if latest else None
 
 
-def _replied_message(incoming: Incoming, order: Order) -> Message | None:
-    wanted = incoming.message_ids("In-Reply-To") or incoming.message_ids("References")[-1:]
-    if not wanted:
-        return None
-    conversation = Conversation.objects.filter(order=order).values_list("id", flat=True).first()
-    if conversation is None:
-        return None
-    known = rewrite.find_referenced(conversation, wanted)
-    for message_id in wanted:
-        if message_id in known:
-            return known[message_id]
-    return None
-
-
 def _attachments(incoming: Incoming) -> list[actions.NewAttachment]:
-    return [
-        actions.NewAttachment(filename=actions._clean_filename(a.filename), data=a.data)
-        for a in incoming.attachments
-    ]
+    return [actions.NewAttachment(filename=a.filename, data=a.data) for a in incoming.attachments]
 
 
-def _refusal(msg: Message, order: Order) -> str:
-    hits = list(msg.decision.hits) if hasattr(msg, "decision") else []
-    reasons = [h for h in hits if h.get("effect") in ("reject", "hold")] or hits[:1]
-    en = (
-        " ".join(h.get("en", "") for h in reasons).strip()
-        or "The marketplace's messaging policy does not allow it."
-    )
-    zh = "".join(h.get("zh", "") for h in reasons).strip() or "根据平台的消息政策,此消息不能发送。"
+def _answered(incoming: Incoming) -> list[str]:
+    return incoming.message_ids("In-Reply-To") or incoming.message_ids("References")[-1:]
+
+
+def _refusal(result: actions.SendResult, order: Order) -> str:
+    reasons = result.reasons or result.hits[:1]
+    en = " ".join(h.en for h in reasons).strip() or "The marketplace's messaging policy does not allow it."
+    zh = "".join(h.zh for h in reasons).strip() or "根据平台的消息政策,此消息不能发送。"
     text = (
         f"Your message about order {order.id} was not delivered to the buyer: {en}\n"
         "It is recorded in the conversation in Seller Central."
@@ -262,15 +245,20 @@ def _refusal(msg: Message, order: Order) -> str:
     return reply("550", "5.7.1", text)
 
 
-def handle_data(*, route: Route, mail_from: str, raw: bytes, peer_ip: str = "", helo: str = "") -> str:
+def handle_data(
+    *, route: Route, mail_from: str, raw: bytes, peer_ip: str = "", helo: str = "", session_id: str = ""
+) -> str:
     """Decide on one message and answer; 250 only once it is committed."""
-    if route.kind == BOUNCE:
-        return _late_bounce(route, raw)
-    try:
-        incoming = parse(raw)
-    except MailError as e:
-        return e.reply
-    return handle_incoming(route=route, mail_from=mail_from, incoming=incoming, peer_ip=peer_ip, helo=helo)
+    with logs.bound(session_id=session_id):
+        if route.kind == BOUNCE:
+            return _late_bounce(route, raw)
+        try:
+            incoming = parse(raw)
+        except MailError as e:
+            return e.reply
+        return handle_incoming(
+            route=route, mail_from=mail_from, incoming=incoming, peer_ip=peer_ip, helo=helo
+        )
 
 
 def _subject(incoming: Incoming) -> tuple[bytes, str]:
@@ -306,14 +294,23 @@ def prepare(route: Route, incoming: Incoming) -> None:
 
 
 def handle_incoming(
-    *, route: Route, mail_from: str, incoming: Incoming, peer_ip: str = "", helo: str = ""
+    *,
+    route: Route,
+    mail_from: str,
+    incoming: Incoming,
+    peer_ip: str = "",
+    helo: str = "",
+    session_id: str = "",
 ) -> str:
     """handle_data for a message already parsed (by a receiver process: see receivers.py)."""
-    if route.kind == RelayAddress.Kind.BUYER:
-        return _seller_to_buyer(
+    with logs.bound(session_id=session_id):  # the SMTP session's id, from whichever process it ran in
+        if route.kind == RelayAddress.Kind.BUYER:
+            return _seller_to_buyer(
+                route=route, mail_from=mail_from, incoming=incoming, peer_ip=peer_ip, helo=helo
+            )
+        return _buyer_to_seller(
             route=route, mail_from=mail_from, incoming=incoming, peer_ip=peer_ip, helo=helo
         )
-    return _buyer_to_seller(route=route, mail_from=mail_from, incoming=incoming, peer_ip=peer_ip, helo=helo)
 
 
 def _unauthenticated(incoming: Incoming, *, mail_from: str, sender: str, peer_ip: str, helo: str) -> str:
@@ -377,27 +374,31 @@ def _seller_to_buyer(*, route: Route, mail_from: str, incoming: Incoming, peer_i
     )
 
     try:
-        msg = actions.do_send_seller_message(
-            seller=seller,
-            order=order,
-            channel="email",
-            reason=None,
-            subject=subject,
-            raw_subject=raw_subject.decode("utf-8", "surrogateescape"),
-            body=incoming.text,
-            attachments=_attachments(incoming),
-            in_reply_to=_replied_message(incoming, order),
-            rfc_message_id=(incoming.message_ids("Message-ID") or [""])[0],
-            # An out-of-office from the seller's mailbox is relayed but answers nothing.
-            auto_reply=incoming.is_auto_reply,
-            outbound=outbound,
-            scans=incoming.derived.get(("scans",), ()),
-            now=time.now(),
+        result = actions.check_send_message(
+            request=actions.SendRequest(
+                channel=Message.Channel.EMAIL,
+                sender=seller,
+                order=order,
+                subject=subject,
+                raw_subject=raw_subject.decode("utf-8", "surrogateescape"),
+                body=incoming.text,
+                parts=incoming.part_starts,
+                attachments=_attachments(incoming),
+                references=_answered(incoming),
+                rfc_message_id=(incoming.message_ids("Message-ID") or [""])[0],
+                # An out-of-office from the seller's mailbox is relayed but answers nothing.
+                auto_reply=incoming.is_auto_reply,
+                hide=[mail_from, *senders, seller.email],
+                alias=seller_relay,
+                outbound=outbound,
+                scans=incoming.derived.get(("scans",), ()),
+            )
         )
     except ActionError as e:
         return reply("550", "5.7.1", f"{e.en}\n{e.zh}")
-    if msg.state in (Message.State.BLOCKED, Message.State.BOUNCED):
-        return _refusal(msg, order)
+    msg = result.message
+    if result.refused:
+        return _refusal(result, order)
     # A relay address is the buyer's, for all their orders with this seller: say which order the
     # message was filed under when the mail itself did not name it.
     named = order.id in subject or order.id in incoming.text[:20000]
@@ -452,24 +453,27 @@ def _buyer_to_seller(*, route: Route, mail_from: str, incoming: Incoming, peer_i
     )
 
     try:
-        msg = actions.do_send_buyer_message(
-            order=order,
-            channel="email",
-            subject=subject or f"Message about order {order.id}",
-            body=incoming.text,
-            attachments=_attachments(incoming),
-            in_reply_to=_replied_message(incoming, order),
-            rfc_message_id=(incoming.message_ids("Message-ID") or [""])[0],
-            auto_reply=incoming.is_auto_reply,
-            outbound=outbound,
-            now=time.now(),
+        result = actions.check_send_message(
+            request=actions.SendRequest(
+                channel=Message.Channel.EMAIL,
+                sender=buyer,
+                order=order,
+                subject=subject or f"Message about order {order.id}",
+                body=incoming.text,
+                parts=incoming.part_starts,
+                attachments=_attachments(incoming),
+                references=_answered(incoming),
+                rfc_message_id=(incoming.message_ids("Message-ID") or [""])[0],
+                auto_reply=incoming.is_auto_reply,
+                hide=[mail_from, *senders],
+                alias=buyer_relay,
+                outbound=outbound,
+            )
         )
     except ActionError as e:
         return reply("550", "5.7.1", f"{e.en}\n{e.zh}")
-    if msg.state in (Message.State.BLOCKED, Message.State.BOUNCED):
-        hits = [h for h in msg.decision.hits if h.get("effect") in ("reject", "hold")]
-        en = (
-            " ".join(h.get("en", "") for h in hits) or "The marketplace's messaging policy does not allow it."
-        )
+    msg = result.message
+    if result.refused:
+        en = " ".join(h.en for h in result.reasons) or "The marketplace's messaging policy does not allow it."
         return reply("550", "5.7.1", f"Your message was not delivered to the seller: {en}")
     return reply("250", "2.0.0", f"Accepted for delivery to the seller ({msg.public_id}).")

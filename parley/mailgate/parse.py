@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import email
-import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +13,8 @@ from email.policy import compat32
 from email.utils import getaddresses
 from typing import Any, TypeVar, cast
 
+from parley.mailgate import htmltext
+
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 12
 
@@ -21,10 +22,6 @@ T = TypeVar("T")
 
 _HEADER_NAME = re.compile(rb"[!-9;-~]+")
 _MSGID = re.compile(r"<[^<>\s]+>")
-_TAG = re.compile(r"<[^>]*>")
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_BREAK = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h\d)\b[^>]*>", re.IGNORECASE)
-_BLANKS = re.compile(r"\n{3,}")
 
 _GB = ("gb18030",)
 # Labels Chinese clients write, decoded with a superset codec (mail labelled gb2312 carries GBK
@@ -89,13 +86,6 @@ def decode_words(value: str) -> str:
     return "".join(out)
 
 
-def html_to_text(markup: str) -> str:
-    text = _SCRIPT.sub("", markup)
-    text = _BREAK.sub("\n", text)
-    text = html.unescape(_TAG.sub("", text))
-    return _BLANKS.sub("\n\n", text).strip()
-
-
 @dataclass
 class Part:
     filename: str
@@ -103,12 +93,27 @@ class Part:
 
 
 @dataclass
+class Shown:
+    """A part a mail client displays: where it is (`label`), its decoded text (markup for HTML), and
+    what a reader sees of it (`text`: for HTML the visible text with every link target and image
+    source)."""
+
+    label: str
+    ctype: str
+    source: str
+    text: str
+
+
+@dataclass
 class Incoming:
     raw: bytes
     headers: list[tuple[str, bytes]]  # name as sent, raw value (after the colon, folding kept)
     body: bytes  # everything after the blank line, byte for byte
-    text: str = ""
+    text: str = ""  # every displayed part, as a reader sees it, one after another
     attachments: list[Part] = field(default_factory=list)
+    parts: list[Shown] = field(default_factory=list)
+    # Where each displayed part starts in `text`, by label (the policy points its hits at them).
+    part_starts: tuple[tuple[str, int], ...] = ()
     # What the methods below worked out, by method and argument. A receiver process works out ahead
     # what the decision reads (gateway.prepare), and it goes with the message to the writer.
     derived: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False, compare=False)
@@ -204,35 +209,62 @@ def _filename(part: Message) -> str:
     return decode_words(str(name))
 
 
-def _walk(part: Message, found: Incoming, depth: int, html_parts: list[str]) -> None:
+def _walk(part: Message, found: Incoming, depth: int, prefix: str) -> None:
     if depth > MAX_DEPTH:
         raise MailError("554 5.6.0 The message nests MIME parts too deeply.")
     ctype = part.get_content_type()
     if part.is_multipart():
+        # A nested message (message/rfc822, which compat32 holds as a list of one) is displayed in
+        # place by mail clients: its parts are read like the outer ones.
+        inner = f"{prefix}{ctype} " if ctype == "message/rfc822" else prefix
         for sub in part.get_payload():
             if isinstance(sub, Message):
-                _walk(sub, found, depth + 1, html_parts)
+                _walk(sub, found, depth + 1, inner)
         return
     filename = _filename(part)
     disposition = (part.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
-    payload = part.get_payload()
-    if ctype == "message/rfc822" and isinstance(payload, list) and payload:
-        inner: Any = payload[0]
-        found.attachments.append(Part(filename or "message.eml", inner.as_bytes()))
-        return
     data = part.get_payload(decode=True)
     if not isinstance(data, bytes):
         data = b""
     is_text = ctype in ("text/plain", "text/html")
-    if disposition == "attachment" or filename or not is_text:
+    if disposition == "attachment" or not is_text:
         if data or filename:
             found.attachments.append(Part(filename or f"attachment-{len(found.attachments) + 1}", data))
         return
-    text = decode_text(data, part.get_content_charset())
-    if ctype == "text/plain":
-        found.text = f"{found.text}\n\n{text}" if found.text else text
-    else:
-        html_parts.append(text)
+    # A text part shown inline is read, with or without a file name.
+    source = decode_text(data, part.get_content_charset())
+    label = prefix + ctype + (f" {filename}" if filename else "")
+    text = htmltext.read(source).text if ctype == "text/html" else source
+    found.parts.append(Shown(label=label, ctype=ctype, source=source, text=text))
+
+
+_SPACE_RUNS = re.compile(r"\s+")
+
+
+def _flat(text: str) -> str:
+    return _SPACE_RUNS.sub(" ", text).strip()
+
+
+def _render(found: Incoming) -> None:
+    """`text`: each displayed part once (an HTML alternative that says what the plain text says
+    adds nothing), in order; `part_starts` where each begins."""
+    chunks: list[str] = []
+    starts: list[tuple[str, int]] = []
+    seen: list[str] = []
+    at = 0
+    for shown in found.parts:
+        flat = _flat(shown.text)
+        if not flat or (shown.ctype == "text/html" and any(flat == s or flat in s for s in seen)):
+            continue
+        seen.append(flat)
+        if chunks:
+            chunks.append("\n\n")
+            at += 2
+        starts.append((shown.label, at))
+        chunks.append(shown.text)
+        at += len(shown.text)
+    found.text = "".join(chunks)
+    found.part_starts = tuple(starts)
 
 
 _PLAIN_TYPE = re.compile(
@@ -278,19 +310,19 @@ def parse(raw: bytes, *, quick: bool = True) -> Incoming:
     plain = _plain_text_charset(found) if quick else None
     if plain is not None:
         found.text = decode_text(body, plain or None)
+        found.parts = [Shown(label="text/plain", ctype="text/plain", source=found.text, text=found.text)]
+        found.part_starts = (("text/plain", 0),)
         return found
     try:
         tree = email.message_from_bytes(raw, policy=compat32)
-        html_parts: list[str] = []
-        _walk(tree, found, 0, html_parts)
+        _walk(tree, found, 0, "")
     except MailError:
         raise
     except (RecursionError, ValueError, LookupError, TypeError, AttributeError, UnicodeError) as e:
         raise MailError(
             f"554 5.6.0 The message's MIME structure could not be read ({type(e).__name__})."
         ) from e
-    if not found.text and html_parts:
-        found.text = html_to_text("\n".join(html_parts))
+    _render(found)
     total = sum(len(a.data) for a in found.attachments)
     if total > MAX_ATTACHMENT_BYTES:
         raise MailError(

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import base64
+import email
 import logging
+import quopri
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from email.generator import BytesGenerator
 from email.header import Header
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.message import Message as MimePart
+from email.policy import SMTP, compat32
 from email.utils import format_datetime, formataddr, make_msgid
 from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
 
 import dkim
 from django.conf import settings
-from django.db.models import Q
 
+from parley.conversations import scrub, selectors
 from parley.conversations.models import Message
 from parley.core import time
 from parley.delivery import conf
 from parley.delivery.outbox import OutboundSpec, enqueue
-from parley.mailgate.parse import Incoming
+from parley.mailgate import htmltext
+from parley.mailgate.parse import Incoming, codecs_for, split_headers
 
 log = logging.getLogger(__name__)
 
@@ -54,18 +61,25 @@ def address_header(name: str, display: str, address: str) -> bytes:
     return f"{name}: {value}".encode("ascii")
 
 
-def _subject(value: bytes) -> bytes:
-    """Keep the Subject bytes; only 8-bit text that is not UTF-8 (raw GBK, say) is re-encoded."""
-    if value.isascii():
-        return b"Subject:" + value
-    try:
-        value.decode("utf-8")
-        return b"Subject:" + value  # RFC 6532 UTF-8 header: leave it
-    except UnicodeDecodeError:
-        from parley.policy.subject import decode_subject
+def _subject(value: bytes, hide: Sequence[str], alias: str) -> bytes:
+    """Keep the Subject bytes unless they must change: a hidden address in the decoded text, or 8-bit
+    text that is not UTF-8 (raw GBK, say); then it is re-encoded (RFC 2047, UTF-8)."""
+    from parley.policy.subject import decode_subject
 
-        text = decode_subject(value).strip()
-        return b"Subject: " + Header(text, "utf-8", header_name="Subject").encode().encode("ascii")
+    if value.isascii() and b"=?" not in value and "&" not in (low := value.decode("ascii").lower()):
+        if "%" not in low and not any(a.lower() in low for a in hide):
+            return b"Subject:" + value
+    text = decode_subject(value).strip()
+    scrubbed = scrub.scrub(text, hide, alias)
+    if scrubbed is text:
+        if value.isascii():
+            return b"Subject:" + value
+        try:
+            value.decode("utf-8")
+            return b"Subject:" + value  # RFC 6532 UTF-8 header: leave it
+        except UnicodeDecodeError:
+            pass
+    return b"Subject: " + Header(scrubbed, "utf-8", header_name="Subject").encode().encode("ascii")
 
 
 def id_for_recipient(msg: Message, recipient_direction: str) -> str:
@@ -79,20 +93,6 @@ def id_for_recipient(msg: Message, recipient_direction: str) -> str:
     if authored_by_recipient and msg.rfc_message_id:
         return msg.rfc_message_id
     return msg.relay_message_id
-
-
-def find_referenced(conversation_id: int, ids: Iterable[str]) -> dict[str, Message]:
-    ids = [i for i in ids if i][:50]
-    if not ids:
-        return {}
-    found: dict[str, Message] = {}
-    for m in Message.objects.filter(conversation_id=conversation_id).filter(
-        Q(relay_message_id__in=ids) | Q(rfc_message_id__in=ids)
-    ):
-        for key in (m.relay_message_id, m.rfc_message_id):
-            if key in ids:
-                found.setdefault(key, m)
-    return found
 
 
 @lru_cache(maxsize=4)
@@ -130,12 +130,84 @@ def _scrub_body(body: bytes, real: Iterable[str], alias: str) -> bytes:
     return body
 
 
+def _shown_as(source: str, ctype: str, hide: Sequence[str], alias: str) -> str:
+    """A displayed part's decoded text as the recipient gets it: hidden addresses replaced (in HTML
+    also where written as entities or URL escapes), and HTML without what it would fetch or run."""
+    text = scrub.scrub(source, hide, alias)
+    if ctype == "text/html":
+        cleaned = htmltext.without_tracking(text)
+        if cleaned != text:
+            text = cleaned
+    return text
+
+
+def _text_leaves(part: MimePart, out: list[MimePart], depth: int = 0) -> None:
+    # The same walk as parse._walk: the displayed text parts, in the same order.
+    if part.is_multipart():
+        for sub in part.get_payload():
+            if isinstance(sub, MimePart):
+                _text_leaves(sub, out, depth + 1)
+        return
+    disposition = (part.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
+    if disposition != "attachment" and part.get_content_type() in ("text/plain", "text/html"):
+        out.append(part)
+
+
+def _set_text(part: MimePart, text: str) -> None:
+    """Re-encode a changed text part, in its own charset and transfer encoding where they can carry it."""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        data = text.encode(codecs_for(charset)[0])
+    except (UnicodeEncodeError, LookupError):
+        charset, data = "utf-8", text.encode("utf-8")
+    cte = (part.get("Content-Transfer-Encoding") or "7bit").strip().lower()
+    part.set_param("charset", charset)
+    del part["Content-Transfer-Encoding"]
+    if cte == "base64":
+        payload = base64.encodebytes(data).decode("ascii")
+    elif cte == "quoted-printable":
+        payload = quopri.encodestring(data).decode("ascii")
+    else:
+        cte = "7bit" if data.isascii() else "8bit"
+        payload = data.decode("ascii", "surrogateescape")  # written out byte for byte
+    part["Content-Transfer-Encoding"] = cte
+    part.set_payload(payload.replace("\r\n", "\n"))
+
+
+def _body(incoming: Incoming, hide: Sequence[str], alias: str) -> tuple[bytes, list[bytes] | None]:
+    """The body of the relayed copy, and the content headers that go with it when it was re-encoded
+    (None: the body is the author's, byte for byte, and so are their headers)."""
+    wanted = [a for a in hide if a]
+    changed = {
+        i: text
+        for i, shown in enumerate(incoming.parts)
+        if (text := _shown_as(shown.source, shown.ctype, wanted, alias)) != shown.source
+    }
+    if not changed:
+        # Nothing decoded needs changing; a literal address in what is not a displayed part (a
+        # quoted header in an attachment, say) is still replaced.
+        return _scrub_body(incoming.body, wanted, alias), None
+    tree = email.message_from_bytes(incoming.raw, policy=compat32)
+    leaves: list[MimePart] = []
+    _text_leaves(tree, leaves)
+    for i, text in changed.items():
+        if i < len(leaves):
+            _set_text(leaves[i], text)
+    out = BytesIO()
+    BytesGenerator(out, mangle_from_=False, policy=compat32.clone(linesep="\r\n")).flatten(tree)
+    headers, body = split_headers(out.getvalue())
+    content = [
+        name.encode("ascii") + b":" + value
+        for name, value in headers
+        if name.lower() in ("content-type", "content-transfer-encoding")
+    ]
+    return body, content
+
+
 _MIME_HEADERS = frozenset({"mime-version", "content-type", "content-transfer-encoding"})
 
 
-def _with_checked_files(
-    incoming: Incoming, msg: Message, *, hide: Iterable[str], alias: str
-) -> tuple[list[bytes], bytes] | None:
+def _with_checked_files(incoming: Incoming, msg: Message) -> tuple[list[bytes], bytes] | None:
     """For a mail with attachments: its MIME headers and body built again from the text and the files
     as recorded (the type found in their bytes, a safe name), never the parts' own Content-Type or
     name (an application/hta part named invoice.pdf goes out as neither). None: no attachments, the
@@ -144,9 +216,9 @@ def _with_checked_files(
         return None
     from parley.conversations.models import Attachment
 
-    text = _scrub_body(incoming.text.encode("utf-8", "surrogateescape"), hide, alias)
+    # The text as recorded: every displayed part, the hidden addresses already replaced.
     mail = EmailMessage(policy=SMTP)
-    mail.set_content(text.decode("utf-8", "replace"))
+    mail.set_content(msg.body)
     for att in Attachment.objects.filter(message=msg, quarantined=False).order_by("id"):
         maintype, _, subtype = att.content_type.partition("/")
         mail.add_attachment(bytes(att.data), maintype=maintype, subtype=subtype, filename=att.filename)
@@ -177,7 +249,7 @@ def relay(
     )
     references = incoming.message_ids("References")
     reply_to = incoming.message_ids("In-Reply-To")
-    known = find_referenced(msg.conversation_id, [*reply_to, *references])
+    known = selectors.find_referenced(msg.conversation_id, [*reply_to, *references])
     # Ids Parley does not know are dropped: they could name the author's own domain.
     mapped_refs = [id_for_recipient(known[i], recipient_direction) for i in references if i in known]
     mapped_reply = [id_for_recipient(known[i], recipient_direction) for i in reply_to if i in known]
@@ -185,16 +257,20 @@ def relay(
         mapped_refs.append(mapped_reply[-1])
     mapped_refs = [r for r in dict.fromkeys(mapped_refs) if r]
 
+    hidden = [a for a in hide if a]
     lines = [address_header("From", from_name, from_addr), address_header("To", to_name, to_addr)]
-    rebuilt = _with_checked_files(incoming, msg, hide=hide, alias=from_addr)
+    rebuilt = _with_checked_files(incoming, msg)
+    body, content = _body(incoming, hidden, from_addr) if rebuilt is None else (b"", None)
     has_date = False
     for name, value in incoming.headers:
         lname = name.lower()
         if lname not in KEPT_HEADERS or (rebuilt is not None and lname in _MIME_HEADERS):
             continue
         if lname == "subject":
-            lines.append(_subject(value))
+            lines.append(_subject(value, hidden, from_addr))
             continue
+        if content is not None and lname in ("content-type", "content-transfer-encoding"):
+            continue  # the re-encoded body's own, below
         has_date = has_date or lname == "date"
         lines.append(name.encode("ascii") + b":" + value)
     if not has_date:
@@ -207,8 +283,8 @@ def relay(
     if rebuilt is not None:
         mime_headers, body = rebuilt
         lines.extend(mime_headers)
-    else:
-        body = _scrub_body(incoming.body, hide, from_addr)
+    elif content is not None:
+        lines.extend(content)
     data = dkim_sign(b"\r\n".join(lines) + b"\r\n\r\n" + body)
     enqueue(
         spec=OutboundSpec(

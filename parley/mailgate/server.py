@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 from parley import config
+from parley.core import logs, metrics
 from parley.delivery import committer, conf
 from parley.mailgate import gateway
 
@@ -75,6 +76,17 @@ class ParleySMTP(_ShortDir, SMTP):
             return None, None
         return address, plain.group(2)
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._original_transport is None:  # not the same session again after STARTTLS
+            metrics.SMTP_SESSIONS.inc()
+            self.parley_session_id = logs.new_id()
+        # The session's task is created in here: every line it logs carries the session's id.
+        logs.run_bound(super().connection_made, transport, session_id=self.parley_session_id)
+
+    async def push(self, status: Any) -> None:
+        metrics.smtp_reply(status if isinstance(status, str) else status.decode("ascii", "replace"))
+        await super().push(status)
+
 
 # The end of DATA: gateway.handle_data's arguments in, the SMTP answer out, once the message is
 # committed. In the gateway process it runs in the group committer; in a receiver process it is sent
@@ -132,6 +144,7 @@ class Handler(_ShortDir):
                     raw=bytes(envelope.original_content or b""),
                     peer_ip=peer,
                     helo=session.host_name or "",
+                    session_id=logs.current().get("session_id", ""),
                 )
             )
         except Exception:

@@ -331,13 +331,19 @@ def _demo_messages(sellers: dict[str, Seller], buyers: dict[str, Buyer]) -> int:
     main, cn = sellers[MAIN_SELLER], sellers[SELLERS[1][0]]
 
     def seller_says(seller: Seller, reason: str, body: str) -> Callable[[str], Any]:
-        return lambda oid: actions.check_send_seller_message(
-            seller=seller, order_id=oid, channel="web", reason_code=reason, body=body
+        return lambda oid: (
+            actions.check_send_message(
+                request=actions.SendRequest(
+                    channel="web", sender=seller, order_id=oid, reason_code=reason, body=body
+                )
+            ).message
         )
 
     def buyer_says(buyer: Buyer, body: str) -> Callable[[str], Any]:
-        return lambda oid: actions.check_send_buyer_message(
-            buyer=buyer, order_id=oid, channel="web", body=body
+        return lambda oid: (
+            actions.check_send_message(
+                request=actions.SendRequest(channel="web", sender=buyer, order_id=oid, body=body)
+            ).message
         )
 
     # One script per order; an order whose conversation already has messages is left alone.

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, get_args
 
+import ahocorasick_rs
+
 from . import domains, normalize
 from .wordlists import ENTRIES, Entry, Kind
 
@@ -84,19 +86,22 @@ CONTENT_GROUP: Final = 0
 SOFT_GROUP: Final = 1
 MISUSE_GROUP: Final = 2
 
-# On the ASCII projection of the text: letters and digits stay (lowercased), everything else
-# separates tokens.
-_TOKEN_TABLE = bytes(
-    c + 32 if 65 <= c <= 90 else c if (48 <= c <= 57 or 97 <= c <= 122) else 32 for c in range(256)
-)
+# On the (lowered) ASCII projection of the text, tokens are runs of letters and digits; every
+# other byte separates them.
+_SEPARATES: Final = tuple(not (48 <= c <= 57 or 97 <= c <= 122) for c in range(256))
 # The shape of numbers: digits become "0", the separators a phone number may contain stay, every
 # other byte becomes "x"; runs of digits and their shapes are then found with bytes methods, which
 # are far faster than a regex scan.
 _PHONE_SEPARATORS = b" -.()+"
 _DIGIT_TABLE = bytes(48 if 48 <= c <= 57 else c if c in _PHONE_SEPARATORS else 120 for c in range(256))
-# Shapes that are never phone numbers and are common in messages: order ids and dates.
-_NOT_PHONE_SHAPES: Final = frozenset(
-    {b"000-0000000-0000000", b"0000-00-00", b"0000.00.00", b"00.00.0000", b"0000-00-00 00"}
+# Shapes that are never phone numbers and are common in messages: order ids and dates. A run of
+# digits and separators (_RUNS) that is one of them, after a space or a letter, is passed over as a
+# whole (group 1 is None). All of them start with three digits.
+_NOT_PHONE_SHAPES: Final = frozenset({b"000-0000000-0000000", b"0000-00-00", b"0000.00.00", b"0000-00-00 00"})
+_RUNS: Final = re.compile(
+    rb"000(?:(?<![^x ]000)(?:"
+    + b"|".join(re.escape(s[3:]) for s in sorted(_NOT_PHONE_SHAPES, key=len, reverse=True))
+    + rb")(?=[ \-.()+]*(?:x|\Z))[ \-.()+]*|([0 \-.()+]*))"
 )
 # re.ASCII everywhere: \b, \w, \d and \s are ASCII. Without it a CJK letter is a word character,
 # and "加wechat" or "用PayPal付款" would have no word boundary before the Latin word.
@@ -115,17 +120,39 @@ class _Compiled:
     whole: bool
 
 
+# What a key of a group's automaton stands for, in the text's haystack (Scan._search): a word, a
+# leetspeak spelling of one, a word that announces a phone number (those three count as whole tokens
+# only), an ASCII mark, a CJK mark (ASCII letters lowered); and, in the first group's automaton only,
+# what tells that the text needs normalising (a character that folds wherever it is,
+# normalize.FOLD_MARKS; the first byte of a character outside the BMP; the start of an obfuscated
+# dot or at; a letter next to a non-ASCII character, where normalize.folds_near_letters decides),
+# and a dot with a top-level label after it (domains.probe). Roles from _FOLD on need only be present.
+_WORD, _LEET, _PHONE_WORD, _MARK, _CJK, _TLD, _FOLD, _ASTRAL, _OBFUSCATION, _NEAR = range(10)
+_LETTERS: Final = b"abcdefghijklmnopqrstuvwxyz"
+_OBFUSCATION_STARTS: Final = ("dot", "(", "[", "{", "<")
+
+
 @dataclass(frozen=True, slots=True)
 class _Group:
-    """The triggers of a group of kinds, indexed: trigger -> indexes into _COMPILED."""
+    """The triggers of a group of kinds, indexed: trigger -> indexes into _COMPILED; and one
+    Aho-Corasick automaton that finds them all in one pass over a text's haystack (Scan._haystack)."""
 
     words: dict[bytes, tuple[int, ...]]
-    all_words: frozenset[bytes]
     ascii_marks: dict[bytes, tuple[int, ...]]
-    ascii_mark_list: tuple[tuple[bytes, bytes, tuple[int, ...]], ...]  # (first byte, mark, entries)
     cjk_marks: dict[str, tuple[int, ...]]
-    cjk_re: re.Pattern[str] | None
     probes: tuple[tuple[int, re.Pattern[bytes]], ...]
+    automaton: ahocorasick_rs.BytesAhoCorasick | None
+    roles: tuple[tuple[tuple[int, bytes | str], ...], ...]  # pattern index -> ((role, trigger), ...)
+
+
+def _automaton(
+    keys: dict[bytes, list[tuple[int, bytes | str]]],
+) -> tuple[ahocorasick_rs.BytesAhoCorasick | None, tuple[tuple[tuple[int, bytes | str], ...], ...]]:
+    if not keys:
+        return None, ()
+    patterns = list(keys)
+    ac = ahocorasick_rs.BytesAhoCorasick(patterns, implementation=ahocorasick_rs.Implementation.DFA)
+    return ac, tuple(tuple(keys[p]) for p in patterns)
 
 
 def _check(entry: Entry) -> None:
@@ -136,12 +163,19 @@ def _check(entry: Entry) -> None:
         raise ValueError(f"entry without a trigger: {entry.regex!r}")
 
 
-def _build() -> tuple[tuple[_Compiled, ...], dict[Kind, int], tuple[_Group, ...]]:
+def _build() -> tuple[tuple[_Compiled, ...], dict[Kind, int], tuple[_Group, ...], dict[bytes, bytes]]:
     for e in ENTRIES:
         _check(e)
     compiled = tuple(_Compiled(e.kind, re.compile(e.regex, re.DOTALL | re.ASCII), e.whole) for e in ENTRIES)
     group_of: dict[Kind, int] = {kind: g for g, kinds in enumerate(GROUPS) for kind in kinds}
-    groups: list[_Group] = []
+    per_group: list[
+        tuple[
+            dict[bytes, list[int]],
+            dict[bytes, list[int]],
+            dict[str, list[int]],
+            list[tuple[int, re.Pattern[bytes]]],
+        ]
+    ] = []
     for g in range(len(GROUPS)):
         words: dict[bytes, list[int]] = {}
         ascii_marks: dict[bytes, list[int]] = {}
@@ -159,33 +193,59 @@ def _build() -> tuple[tuple[_Compiled, ...], dict[Kind, int], tuple[_Group, ...]
                     cjk_marks.setdefault(m, []).append(i)
             if e.probe:
                 probes.append((i, re.compile(e.probe.encode())))
-        ordered = sorted(cjk_marks, key=len, reverse=True)
+        per_group.append((words, ascii_marks, cjk_marks, probes))
+    # Trigger words written with digits for letters ("c0upon", "pr0mo", "whats4pp") -> the word:
+    # looked for in the first group's pass, which every scan makes first.
+    leet = {
+        k.encode(): v.encode()
+        for k, v in normalize.leet_variants(
+            sorted(w.decode() for words, *_ in per_group[:2] for w in words if len(w) >= 4 and w.isalpha())
+        ).items()
+    }
+    groups: list[_Group] = []
+    for g, (words, ascii_marks, cjk_marks, probes) in enumerate(per_group):
+        keys: dict[bytes, list[tuple[int, bytes | str]]] = {}
+        for word in words:
+            keys.setdefault(word, []).append((_WORD, word))
+        if g == 0:
+            for leet_word in leet:
+                keys.setdefault(leet_word, []).append((_LEET, leet_word))
+            for word in _PHONE_WORDS:
+                keys.setdefault(word, []).append((_PHONE_WORD, word))
+        for ascii_mark in ascii_marks:
+            keys.setdefault(ascii_mark, []).append((_MARK, ascii_mark))
+        for cjk_mark in cjk_marks:
+            keys.setdefault(cjk_mark.lower().encode(), []).append((_CJK, cjk_mark))
+        if g == 0:
+            for char in normalize.FOLD_MARKS:
+                keys.setdefault(char.encode(), []).append((_FOLD, char))
+            for lead in range(0xF0, 0xF5):
+                keys.setdefault(bytes([lead]), []).append((_ASTRAL, ""))
+            for start in _OBFUSCATION_STARTS:
+                keys.setdefault(start.encode(), []).append((_OBFUSCATION, ""))
+            for label in domains.PROBE_LABELS:
+                keys.setdefault(b"." + label.encode(), []).append((_TLD, ""))
+            for letter in _LETTERS:
+                # a letter, then the first byte of a non-ASCII character; the last byte of one, then a letter
+                for lead in range(0xC2, 0xF5):
+                    keys.setdefault(bytes([letter, lead]), []).append((_NEAR, ""))
+                for last in range(0x80, 0xC0):
+                    keys.setdefault(bytes([last, letter]), []).append((_NEAR, ""))
+        automaton, roles = _automaton(keys)
         groups.append(
             _Group(
                 words={k: tuple(v) for k, v in words.items()},
-                all_words=frozenset(words),
                 ascii_marks={k: tuple(v) for k, v in ascii_marks.items()},
-                ascii_mark_list=tuple((k[:1], k, tuple(v)) for k, v in ascii_marks.items()),
                 cjk_marks={k: tuple(v) for k, v in cjk_marks.items()},
-                cjk_re=re.compile("|".join(re.escape(m) for m in ordered)) if ordered else None,
                 probes=tuple(probes),
+                automaton=automaton,
+                roles=roles,
             )
         )
-    return compiled, group_of, tuple(groups)
+    return compiled, group_of, tuple(groups), leet
 
 
-_COMPILED, GROUP_OF, _GROUP_TRIGGERS = _build()
-# Trigger words written with digits for letters ("c0upon", "pr0mo", "whats4pp") -> the word.
-_LEET_OF: Final[dict[bytes, bytes]] = {
-    k.encode(): v.encode()
-    for k, v in normalize.leet_variants(
-        sorted(w.decode() for g in _GROUP_TRIGGERS[:2] for w in g.all_words if len(w) >= 4 and w.isalpha())
-    ).items()
-}
-_ANY_WORD: Final = frozenset().union(*(g.all_words for g in _GROUP_TRIGGERS), _PHONE_WORDS, _LEET_OF)
-_NOT_MARK_FIRSTS: Final = bytes(
-    c for c in range(256) if bytes([c]) not in {m[:1] for g in _GROUP_TRIGGERS for m in g.ascii_marks}
-)
+_COMPILED, GROUP_OF, _GROUP_TRIGGERS, _LEET_OF = _build()
 _LEET_RE: Final = re.compile(
     r"(?<![a-z0-9])(?:"
     + "|".join(sorted((k.decode() for k in _LEET_OF), key=len, reverse=True))
@@ -234,18 +294,31 @@ class Scan:
     with their spans and text in the original.
     """
 
-    __slots__ = ("_groups", "_low", "_map", "_norm", "_proj", "_tokens", "text")
+    __slots__ = (
+        "_groups",
+        "_hay",
+        "_low",
+        "_map",
+        "_matches",
+        "_norm",
+        "_phone_word",
+        "_proj",
+        "_tld",
+        "text",
+    )
 
     def __init__(self, text: str) -> None:
         self.text = text
-        # One byte per character (non-ASCII becomes "?"), lowercased: byte offsets are character
-        # offsets, and the fast bytes methods look for ASCII triggers.
-        proj = text.encode("ascii", "replace").lower()
-        self._map = normalize.normalize(text, proj)
-        self._norm = self._map.text
-        self._proj = proj if self._map.index is None else self._norm.encode("ascii", "replace").lower()
+        # What the scan reads, made on the first group's scan (_haystack): the normalised text, its
+        # map to the original, its ASCII projection and lowered form.
+        self._map = normalize.Normalized(text, None)
+        self._norm = text
+        self._proj = b""
         self._low: str | None = None
-        self._tokens: frozenset[bytes] | None = None
+        self._hay: bytes | None = None
+        self._matches: list[tuple[int, int, int]] = []
+        self._phone_word = False
+        self._tld = False
         self._groups: dict[int, dict[Kind, tuple[Finding, ...]]] = {}
 
     def __reduce__(self) -> tuple[object, tuple[str, dict[int, dict[Kind, tuple[Finding, ...]]]]]:
@@ -269,53 +342,156 @@ class Scan:
         found = self._groups[group] = self._scan_group(group) if self.text else {}
         return found
 
-    def _token_set(self) -> frozenset[bytes]:
-        """The trigger words (of any group) that occur in the text as whole tokens."""
-        if self._tokens is None:
-            tokens = _ANY_WORD.intersection(self._proj.translate(_TOKEN_TABLE).split())
-            leet = [t for t in tokens if t in _LEET_OF]
-            if leet:  # rare: spell them as the words they stand for (same length: offsets hold)
-                self._norm = _LEET_RE.sub(lambda m: _LEET_OF[m.group().lower().encode()].decode(), self._norm)
+    def _search(self) -> tuple[bytes, list[tuple[int, int, int]], set[int]]:
+        """The haystack of the text as it now reads, the first group's matches in it, and which of
+        the roles _LEET, _PHONE_WORD, _FOLD, _ASTRAL, _OBFUSCATION, _NEAR and _TLD they include.
+
+        The haystack is the text in UTF-8 with its ASCII letters lowered (for ASCII text, the
+        projection): ASCII keys match the same characters as in the projection, and a byte of a
+        non-ASCII character is never a letter or digit, as "?" is not in the projection.
+        """
+        norm = self._norm
+        hay = self._proj if norm.isascii() else norm.encode("utf-8", "surrogatepass").lower()
+        spec = _GROUP_TRIGGERS[0]
+        matches = spec.automaton.find_matches_as_indexes(hay, overlapping=True) if spec.automaton else []
+        found: set[int] = set()
+        if matches:
+            roles = spec.roles
+            # Most roles need only be present; the others are checked match by match, until one holds
+            # (a text that repeats a key thousands of times must not cost a loop over them all).
+            checked: set[int] = set()
+            for i in {m[0] for m in matches}:
+                for role, _ in roles[i]:
+                    if role == _LEET or role == _PHONE_WORD or role == _TLD:
+                        checked.add(role)
+                    elif role >= _FOLD:
+                        found.add(role)
+            if checked:
+                n = len(hay)
+                for i, s, e in matches:
+                    for role, _ in roles[i]:
+                        if role in checked and (
+                            (e == n or hay[e] not in domains.LABEL_CONTINUES)
+                            if role == _TLD
+                            else _whole(hay, s, e, n)
+                        ):
+                            found.add(role)
+                            checked.discard(role)
+                    if not checked:
+                        break
+        return hay, matches, found
+
+    def _haystack(self) -> bytes:
+        """The haystack (_search) of the normalised text, with the first group's matches in
+        self._matches. Normalising is the exception: the first search tells whether the text needs
+        it; then the normalised text is searched again. Trigger words written in leetspeak are
+        respelled last (same length: offsets hold)."""
+        if self._hay is not None:
+            return self._hay
+        text = self.text
+        # One byte per character (non-ASCII becomes "?"), lowercased: byte offsets are character
+        # offsets, and the fast bytes methods look for ASCII triggers.
+        self._proj = text.encode("ascii", "replace").lower()
+        hay, matches, found = self._search()
+        fold = not text.isascii() and (
+            _FOLD in found
+            or (_NEAR in found and normalize.folds_near_letters(text, self._proj))
+            or (_ASTRAL in found and normalize.foldable(text))
+        )
+        if fold or _OBFUSCATION in found:
+            self._map = normalize.normalize(text, self._proj, fold=fold)
+            if self._map.index is not None:
+                self._norm = self._map.text
                 self._proj = self._norm.encode("ascii", "replace").lower()
-                self._low = None
-                tokens = tokens.difference(leet).union(_LEET_OF[t] for t in leet)
-            self._tokens = tokens
-        return self._tokens
+                hay, matches, found = self._search()
+        if _LEET in found:  # rare
+            self._norm = _LEET_RE.sub(lambda m: _LEET_OF[m.group().lower().encode()].decode(), self._norm)
+            self._proj = self._norm.encode("ascii", "replace").lower()
+            hay, matches, found = self._search()
+        self._hay = hay
+        self._matches = matches
+        self._phone_word = _PHONE_WORD in found
+        self._tld = _TLD in found
+        return hay
 
     def _lower(self) -> str:
         if self._low is None:
             self._low = _lower_same_length(self._norm)
         return self._low
 
-    def _scan_group(self, group: int) -> dict[Kind, tuple[Finding, ...]]:
+    def _triggers(self, group: int) -> dict[int, list[tuple[int, int]]]:
+        """Entry index -> (start, end) of each of its triggers in the normalised text."""
         spec = _GROUP_TRIGGERS[group]
-        tokens = self._token_set()  # first: it may respell leetspeak, and so the projection
+        hay = self._haystack()
+        if group == 0:
+            matches = self._matches
+        else:
+            matches = spec.automaton.find_matches_as_indexes(hay, overlapping=True) if spec.automaton else []
         proj = self._proj
-        # entry index -> (start, end) of each of its triggers
-        triggered: dict[int, list[tuple[int, int]]] = {}
         n = len(proj)
-        for w in spec.all_words.intersection(tokens):
+        triggered: dict[int, list[tuple[int, int]]] = {}
+        if not matches:
+            return triggered
+        words: set[bytes] = set()
+        marks: set[bytes] = set()
+        cjk: list[tuple[int, int, str]] = []
+        roles = spec.roles
+        # Keys that need only be present are settled once each; whole tokens are checked match by
+        # match until one holds, CJK marks are all taken (a text that repeats a key thousands of
+        # times must not cost a loop over them all for nothing).
+        unsettled: set[int] = set()
+        with_cjk = False
+        for i in {m[0] for m in matches}:
+            for role, key in roles[i]:
+                if role == _MARK:
+                    marks.add(key)  # type: ignore[arg-type]
+                elif role == _WORD:
+                    unsettled.add(i)
+                elif role == _CJK:
+                    with_cjk = True
+        if unsettled or with_cjk:
+            size = len(hay)
+            for i, s, e in matches:
+                if i in unsettled and _whole(hay, s, e, size):
+                    unsettled.discard(i)
+                    words.update(key for role, key in roles[i] if role == _WORD)  # type: ignore[misc]
+                elif with_cjk:
+                    cjk.extend((s, -e, key) for role, key in roles[i] if role == _CJK)  # type: ignore[misc]
+                elif not unsettled:
+                    break
+        # Positions of words and ASCII marks: every occurrence in the projection, as a substring
+        for w in words:
             for i in _positions(proj, w):
                 span = (i, i + len(w)) if i >= 0 else (0, n)
                 for e in spec.words[w]:
                     triggered.setdefault(e, []).append(span)
-        if spec.ascii_marks:
-            # one C call finds which first characters of the marks occur at all (usually none)
-            firsts = proj.translate(None, _NOT_MARK_FIRSTS)
-            if firsts:
-                for first, mark, entries in spec.ascii_mark_list:
-                    if first in firsts and mark in proj:
-                        for i in _positions(proj, mark):
-                            span = (i, i + len(mark)) if i >= 0 else (0, n)
-                            for e in entries:
-                                triggered.setdefault(e, []).append(span)
-        if spec.cjk_re is not None and not self._norm.isascii():
-            for m in spec.cjk_re.finditer(self._norm):
-                for e in spec.cjk_marks[m.group()]:
-                    triggered.setdefault(e, []).append(m.span())
+        for mark in marks:
+            for i in _positions(proj, mark):
+                span = (i, i + len(mark)) if i >= 0 else (0, n)
+                for e in spec.ascii_marks[mark]:
+                    triggered.setdefault(e, []).append(span)
+        if cjk:
+            # CJK marks as a scan for the longest mark at each position would find them: leftmost,
+            # longest, not overlapping; byte offsets in UTF-8 back to character offsets.
+            cjk.sort()  # by start, the longest first
+            taken_to = 0
+            at_byte, at_char = 0, 0
+            for s, minus_end, cjk_mark in cjk:
+                if s < taken_to:
+                    continue
+                taken_to = -minus_end
+                at_char += len(hay[at_byte:s].decode("utf-8", "surrogatepass"))
+                at_byte = s
+                for entry in spec.cjk_marks[cjk_mark]:
+                    triggered.setdefault(entry, []).append((at_char, at_char + len(cjk_mark)))
         for e, probe in spec.probes:
             if e in triggered and not probe.search(proj):
                 del triggered[e]
+        return triggered
+
+    def _scan_group(self, group: int) -> dict[Kind, tuple[Finding, ...]]:
+        triggered = self._triggers(group)
+        proj = self._proj
         spans: dict[Kind, set[tuple[int, int]]] = {}
         if triggered:
             low = self._lower()
@@ -326,7 +502,7 @@ class Scan:
             phones = self._phones()
             if phones:
                 spans["phone"] = phones
-            links = domains.find(self._lower(), self._norm, proj) if b"." in proj else None
+            links = domains.find(self._lower(), self._norm, proj, probed=True) if self._tld else None
             if links:
                 spans.setdefault("link", set()).update(links)
         found: dict[Kind, tuple[Finding, ...]] = {}
@@ -377,9 +553,11 @@ class Scan:
         low: str | None = None
         n = len(shape)
         announces: bool | None = None
-        p = shape.find(b"000")  # every phone form has a run of 3+ digits
         rounds = 0
-        while p >= 0:
+        # every phone form has a run of 3+ digits: each run from its first three digits to the next
+        # character that is neither a digit nor a separator
+        for run in _RUNS.finditer(shape):
+            p = run.start()
             rounds += 1
             if rounds > _MAX_TRIGGER_POSITIONS:
                 # Many numbers (a hostile body): one scan of the rest, so none can hide behind them.
@@ -388,15 +566,11 @@ class Scan:
                     if _plausible_phone(m.group()):
                         spans.add(m.span())
                 break
-            # the run of digits and separators from here, without trailing separators
-            end = shape.find(b"x", p)
-            if end < 0:
-                end = n
-            end = p + len(shape[p:end].rstrip(_PHONE_SEPARATORS))
+            if run.group(1) is None:
+                continue  # an order id or a date
+            end = p + len(run.group().rstrip(_PHONE_SEPARATORS))  # without trailing separators
             lo = max(p - 8, 0)  # room for "+86 (" before the first run of three
-            if shape[p:end] in _NOT_PHONE_SHAPES and (p == 0 or shape[p - 1] in b"x "):
-                pass  # an order id or a date
-            elif shape.count(b"0", lo, end) >= 7:
+            if shape.count(b"0", lo, end) >= 7:
                 if low is None:
                     low = self._lower()
                 for m in _PHONE.finditer(low, lo, min(end + 1, n)):
@@ -408,11 +582,11 @@ class Scan:
                     number = _ANNOUNCED_NUMBER.match(low, p, end)
                     if number is not None:
                         spans.add(number.span())
-            p = shape.find(b"000", end)
         return spans
 
     def _announces_phone(self) -> bool:
-        if not _PHONE_WORDS.isdisjoint(self._token_set()):
+        self._haystack()
+        if self._phone_word:
             return True
         return not self._norm.isascii() and ("电话" in self._norm or "手机" in self._norm)
 
@@ -434,6 +608,11 @@ def _remade(text: str, groups: dict[int, dict[Kind, tuple[Finding, ...]]]) -> Sc
     scan = Scan(text)
     scan._groups = groups
     return scan
+
+
+def _whole(hay: bytes, start: int, end: int, n: int) -> bool:
+    """Whether hay[start:end] is a whole token (`n`: the length of `hay`)."""
+    return (start == 0 or _SEPARATES[hay[start - 1]]) and (end == n or _SEPARATES[hay[end]])
 
 
 def _plausible_phone(text: str) -> bool:

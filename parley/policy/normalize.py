@@ -11,7 +11,15 @@ from typing import Final
 
 from confusable_homoglyphs import utils as _homoglyphs
 
-__all__ = ["Normalized", "leet_variants", "normalize"]
+__all__ = [
+    "FOLD_MARKS",
+    "Normalized",
+    "foldable",
+    "folds_near_letters",
+    "leet_variants",
+    "needs_folding",
+    "normalize",
+]
 
 # What a fold must produce for it to matter to the rules: letters and digits, and the marks that
 # addresses, links and discounts are written with. ":" is left out: the fullwidth colon is in most
@@ -79,20 +87,37 @@ def _class(chars: Iterable[str]) -> str:
     return "[" + body + "\U0001d400-\U0001d7ff\U0001f100-\U0001f1ff\U0001f31f]"
 
 
-# Whether a non-ASCII text needs the slow path, found with bytes methods (C speed, far faster than
-# a regex over the text): on the ASCII projection, where every other character is a "?", a "?" next
-# to a Latin letter is looked at ("сoupon", "cou\u200bpon", "evilshop。com"); on the
-# UTF-16 bytes, the fullwidth forms that fold to letters, digits and @ . / % # + * (a literal byte
-# first: fast to look for; ordinary Chinese punctuation such as ，：？ is not among them), and the
-# the common stars ("5★"); a text with characters outside the BMP (mathematical letters, but
-# mostly emoji) is searched with the regex.
+# Whether a non-ASCII text needs folding, found with bytes methods (C speed, far faster than a regex
+# over the text): on the ASCII projection, where every other character is a "?", a "?" next to a
+# Latin letter is looked at ("сoupon", "cou\u200bpon", "evilshop。com"); then FOLD_MARKS, characters
+# that need folding wherever they are: the fullwidth forms that fold to letters, digits and
+# @ . / % # + * (ordinary Chinese punctuation such as ，：？ is not among them) and the common stars
+# ("5★"); a text with characters outside the BMP (mathematical letters, but mostly emoji) is searched
+# with the regex. The content scanner looks for FOLD_MARKS and those characters in its own pass
+# (content.Scan), and asks folds_near_letters and foldable for the rest.
 _FOLDABLE: Final = re.compile(_class(FOLD))
 _SHAPE: Final = bytes(97 if 97 <= c <= 122 else 63 if c == 63 else 32 for c in range(256))
-_FULLWIDTH_TRIGGER: Final = re.compile(rb"\xff[\x03\x05\x0a\x0b\x0e-\x19\x20-\x3a\x41-\x5a]")
+FOLD_MARKS: Final = (
+    "".join(
+        chr(c)
+        for c in (
+            0xFF03,
+            0xFF05,
+            0xFF0A,
+            0xFF0B,
+            *range(0xFF0E, 0xFF1A),
+            *range(0xFF20, 0xFF3B),
+            *range(0xFF41, 0xFF5B),
+        )
+    )
+    + "★☆⭐"
+)
+_FOLD_MARK_RE: Final = re.compile("[" + FOLD_MARKS + "]")
 _IDEOGRAPHIC_DOT: Final = re.compile(r"(?<=[A-Za-z0-9])[。｡](?=[A-Za-z0-9])")
 
 
-def _needs_folding(text: str, proj: bytes) -> bool:
+def folds_near_letters(text: str, proj: bytes) -> bool:
+    """Whether a character next to a Latin letter folds (`proj`: the lowered ASCII projection)."""
     shape = proj.translate(_SHAPE)
     for pair, offset in ((b"a?", 1), (b"?a", 0)):
         i = shape.find(pair)
@@ -101,15 +126,19 @@ def _needs_folding(text: str, proj: bytes) -> bool:
             if ch in FOLD or ch in "。｡":
                 return True
             i = shape.find(pair, i + 1)
-    u16 = text.encode("utf-16-be", "surrogatepass")
-    if b"\xff" in u16:
-        for m in _FULLWIDTH_TRIGGER.finditer(u16):
-            if not m.start() & 1:  # (at an odd offset: two characters' bytes, a false alarm)
-                return True
-    if "★" in text or "☆" in text or "⭐" in text:
+    return False
+
+
+def foldable(text: str) -> bool:
+    """Whether any character of `text` folds."""
+    return _FOLDABLE.search(text) is not None
+
+
+def needs_folding(text: str, proj: bytes) -> bool:
+    """Whether non-ASCII `text` needs folding."""
+    if folds_near_letters(text, proj) or _FOLD_MARK_RE.search(text):
         return True
-    # Characters outside the BMP take two UTF-16 units (emoji mostly): then the regex decides.
-    return len(u16) != 2 * len(text) and _FOLDABLE.search(text) is not None
+    return any(ord(c) > 0xFFFF for c in text) and foldable(text)
 
 
 # Obfuscated dots and ats: "evil[.]com", "evil (dot) com", "evil dot com", "evil(at)mail",
@@ -165,13 +194,16 @@ def _obfuscation(m: re.Match[str]) -> str:
     return "." if m.group("dot") is not None else "@"
 
 
-def normalize(text: str, proj: bytes | None = None) -> Normalized:
+def normalize(text: str, proj: bytes | None = None, *, fold: bool | None = None) -> Normalized:
     """What the content rules read. Most messages need nothing: ASCII text with no obfuscated dot or
-    at, non-ASCII text with no foldable character; for them this is a few searches in C."""
+    at, non-ASCII text with no foldable character. `proj` is the text's lowered ASCII projection,
+    `fold` whether it needs folding, if known (needs_folding)."""
     index: list[int] | None = None
     if proj is None:
         proj = text.encode("ascii", "replace").lower()
-    if not text.isascii() and _needs_folding(text, proj):
+    if fold is None:
+        fold = not text.isascii() and needs_folding(text, proj)
+    if fold:
         text, index = _replace(text, None, _FOLDABLE.finditer(text), lambda m: FOLD.get(m.group(), m.group()))
         if "。" in text or "｡" in text:
             text, index = _replace(text, index, _IDEOGRAPHIC_DOT.finditer(text), lambda m: ".")

@@ -116,7 +116,10 @@ class Submission:
     now: dt.datetime
     reason: ReasonSpec | None = None  # web and api name one; email has none
     subject: str = ""  # raw header value for email (may be folded / RFC 2047 encoded)
-    body: str = ""
+    body: str = ""  # every part the recipient is shown, one after another
+    # Where each displayed part starts in `body` (label, offset), when there is more than one kind of
+    # part (email: "text/plain", "text/html", "message/rfc822 text/plain", ...): hits name their part.
+    parts: tuple[tuple[str, int], ...] = ()
     attachments: tuple[AttachmentFacts, ...] = ()
     sender_owns_order: bool = True  # the authenticated sender is the order's seller
     in_reply_to_buyer: bool = False  # answers a message the buyer started
@@ -135,6 +138,7 @@ class Hit:
     zh: str
     field: str = ""  # "body", "subject", "attachments", ...
     span: tuple[int, int] | None = None  # offending part of `field`, [start, end)
+    part: str = ""  # the displayed part of the body the span is in (Submission.parts), if named
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +175,7 @@ class Decision:
                     "zh": h.zh,
                     "field": h.field,
                     "span": list(h.span) if h.span else None,
+                    **({"part": h.part} if h.part else {}),
                 }
                 for h in self.hits
             ],

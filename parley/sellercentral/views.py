@@ -206,28 +206,29 @@ def contact(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse
             chosen = chosen or (prev.reason_id or "")
     if request.method == "POST":
         try:
-            if chosen not in available:
-                # A reason listed as not available says why (already in the page's language).
-                why = next((c.why for c in choices if c.code == chosen), "")
+            if not chosen:
                 raise ActionError(
-                    "reason.unavailable",
-                    why or "Choose one of the available contact reasons.",
-                    why or "请选择一个可用的联系原因。",
+                    "reason.missing",
+                    "Choose one of the available contact reasons.",
+                    "请选择一个可用的联系原因。",
                     field="reason",
                 )
             if not body.strip():
                 raise ActionError("body.empty", "Write a message.", "请填写消息内容。", field="body")
-            from parley.conversations.actions import check_send_seller_message
+            from parley.conversations.actions import SendRequest, check_send_message
 
-            msg = check_send_seller_message(
-                seller=seller,
-                order_id=obj.id,
-                channel="web",
-                reason_code=chosen,
-                body=body,
-                attachments=_uploads(request),
-                now=now,
-            )
+            # An unavailable reason is the policy's to refuse, and recorded like any refusal.
+            msg = check_send_message(
+                request=SendRequest(
+                    channel="web",
+                    sender=seller,
+                    order_id=obj.id,
+                    reason_code=chosen,
+                    body=body,
+                    attachments=_uploads(request),
+                    now=now,
+                )
+            ).message
         except ActionError as e:
             error = e.text(get_language())
             status = e.status if 400 <= e.status < 500 else 400
@@ -364,17 +365,18 @@ def reply(request: HttpRequest, seller: Seller, message_id: str) -> HttpResponse
     try:
         if not body.strip():
             raise ActionError("body.empty", "Write a message.", "请填写消息内容。", field="body")
-        from parley.conversations.actions import check_send_seller_message
+        from parley.conversations.actions import SendRequest, check_send_message
 
-        msg = check_send_seller_message(
-            seller=seller,
-            order_id=target.conversation.order_id,
-            channel="web",
-            reason_code=None,
-            body=body,
-            attachments=_uploads(request),
-            in_reply_to_id=target.public_id,
-        )
+        msg = check_send_message(
+            request=SendRequest(
+                channel="web",
+                sender=seller,
+                order_id=target.conversation.order_id,
+                body=body,
+                attachments=_uploads(request),
+                in_reply_to_id=target.public_id,
+            )
+        ).message
     except ActionError as e:
         return _render_messages(
             request,

@@ -109,9 +109,11 @@ def reply_path(api: Api, seller: Seller) -> str:
     order = testing.order(seller=seller, status="Shipped")
     from parley.conversations import actions as conv_actions
 
-    msg = conv_actions.check_send_buyer_message(
-        buyer=order.buyer, order_id=order.id, channel="web", body="Where is it?"
-    )
+    msg = conv_actions.check_send_message(
+        request=conv_actions.SendRequest(
+            channel="web", sender=order.buyer, order_id=order.id, body="Where is it?"
+        )
+    ).message
     return f"/api/v1/messages/{msg.public_id}/reply"
 
 

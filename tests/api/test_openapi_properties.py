@@ -35,8 +35,10 @@ def _keep_connection() -> Iterator[None]:
 def tokens(db: None, _keep_connection: None) -> dict[str, str]:
     seller = testing.seller(login=False)
     order = testing.order(seller=seller, status="Shipped")
-    conv_actions.check_send_buyer_message(
-        buyer=order.buyer, order_id=order.id, channel="web", body="Where is it?"
+    conv_actions.check_send_message(
+        request=conv_actions.SendRequest(
+            channel="web", sender=order.buyer, order_id=order.id, body="Where is it?"
+        )
     )
     return {"seller": token_for(seller), "operator": token_for(operator=True)}
 

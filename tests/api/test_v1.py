@@ -20,9 +20,11 @@ PNG = testing.image_bytes("PNG")
 
 
 def buyer_writes(order: Order, body: str = "Where is my parcel?", **kw: Any) -> Message:
-    return conv_actions.check_send_buyer_message(
-        buyer=order.buyer, order_id=order.id, channel="web", body=body, **kw
-    )
+    return conv_actions.check_send_message(
+        request=conv_actions.SendRequest(
+            channel="web", sender=order.buyer, order_id=order.id, body=body, **kw
+        )
+    ).message
 
 
 def test_list_messages_both_directions_with_state_and_policy_reasons(api: Api, seller: Seller) -> None:

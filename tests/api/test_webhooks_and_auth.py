@@ -99,9 +99,9 @@ def test_emit_is_part_of_the_callers_transaction(api: Api, seller: Seller, recei
 def test_only_subscribed_events_and_no_duplicates(api: Api, seller: Seller, receiver: Receiver) -> None:
     subscribe(api, receiver.url, ["buyer_message.received"])
     order = testing.order(seller=seller, status="Shipped")
-    msg = conv_actions.check_send_buyer_message(
-        buyer=order.buyer, order_id=order.id, channel="web", body="Hi?"
-    )
+    msg = conv_actions.check_send_message(
+        request=conv_actions.SendRequest(channel="web", sender=order.buyer, order_id=order.id, body="Hi?")
+    ).message
     # Recording the message queued its event; the same fact again makes no second delivery.
     assert WebhookDelivery.objects.filter(event="buyer_message.received").count() == 1
     assert webhooks.message_event(msg) == 0
@@ -221,13 +221,15 @@ def test_flag_and_standing_events(api: Api, seller: Seller, receiver: Receiver) 
 
     subscribe(api, receiver.url, ["message.flagged", "seller.standing_changed"])
     order = testing.order(seller=seller, status="Shipped")
-    msg = conv_actions.check_send_seller_message(
-        seller=seller,
-        order_id=order.id,
-        channel="web",
-        reason_code="unexpectedProblem",
-        body="Delayed by a day.",
-    )
+    msg = conv_actions.check_send_message(
+        request=conv_actions.SendRequest(
+            channel="web",
+            sender=seller,
+            order_id=order.id,
+            reason_code="unexpectedProblem",
+            body="Delayed by a day.",
+        )
+    ).message
     flag = Flag.objects.create(message=msg, buyer=order.buyer, category="other", created_at=time.now())
     assert webhooks.flag_event(flag) == 1
     assert webhooks.flag_event(flag) == 0

@@ -36,14 +36,16 @@ def order() -> object:
 def send(
     order: object, reason: str, body: str = "Could you confirm which size you need?", **kw: object
 ) -> Message:
-    return actions.check_send_seller_message(
-        seller=order.seller,
-        order_id=order.id,
-        channel="web",
-        reason_code=reason,
-        body=body,
-        **kw,  # type: ignore[attr-defined]
-    )
+    return actions.check_send_message(
+        request=actions.SendRequest(
+            channel="web",
+            sender=order.seller,  # type: ignore[attr-defined]
+            order_id=order.id,  # type: ignore[attr-defined]
+            reason_code=reason,
+            body=body,
+            **kw,  # type: ignore[arg-type]
+        )
+    ).message
 
 
 def test_opt_out_blocks_non_critical_at_once_and_opt_in_restores(order: object) -> None:

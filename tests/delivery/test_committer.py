@@ -19,16 +19,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _send(order_id: str, body: str, outbound: actions.Outbound | None = None) -> Message:
     order = Order.objects.select_related("seller", "buyer", "marketplace").get(pk=order_id)
-    return actions.do_send_seller_message(
-        seller=order.seller,
-        order=order,
-        channel="email",
-        reason=None,
-        subject="Hi",
-        body=body,
-        outbound=outbound,
-        now=time.now(),
-    )
+    return actions.check_send_message(
+        request=actions.SendRequest(
+            channel="email",
+            sender=order.seller,
+            order=order,
+            subject="Hi",
+            body=body,
+            outbound=outbound,
+            now=time.now(),
+        )
+    ).message
 
 
 def send(order_id: str, body: str) -> str:

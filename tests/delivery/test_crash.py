@@ -24,10 +24,13 @@ def test_every_acknowledged_message_is_delivered_after_kill_9(receivers: int) ->
     work = Path(tempfile.mkdtemp(prefix="parley-crash-test-", dir="/tmp"))
     work.chmod(0o755)
     try:
-        result = crash_test.run(seconds=8, down=5, kills=2, threads=6, receivers=receivers, work=work)
+        # Bound by how many messages are at stake, not by how many a loaded machine manages in a time.
+        result = crash_test.run(
+            seconds=8, down=5, kills=2, threads=6, receivers=receivers, work=work, min_acknowledged=60
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    assert result["acknowledged"] > 20, result
+    assert result["acknowledged"] >= 60, result
     assert result["acknowledged_missing"] == [], result
     # A second copy at the smarthost is possible only for a smarthost stopped between taking a message
     # and answering (at most one per smarthost connection, 4), or a worker killed in the microseconds

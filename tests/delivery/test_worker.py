@@ -31,16 +31,17 @@ def smtp(sink: Sink) -> SmtpTransport:
 
 def relay_row(world: World, *, n: int = 1, dsn_to: str = SELLER_ADDR) -> OutboundMail:
     """A seller's email message to the buyer, as the gateway queues it."""
-    msg = actions.do_send_seller_message(
-        seller=world.seller,
-        order=world.order,
-        channel="email",
-        reason=None,
-        subject=f"Parcel {n}",
-        body="Your parcel is on its way.",
-        outbound=lambda m: None,
-        now=time.now(),
-    )
+    msg = actions.check_send_message(
+        request=actions.SendRequest(
+            channel="email",
+            sender=world.seller,
+            order=world.order,
+            subject=f"Parcel {n}",
+            body="Your parcel is on its way.",
+            outbound=lambda m: None,
+            now=time.now(),
+        )
+    ).message
     data = (
         f"From: Shop <{world.seller_relay}>\r\nTo: {world.buyer.email}\r\nSubject: Parcel {n}\r\n"
         f"Message-ID: <relay-{n}@relay.parley.localhost>\r\n\r\nYour parcel is on its way.\r\n"

@@ -361,12 +361,12 @@ def test_every_hidden_address_in_the_body_is_replaced_and_nothing_else() -> None
 def test_seller_email_reply_to_opted_out_buyer_is_one_answer(
     gateway: tuple[str, int], transactional_db: None
 ) -> None:
-    from parley.conversations.actions import check_send_buyer_message
+    from parley.conversations.actions import SendRequest, check_send_message
 
     world = make_world(opted_out=True)
-    asked = check_send_buyer_message(
-        buyer=world.buyer, order_id=world.order.id, channel="web", body="Is it blue?"
-    )
+    asked = check_send_message(
+        request=SendRequest(channel="web", sender=world.buyer, order_id=world.order.id, body="Is it blue?")
+    ).message
     headers = f"In-Reply-To: {asked.relay_message_id}\r\nReferences: {asked.relay_message_id}\r\n"
     first = build(to=world.buyer_relay, subject="Re: colour", body="Yes, blue.", extra=headers)
     assert send(gateway, SELLER_ADDR, world.buyer_relay, first)[0] == 250

@@ -214,7 +214,7 @@ def test_internal_fault_answers_451(
     def boom(**kw: object) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(actions, "do_send_seller_message", boom)
+    monkeypatch.setattr(actions, "do_send_message", boom)
     code, text = send(gateway, SELLER_ADDR, world.buyer_relay, build(to=world.buyer_relay))
     assert (code, text) == (451, "4.3.0 Temporary failure on our side; please try again later.")
     assert "database on fire" not in text

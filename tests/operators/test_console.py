@@ -384,18 +384,18 @@ def test_tag_misuse_from_email_reaches_the_queue_and_upholding_moves_the_ladder(
     from parley.conversations import actions
 
     seller, order = world["seller"], world["order"]
-    msg = actions.do_send_seller_message(
-        seller=seller,
-        order=order,
-        channel="email",
-        reason=None,
-        subject="[Important] Thank you for your order",
-        raw_subject="[Important] Thank you for your order",
-        body="Thank you for your order! We hope you love it.",
-        sender_owns_order=True,
-        outbound=lambda m: None,
-        now=T0,
-    )
+    msg = actions.check_send_message(
+        request=actions.SendRequest(
+            channel="email",
+            sender=seller,
+            order=order,
+            subject="[Important] Thank you for your order",
+            raw_subject="[Important] Thank you for your order",
+            body="Thank you for your order! We hope you love it.",
+            outbound=lambda m: None,
+            now=T0,
+        )
+    ).message
     assert msg.state == "delivered"  # the tag gets it through; the misuse is recorded for review
     v = Violation.objects.get(message=msg)
     assert (v.kind, v.status) == ("tag_misuse", "open")

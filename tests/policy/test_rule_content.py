@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from parley.policy import decide
+from parley.policy.types import AttachmentFacts
 
 from .helpers import REASONS, codes, fitting_sub, run
 
@@ -109,3 +110,33 @@ def test_buyers_may_write_anything() -> None:
         direction="buyer_to_seller", reason=None, body="Call me: +1 206 555 0100, see www.x.com <b>"
     )
     assert decision.action == "deliver"
+
+
+def test_each_hit_names_the_displayed_part_it_is_in() -> None:
+    body = "Which colour?\n\nUse coupon SAVE10.\n\nWeChat me."
+    parts = (("text/plain", 0), ("text/html", 15), ("message/rfc822 text/plain", 35))
+    hits = run(channel="email", reason=None, body=body, parts=parts).hits
+    assert [(h.code, h.part, body[h.span[0] : h.span[1]]) for h in hits if h.span] == [
+        ("content.marketing", "text/html", "coupon"),
+        ("content.off_platform", "message/rfc822 text/plain", "WeChat"),
+    ]
+    assert (
+        run(channel="email", reason=None, body=body, parts=parts).to_json()["hits"][0]["part"] == "text/html"
+    )  # type: ignore[index]
+    # One plain part is not worth naming.
+    assert {h.part for h in run(body="Use coupon SAVE10.", parts=(("text/plain", 0),)).hits} == {""}
+
+
+def test_attachment_file_names_are_read_like_the_text() -> None:
+    files = (
+        AttachmentFacts("invoice.pdf", "application/pdf", 1000),
+        AttachmentFacts("coupon-SAVE20.pdf", "application/pdf", 1000),
+        AttachmentFacts("加微信 shop8888.png", "image/png", 1000),
+        AttachmentFacts("photos.zip", "application/pdf", 1000),
+    )
+    hits = [h for h in run(channel="email", reason=None, attachments=files).hits if h.rule == "content"]
+    assert [(h.code, h.field, h.span) for h in hits] == [
+        ("content.marketing", "attachments", (1, 2)),
+        ("content.off_platform", "attachments", (2, 3)),
+    ]
+    assert "coupon" in hits[0].en and "加微信" in hits[1].zh

@@ -237,15 +237,27 @@ def test_action_errors_rerender_the_form(client_en: Client, seller: Seller) -> N
     html = resp.content.decode()
     assert "Choose one of the available contact reasons." in html
     assert ">Hello</textarea>" in html
-    resp = client_en.post(url, {"reason": "returnRefundQuestion", "body": "Hello"})
-    assert resp.status_code == 400
-    assert "Return questions become available after delivery." in resp.content.decode()
     resp = client_en.post(url, {"reason": "confirmOrderDetails", "body": "   "})
     assert resp.status_code == 400
     assert "Write a message." in resp.content.decode()
     zh = zh_client(seller).post(url, {"reason": "confirmOrderDetails", "body": ""})
     assert "请填写消息内容。" in zh.content.decode()
     assert Message.objects.count() == 0
+
+
+def test_an_unavailable_reason_is_refused_and_recorded_like_any_refusal(
+    client_en: Client, seller: Seller
+) -> None:
+    # The same refusal SP-API records: the policy's, not the page's.
+    o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
+    resp = client_en.post(
+        f"/sellercentral/orders/{o.id}/contact/", {"reason": "returnRefundQuestion", "body": "Hello"}
+    )
+    msg = Message.objects.get()
+    assert resp.status_code == 302 and resp["Location"].endswith(f"/messages/{msg.public_id}/")
+    assert (msg.state, msg.state_code, msg.channel) == ("blocked", "reason.status", "web")
+    assert [h["code"] for h in msg.decision.hits] == ["reason.status", "reason.window"]
+    assert client_en.get(resp["Location"]).status_code == 200
 
 
 def test_oversize_upload_is_a_clear_error_not_a_500(client_en: Client, seller: Seller) -> None:
@@ -363,13 +375,11 @@ def test_standing_is_told_before_writing(
     assert f"<strong>Other (not needed to complete the order)</strong>: {escape(why)}" in html
     # Restricted still offers what completes the order; suspended offers nothing.
     assert ('value="confirmOrderDetails"' in html) == (status == "restricted")
-    # Sending it anyway writes nothing and says why.
-    resp = client_en.post(
+    # Sending it anyway is the policy's to refuse, recorded like any refusal.
+    client_en.post(
         f"/sellercentral/orders/{o.id}/contact/", {"reason": "generalQuestion", "body": "Anything else?"}
     )
-    assert resp.status_code == 400
-    assert escape(why) in resp.content.decode()
-    assert not Message.objects.filter(conversation__order=o).exists()
+    assert Message.objects.get(conversation__order=o).state == "blocked"
 
 
 def test_a_blocked_seller_is_told_until_when_in_their_zone(seller: Seller) -> None:

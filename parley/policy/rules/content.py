@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 from typing import Final
 
-from ..content import CONTENT_GROUP, Finding, Kind
+from ..content import CONTENT_GROUP, Kind, Scan
 from ..context import Context
 from ..types import Hit, Submission
 from ._util import quote
@@ -50,6 +51,8 @@ MESSAGES: Final[dict[Kind, tuple[str, str, str]]] = {
         "消息中不允许使用 HTML,请发送纯文本",
     ),
 }
+# Keeps a pattern from matching across two file names (no pattern matches a NUL, nor spans a newline).
+_JOIN: Final = "\n\x00\n"
 _LINK_REASON = (
     "Links are not allowed with this contact reason",
     "此联系原因不允许包含链接",
@@ -68,9 +71,18 @@ _LINK_EMAIL = (
 )
 
 
-def _hit(code: str, en: str, zh: str, field: str, f: Finding) -> Hit:
-    q = quote(f.text)
-    return Hit(NAME, code, "reject", f"{en}: “{q}”.", f"{zh}:“{q}”。", field=field, span=(f.start, f.end))
+def _hit(code: str, en: str, zh: str, field: str, span: tuple[int, int], text: str, part: str = "") -> Hit:
+    q = quote(text)
+    return Hit(NAME, code, "reject", f"{en}: “{q}”.", f"{zh}:“{q}”。", field=field, span=span, part=part)
+
+
+def _part_of(parts: tuple[tuple[str, int], ...], offset: int) -> str:
+    label = ""
+    for name, start in parts:
+        if start > offset:
+            break
+        label = name
+    return label
 
 
 def check(sub: Submission, ctx: Context) -> list[Hit]:
@@ -83,18 +95,42 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
         link_en, link_zh = _LINK_REASON
     else:
         link_en, link_zh = _LINK_NO_REASON
-    hits: list[Hit] = []
-    for kind, located in ctx.findings(CONTENT_GROUP).items():  # usually empty
+
+    def message(kind: Kind) -> tuple[str, str, str] | None:
         if kind == "link":
-            if links_ok:
-                continue
-            code, en, zh = "content.link", link_en, link_zh
-        elif kind == "review_request" and solicitation:
+            return None if links_ok else ("content.link", link_en, link_zh)
+        if kind == "review_request" and solicitation:
             # A neutral review request is the point of a solicitation reason; an incentive or a
             # request for a positive review (review_manipulation) never is.
+            return None
+        return MESSAGES[kind]
+
+    hits: list[Hit] = []
+    parts = sub.parts if len(sub.parts) > 1 or (sub.parts and sub.parts[0][0] != "text/plain") else ()
+    for kind, located in ctx.findings(CONTENT_GROUP).items():  # usually empty
+        said = message(kind)
+        if said is None:
             continue
-        else:
-            code, en, zh = MESSAGES[kind]
+        code, en, zh = said
         for field, f in located:
-            hits.append(_hit(code, en, zh, field, f))
+            part = _part_of(parts, f.start) if field == "body" and parts else ""
+            hits.append(_hit(code, en, zh, field, (f.start, f.end), f.text, part))
+    # A file's name is shown to the recipient as it is written: read like the text, all the names in
+    # one scan (its fixed cost is most of the cost of a name).
+    if sub.attachments:
+        names = [a.filename for a in sub.attachments]
+        starts = [0]
+        for name in names[:-1]:
+            starts.append(starts[-1] + len(name) + len(_JOIN))
+        seen: set[tuple[str, int]] = set()
+        for kind, items in Scan(_JOIN.join(names)).group(CONTENT_GROUP).items():
+            said = message(kind)
+            if said is None:
+                continue
+            code, en, zh = said
+            for f in items:
+                index = bisect.bisect_right(starts, f.start) - 1
+                if (code, index) not in seen:  # one hit per file and code
+                    seen.add((code, index))
+                    hits.append(_hit(code, en, zh, "attachments", (index, index + 1), f.text))
     return hits

@@ -42,10 +42,10 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
         )
     ]
     found: list[Located] = [located for kind in _ALWAYS_MISUSE for located in ctx.find(kind)]
-    if not found:
-        soft = [located for kind in _MISUSE_UNLESS_ASKING for located in ctx.find(kind)]
-        if soft and not (asks_for_something(ctx.subject) or asks_for_something(ctx.body)):
-            found = soft
+    # (Whether the message asks something first: that is a quick look, and spares most messages
+    # the scan for thanks and shipping notices.)
+    if not found and not (asks_for_something(ctx.subject) or asks_for_something(ctx.body)):
+        found = [located for kind in _MISUSE_UNLESS_ASKING for located in ctx.find(kind)]
     if found:
         found.sort(key=lambda item: (item[0] != "subject", item[1].start))
         # One violation per message, pointing at the first offending text; the explanation names

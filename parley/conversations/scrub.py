@@ -1,0 +1,58 @@
+"""Real addresses out of text: written plainly, in any case, or with characters as HTML entities or URL escapes."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+
+# Named entities a sender may use for the characters of an address.
+_NAMED = {
+    "@": ("commat",),
+    ".": ("period",),
+    "-": ("hyphen", "dash"),
+    "_": ("lowbar", "UnderBar"),
+    "+": ("plus",),
+}
+
+
+def _char(ch: str) -> str:
+    code = ord(ch)
+    forms = [re.escape(ch), f"&#0*{code};?", f"&#[xX]0*{code:x};?"]
+    forms += [f"&{name};" for name in _NAMED.get(ch, ())]
+    if code < 128:
+        forms.append(f"%{code:02x}")
+    return "(?:" + "|".join(forms) + ")"
+
+
+@functools.lru_cache(maxsize=4096)
+def _pattern(addresses: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = ["".join(_char(ch) for ch in address) for address in addresses]
+    # Not inside a longer address: "li@shop.example" is not "xli@shop.example.cn".
+    return re.compile(
+        r"(?<![A-Za-z0-9_.+-])(?:" + "|".join(alternatives) + r")(?![A-Za-z0-9_-]|\.[A-Za-z0-9])",
+        re.IGNORECASE,
+    )
+
+
+def _wanted(addresses: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({a.strip().lower() for a in addresses if a and "@" in a}, key=lambda a: (-len(a), a)))
+
+
+def scrub(text: str, addresses: Iterable[str], alias: str) -> str:
+    """`text` with every one of `addresses` replaced by `alias`; the same object if none occurs."""
+    wanted = _wanted(addresses)
+    if not wanted or not text:
+        return text
+    lowered = text.lower()
+    # Cheap test first: an address can only hide behind an entity or an escape, else it is literal.
+    if "&" not in text and "%" not in text and not any(a in lowered for a in wanted):
+        return text
+    found = _pattern(wanted)
+    if found.search(text) is None:
+        return text
+    return found.sub(lambda _m: alias, text)
+
+
+def occurs(text: str, addresses: Iterable[str]) -> bool:
+    return scrub(text, addresses, "") is not text

@@ -1,0 +1,1 @@
+"""What a load balancer and a monitoring system read: /healthz, /readyz and /metrics."""
