@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlsplit
 
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from parley import config
@@ -48,11 +50,13 @@ INSTALLED_APPS = [
     "parley.operators",
     "parley.api",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "parley.core.middleware.RequestContext",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -64,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "parley.core.middleware.TimezoneMiddleware",
+    "parley.core.middleware.UserLanguageMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -80,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            "builtins": ["parley.core.templatetags.when"],
         },
     },
 ]
@@ -88,6 +94,14 @@ WSGI_APPLICATION = "parley.wsgi.application"
 DATABASES = {"default": config.database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Argon2id first: new passwords are hashed with it, and a password kept under another hasher (or
+# another Argon2 cost) is re-hashed the next time its owner signs in.
+PASSWORD_HASHERS = [
+    "parley.core.hashers.Argon2id",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -127,6 +141,32 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+# Every page: scripts, styles, images and fonts from Parley itself only; no inline script or style
+# (the pages have none), no plug-ins, no framing, forms post only back to Parley.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# PARLEY_PUBLIC_URL=https://...: Parley is behind TLS, so cookies are Secure, browsers are told to
+# keep to HTTPS (HSTS), and the proxy's X-Forwarded-Proto is trusted (the proxy must set it, and
+# drop what clients send).
+HTTPS = urlsplit(PUBLIC_URL).scheme == "https"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if HTTPS else 0
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+if HTTPS:
+    CSRF_TRUSTED_ORIGINS.append(f"https://{urlsplit(PUBLIC_URL).netloc}")
+CSRF_FAILURE_VIEW = "parley.core.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES  # what is not a file: JSON bodies, form fields
@@ -137,7 +177,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"ids": {"()": "parley.core.logs.ContextFilter"}},
+    # A refused page (403) is a normal answer, not a fault: logged in one line, without a traceback.
+    "filters": {
+        "ids": {"()": "parley.core.logs.ContextFilter"},
+        "no_403_traceback": {"()": "parley.core.logfilters.NoTracebackFor403"},
+    },
     "formatters": {"json": {"()": "parley.core.logs.json_formatter"}},
     "handlers": {
         "console": {
@@ -151,6 +195,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": config.env("PARLEY_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        "django.request": {"filters": ["no_403_traceback"]},
         # django-axes logs every failed sign-in at INFO; a lockout is a WARNING.
         "axes": {"level": "WARNING"},
         # aiosmtpd logs every SMTP command at INFO, envelope addresses included (a buyer's real one

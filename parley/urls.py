@@ -2,11 +2,12 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.i18n import set_language
+
+from parley.core import views as core_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("sellercentral/", include("parley.sellercentral.urls")),
     path("buyers/", include("parley.buyers.urls")),
     path("operators/", include("parley.operators.urls")),
@@ -17,3 +18,6 @@ urlpatterns = [
 ]
 
 handler400 = "parley.core.middleware.bad_request"
+handler403 = "parley.core.views.forbidden"
+handler404 = "parley.core.views.not_found"
+handler500 = "parley.core.views.server_error"

@@ -42,6 +42,16 @@ def buyer_required(view: View) -> View:
     return wrapper
 
 
+def why_not_delivered(msg: Any, language: str) -> str:
+    """The policy's own words, in the buyer's language, for why their message did not get through."""
+    decision = getattr(msg, "decision", None)
+    hits = [
+        h for h in (decision.hits if decision is not None else []) if h.get("effect") in ("reject", "hold")
+    ]
+    key = "zh" if language.startswith("zh") else "en"
+    return " ".join(str(h.get(key) or h.get("en", "")) for h in hits)
+
+
 def _lang() -> str:
     return get_language() or "en"
 
@@ -88,10 +98,19 @@ def thread(request: HttpRequest, buyer: Buyer, order_id: str) -> HttpResponse:
                     request, _("Your message was sent to %(seller)s.") % {"seller": order.seller.display_name}
                 )
             else:
-                flash.warning(request, _("Your message could not be delivered."))
+                why = why_not_delivered(msg, _lang())
+                flash.warning(
+                    request,
+                    _("Your message could not be delivered: %(why)s") % {"why": why}
+                    if why
+                    else _("Your message could not be delivered."),
+                )
             return redirect("buyers:thread", order_id=order.id)
     show_hidden = request.GET.get("show") == "hidden"
     msgs = list(selectors.thread_messages(conversation, show_hidden=show_hidden))
+    for m in msgs:
+        if m.direction == "buyer_to_seller" and m.state != "delivered":
+            m.why = why_not_delivered(m, _lang())  # type: ignore[attr-defined]
     hidden_count = (
         0
         if conversation is None

@@ -10,7 +10,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -42,18 +42,58 @@ class RequestContext:
 
 
 class TimezoneMiddleware:
+    """Times are shown in the viewer's zone: the seller's or buyer's own, else UTC."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         name = request.session.get("tz") if hasattr(request, "session") else None
-        if not name and getattr(request, "user", None) is not None and request.user.is_authenticated:
-            name = getattr(getattr(request.user, "profile_tz", None), "name", None)
+        user = getattr(request, "user", None)
+        if not name and user is not None and user.is_authenticated:
+            # A seller's or a buyer's own zone; operators read UTC.
+            for role in ("seller", "buyer"):
+                account = getattr(user, role, None)
+                if account is not None:
+                    name = account.timezone
+                    break
         try:
             timezone.activate(zoneinfo.ZoneInfo(name)) if name else timezone.deactivate()
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
         return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """A signed-in person reads their own language: the one they chose (kept with their account),
+    else this browser's choice (the language cookie), else a buyer's Chinese profile, else the
+    browser's Accept-Language (what LocaleMiddleware already activated)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            language = _language_of(request, user)
+            if language:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
+        return self.get_response(request)
+
+
+def _language_of(request: HttpRequest, user: Any) -> str:
+    from django.conf import settings
+
+    choice = getattr(user, "language_choice", None)
+    if choice is not None:
+        return str(choice.language)
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+        return ""  # LocaleMiddleware already honoured it
+    buyer = getattr(user, "buyer", None)
+    locale = (getattr(buyer, "locale", "") or "").lower()
+    # English is every profile's default, not a choice, so only a Chinese profile overrides the browser.
+    return "zh-hans" if locale.startswith("zh") else ""
 
 
 class UnstorableField(MultiPartParserError):

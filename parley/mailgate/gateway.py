@@ -399,9 +399,24 @@ def _seller_to_buyer(*, route: Route, mail_from: str, incoming: Incoming, peer_i
     msg = result.message
     if result.refused:
         return _refusal(result, order)
+    # A relay address is the buyer's, for all their orders with this seller: say which order the
+    # message was filed under when the mail itself did not name it.
+    named = order.id in subject or order.id in incoming.text[:20000]
+    filed = (
+        ""
+        if named
+        else f" No order number was in the subject or text, so it was filed under your most recent order"
+        f" with this buyer, {order.id}; to file a message under another order, put its number in the subject."
+    )
     if msg.state == Message.State.HELD:
-        return reply("250", "2.0.0", f"Accepted and held for review by the marketplace ({msg.public_id}).")
-    return reply("250", "2.0.0", f"Accepted for delivery to the buyer of order {order.id} ({msg.public_id}).")
+        return reply(
+            "250",
+            "2.0.0",
+            f"Accepted for order {order.id} and held for review by the marketplace ({msg.public_id}).{filed}",
+        )
+    return reply(
+        "250", "2.0.0", f"Accepted for delivery to the buyer of order {order.id} ({msg.public_id}).{filed}"
+    )
 
 
 def _buyer_to_seller(*, route: Route, mail_from: str, incoming: Incoming, peer_ip: str, helo: str) -> str:

@@ -204,7 +204,7 @@ def apply_ladder(
             return None
         until = now + dt.timedelta(days=t.block_days) if target == Seller.Status.BLOCKED else None
         reason = (
-            f"{count} upheld violation(s) in {t.window_days} days"
+            f"{count} upheld violation{'' if count == 1 else 's'} in {t.window_days} days"
             f" (threshold for {Seller.Status(target).label}: {_threshold_for(target, t)})."
         )
         reason_zh = (

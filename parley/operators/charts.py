@@ -61,8 +61,8 @@ def _caption(title: str) -> str:
 def _legend(names: Sequence[tuple[str, str]]) -> str:
     items = "".join(
         format_html(
-            '<li><span class="swatch" aria-hidden="true" style="background:{}"></span> {}</li>',
-            color,
+            '<li><span class="swatch swatch-{}" aria-hidden="true"></span> {}</li>',
+            PALETTE.index(color),
             label,
         )
         for label, color in names

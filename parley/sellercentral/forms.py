@@ -35,7 +35,12 @@ class OrderFilterForm(forms.Form):
         data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
-            self.add_error("end", _("The end date is before the start date."))
+            # A range that contains no day applies neither of its dates, and says so.
+            self.add_error(
+                "end",
+                _("The end date is before the start date, so no dates were applied. Correct one of them."),
+            )
+            data.pop("start", None)
         return data
 
     def to_filter(self) -> OrderFilter:

@@ -54,6 +54,23 @@ class ReasonChoice:
         )
 
     @property
+    def help(self) -> str:
+        """What the message may say under this reason (so it never contradicts the reason chosen)."""
+        if self.reason.solicitation:
+            return _(
+                "Ask for a review of the product or of your service in neutral words: no reward, no "
+                "asking for a positive review, no contact details."
+            )
+        links = _("Links are allowed for this reason.") if self.reason.allows_links else _("No links.")
+        return " ".join(
+            (
+                _("Ask only for what you need to complete the order."),
+                links,
+                _("No requests for reviews, no contact details, no marketing."),
+            )
+        )
+
+    @property
     def attachments_note(self) -> str:
         kind = self.reason.attachments
         if kind == ContactReason.Attachments.NONE:
@@ -63,6 +80,50 @@ class ReasonChoice:
                 "n": self.reason.max_attachments
             }
         return _("Attachments allowed (up to %(n)d).") % {"n": self.reason.max_attachments}
+
+
+@dataclass
+class StandingNotice:
+    """What the seller's standing allows on Contact Buyer, told before they write."""
+
+    level: str  # "bad" or "warn", the page's outcome colours
+    code: str  # the standing rule's hit code
+    until: dt.datetime | None = None
+
+
+# Why a reason is not offered, by the standing rule's hit code: short, the notice above says the rest.
+_STANDING_WHY = {
+    "standing.suspended": lambda: _("Not while your selling account is suspended."),
+    "standing.proactive_blocked": lambda: _("Not while you cannot start conversations with buyers."),
+    "standing.restricted": lambda: _(
+        "Not while your messaging is restricted: this reason is not needed to complete the order."
+    ),
+}
+
+
+def standing_preflight(seller: Any, choices: list[ReasonChoice], now: dt.datetime) -> StandingNotice | None:
+    """Ask the standing rule about each offered reason; mark those it would refuse, and say why."""
+    from parley.policy.rules.standing import standing_hits
+
+    notice: StandingNotice | None = None
+    for c in choices:
+        hits = standing_hits(
+            status=seller.status,
+            blocked_until=seller.proactive_blocked_until,
+            now=now,
+            critical=c.reason.critical,
+        )
+        for h in hits:
+            if h.code == "standing.warned":
+                notice = notice or StandingNotice("warn", h.code)
+                continue
+            if c.available:
+                c.available, c.why = False, _STANDING_WHY[h.code]()
+            until = seller.proactive_blocked_until if h.code == "standing.proactive_blocked" else None
+            level = "warn" if h.code == "standing.restricted" else "bad"
+            if notice is None or notice.level == "warn":
+                notice = StandingNotice(level, h.code, until if until and until > now else None)
+    return notice
 
 
 @dataclass
@@ -81,6 +142,7 @@ class Outcome:
     detail: str
     hits: list[HitView] = field(default_factory=list)
     body_html: SafeString | None = None
+    highlighted: bool = False  # some of the text is marked as what the policy objected to
 
 
 def hits_of(msg: Message) -> list[HitView]:
@@ -140,7 +202,12 @@ def highlight(text: str, spans: list[tuple[int, int]]) -> SafeString:
 def outcome_of(msg: Message) -> Outcome:
     hits = reasons_of(msg)
     spans = [h.span for h in hits if h.field == "body" and h.span]
-    body_html = highlight(msg.body, spans)  # type: ignore[arg-type]
+    out = _outcome_by_state(msg, hits, highlight(msg.body, spans))  # type: ignore[arg-type]
+    out.highlighted = bool(spans) and msg.state != Message.State.DELIVERED
+    return out
+
+
+def _outcome_by_state(msg: Message, hits: list[HitView], body_html: SafeString) -> Outcome:
     state = msg.state
     if state == Message.State.DELIVERED:
         return Outcome(
@@ -205,27 +272,31 @@ def order_rows(orders: list[Any], orders_url: str) -> SafeString:
     from django.utils import timezone
     from django.utils.html import format_html, format_html_join
 
+    from parley.core.templatetags.when import zone_label
+
     tz = timezone.get_current_timezone()
     l_date, l_details, l_product, l_status = _("Order date"), _("Order details"), _("Product"), _("Status")
-    l_buyer, l_sku, l_qty, l_contact = _("Buyer"), _("SKU"), _("Qty"), _("Contact Buyer")
+    # With their colon: Chinese takes a full-width one.
+    l_buyer, l_sku, l_qty, l_contact = _("Buyer:"), _("SKU:"), _("Qty:"), _("Contact Buyer")
     out = []
     for o in orders:
         local = o.purchased_at.astimezone(tz)
         items = format_html_join(
             "",
-            '<div>{} <span class="muted">{}: {} · {}: {}</span></div>',
+            '<div>{} <span class="muted">{} {} · {} {}</span></div>',
             ((it.title, l_sku, it.sku, l_qty, it.quantity) for it in o.item_list),
         )
         out.append(
             format_html(
                 '<tr>\n<td data-label="{}"><time datetime="{}">{}</time></td>\n'
                 '<td data-label="{}"><a href="{}{}/" class="order-id">{}</a><br>\n'
-                '{}: <a href="{}{}/contact/" class="buyer-name" title="{}">{}</a><br>\n'
+                '{} <a href="{}{}/contact/" class="buyer-name" title="{}">{}</a><br>\n'
                 '<span class="muted">{}</span></td>\n'
-                '<td data-label="{}">{}</td>\n<td data-label="{}">{}</td>\n</tr>\n',
+                '<td data-label="{}">{}</td>\n'
+                '<td data-label="{}"><span class="badge status status-{}">{}</span></td>\n</tr>\n',
                 l_date,
                 local.isoformat(),
-                local.strftime("%Y-%m-%d %H:%M"),
+                local.strftime("%Y-%m-%d %H:%M") + zone_label(local),
                 l_details,
                 orders_url,
                 o.id,
@@ -239,6 +310,7 @@ def order_rows(orders: list[Any], orders_url: str) -> SafeString:
                 l_product,
                 items,
                 l_status,
+                o.status,
                 o.get_status_display(),
             )
         )

@@ -21,6 +21,8 @@ BROAD_ITEMS = 2000
 BROAD_BUYERS = 1000
 RECENT_WINDOW = 2000  # each order tested costs two index look-ups
 MAX_PAGE = 400  # deep OFFSETs cost linear time; past this, narrow the search instead
+# Counting stops here: a count costs time linear in what it counts, and no more pages are shown.
+COUNT_CAP = MAX_PAGE * PAGE_SIZE
 # Upper bound for a prefix range: every string starting with p sorts in [p, p + TOP) bytewise.
 TOP = "\U0010ffff"
 
@@ -42,6 +44,16 @@ class OrderPage:
     # Set when the search term matched too widely to sort every match: only this many of the
     # newest orders (within the other filters) were searched.
     searched_recent: int | None = None
+    # How many orders match, counted up to COUNT_CAP (capped: there are at least that many).
+    total: int = 0
+
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+    @property
+    def pages(self) -> int:
+        return max(1, min(MAX_PAGE, -(-min(self.total, COUNT_CAP) // PAGE_SIZE)))
 
     @property
     def has_prev(self) -> bool:
@@ -153,7 +165,19 @@ def search_orders(seller: Seller, f: OrderFilter) -> OrderPage:
             o = by_id[i]
             o.item_list = items.get(i, [])  # type: ignore[attr-defined]
             out.append(o)
-    return OrderPage(orders=out, page=page, has_next=len(ids) > PAGE_SIZE, searched_recent=window)
+    has_next = len(ids) > PAGE_SIZE
+    if not has_next and (shown or page == 1):
+        total = offset + len(shown)  # the last page: nothing to count
+    elif q and not is_order_id(q) and (window is not None or not _narrow(q)):
+        # Too broad to count through the indexes: counted among the newest orders, as the page says.
+        found, cut = _walk_recent(seller, f, COUNT_CAP + 1)
+        total = len(found)
+        if cut:
+            window = RECENT_WINDOW
+    else:
+        # Bounded: past COUNT_CAP the page says "more than".
+        total = order_ids_query(seller, f)[: COUNT_CAP + 1].count()
+    return OrderPage(orders=out, page=page, has_next=has_next, searched_recent=window, total=total)
 
 
 def _narrow(q: str) -> bool:

@@ -119,6 +119,15 @@ def _history(order: Order) -> list[dict[str, Any]]:
     return out
 
 
+def _mail_subject(order: Order) -> str:
+    """The subject the order page's mail link starts with: the order number, in the buyer's language,
+    so the gateway files the mail under this order (the relay address serves all of the buyer's)."""
+    from django.utils import translation
+
+    with translation.override("zh-hans" if (order.buyer.locale or "").startswith("zh") else "en"):
+        return _("About your order %(id)s") % {"id": order.id}
+
+
 @seller_view
 def order(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse:
     obj = ms.access_order_for_seller(seller, order_id)
@@ -135,6 +144,7 @@ def order(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse:
             order=obj,
             items=items,
             relay=ms.buyer_relay_address(obj),
+            mail_subject=_mail_subject(obj),
             history=_history(obj),
         ),
     )
@@ -182,6 +192,7 @@ def contact(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse
     obj = ms.access_order_for_seller(seller, order_id)
     now = time.now()
     choices = reason_choices(obj, now)
+    standing = presenters.standing_preflight(seller, choices, now)
     available = {c.code: c for c in choices if c.available}
     error = ""
     status = 200
@@ -241,6 +252,7 @@ def contact(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse
             seller,
             "orders",
             order=obj,
+            standing=standing,
             available=[c for c in choices if c.available],
             unavailable=[c for c in choices if not c.available],
             chosen=chosen,

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.test import Client
+from django.utils.html import escape
 
 from parley.buyers import actions, texts
 from parley.buyers.models import PreferenceChange
@@ -239,3 +240,26 @@ def test_report_page_and_inbox_in_chinese(setup: dict) -> None:
     ):
         assert text in html
     assert "2 条未读消息" in c.get("/buyers/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_buyer_is_told_why_their_message_was_not_delivered(lang: str) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    buyer = testing.buyer()
+    order = testing.order(buyer=buyer)
+    c = Client(HTTP_ACCEPT_LANGUAGE="zh-CN" if lang == "zh" else "en-US")
+    c.force_login(buyer.user)  # type: ignore[arg-type]
+    exe = SimpleUploadedFile("invoice.pdf", b"MZ\x90\x00" + b"\x00" * 200, content_type="application/pdf")
+    r = c.post(
+        f"/buyers/orders/{order.id}/", {"body": "Here is the file.", "attachments": [exe]}, follow=True
+    )
+    html = r.content.decode()
+    sent = Message.objects.get(conversation__order=order)
+    assert sent.state == "blocked"
+    why = " ".join(h[lang] for h in sent.decision.hits if h["effect"] in ("reject", "hold"))
+    assert why
+    flash = "Your message could not be delivered: " if lang == "en" else "您的消息未能送达："
+    assert escape(flash + why) in html
+    label = "Not delivered to the seller:" if lang == "en" else "未送达卖家："
+    assert f'<p class="error why"><strong>{label}</strong> {escape(why)}</p>' in html

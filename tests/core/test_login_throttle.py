@@ -132,5 +132,5 @@ def test_parley_unlock_login_command() -> None:
     ]
     out = io.StringIO()
     call_command("unlock-login", "--address", "198.51.100.80", stdout=out)
-    assert out.getvalue() == "198.51.100.80 can sign in again (1 record(s) cleared).\n"
+    assert out.getvalue() == "198.51.100.80 can sign in again (1 record cleared).\n"
     assert sign_in("ivan", testing.PASSWORD, address="192.0.2.30").signed_in

@@ -107,9 +107,17 @@ def test_seller_to_buyer_is_accepted_recorded_and_rewritten(gateway: tuple[str, 
     code, text = send(gateway, SELLER_ADDR, world.buyer_relay, data)
     assert code == 250, text
     msg = Message.objects.get()
-    assert text == f"2.0.0 Accepted for delivery to the buyer of order {world.order.id} ({msg.public_id})."
+    assert text == (
+        f"2.0.0 Accepted for delivery to the buyer of order {world.order.id} ({msg.public_id}). No order"
+        " number was in the subject or text, so it was filed under your most recent order with this buyer,"
+        f" {world.order.id}; to file a message under another order, put its number in the subject."
+    )
     assert (msg.channel, msg.direction, msg.state) == ("email", "seller_to_buyer", "delivered")
     assert msg.subject == "Question about your order"
+    named = build(to=world.buyer_relay, subject=f"Order {world.order.id}", body="Is red fine?")
+    code, text = send(gateway, SELLER_ADDR, world.buyer_relay, named)
+    second = Message.objects.latest("id")
+    assert text == f"2.0.0 Accepted for delivery to the buyer of order {world.order.id} ({second.public_id})."
     assert msg.body.strip() == "Which colour would you like?"
     assert msg.rfc_message_id == "<orig-1@seller-mail.example>"
     row = OutboundMail.objects.get(message=msg)

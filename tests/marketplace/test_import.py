@@ -338,7 +338,7 @@ def test_a_bad_record_is_reported_and_nothing_is_written(tmp_path: Path, mutate:
     err, message = run_failing("import", path)
 
     assert err.splitlines() == [expected]
-    assert message == f"1 problem(s) found in {path}; nothing was imported."
+    assert message == f"1 problem found in {path}; nothing was imported."
     assert row_counts() == empty == (0, 0, 0, 0, 0, 0)
 
 
@@ -427,7 +427,7 @@ def test_real_process_reads_stdin_and_exits_non_zero_on_bad_data() -> None:
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         f"orders[0]: status 'Lost' is not one of {STATUSES}",
-        "CommandError: 1 problem(s) found in -; nothing was imported.",
+        "CommandError: 1 problem found in -; nothing was imported.",
     ]
     assert not Order.objects.filter(id="999-0000000-0000000").exists()
 

@@ -348,7 +348,7 @@ def test_dashboard_renders_local_svg_charts(world: dict) -> None:
         in html
     )
     zh = client_for(world["op"]).get("/operators/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "每日卖家消息(按结果)" in zh
+    assert "每日卖家消息（按结果）" in zh
 
 
 def test_account_health_page_is_for_sellers_only(world: dict) -> None:

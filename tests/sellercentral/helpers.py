@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
+
+from django.test import Client
 
 from parley.conversations.models import Conversation, Message, PolicyDecision
 from parley.core import time
@@ -65,3 +68,10 @@ def seller_message(
         decided_at=now,
     )
     return msg
+
+
+def zh_client(seller: Any) -> Client:
+    """A seller signed in with a Chinese browser."""
+    c = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    c.force_login(seller.user)
+    return c

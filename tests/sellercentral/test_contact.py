@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -58,7 +59,11 @@ def test_contact_page_lists_available_and_unavailable_reasons(client_en: Client,
     assert "If this buyer has opted out, the message will be blocked." in html
     # The subject is read-only and in the buyer's language (data for the chosen reason).
     assert f'data-subject="关于您的订单 {o.id} 的问题"' in html
-    assert 'id="subject" type="text" readonly' in html
+    # ... shown as text, not as a field that looks editable; each card says only whom it reaches.
+    assert '<output id="subject" class="subject" aria-labelledby="subject-label">' in html
+    assert '<span class="badge ok">Reaches every buyer</span>' in html
+    assert '<span class="badge">Not for buyers who opted out</span>' in html
+    assert "<br>Critical for completing the order" not in html
     assert 'name="csrfmiddlewaretoken"' in html
     assert 'enctype="multipart/form-data"' in html
 
@@ -68,7 +73,7 @@ def test_chosen_reason_shows_subject_limit_and_reach_without_js(client_en: Clien
     html = client_en.get(
         f"/sellercentral/orders/{o.id}/contact/", {"reason": "confirmOrderDetails"}
     ).content.decode()
-    assert f'value="Question about your order {o.id}"' in html
+    assert f">Question about your order {o.id}</output>" in html
     assert 'maxlength="2000"' in html
     assert 'value="confirmOrderDetails" checked' in html
     # This reason takes no files, so the file input is not offered.
@@ -84,7 +89,7 @@ def test_contact_page_in_chinese(seller: Seller) -> None:
     html = zh_client(seller).get(f"/sellercentral/orders/{o.id}/contact/").content.decode()
     assert "<h1>联系买家</h1>" in html
     assert "确认订单详情" in html
-    assert "<strong>退货或退款问题</strong>:退货问题在订单送达后才可选择。" in html
+    assert "<strong>退货或退款问题</strong>：退货问题在订单送达后才可选择。" in html
     assert "发送" in html
 
 
@@ -139,7 +144,7 @@ def test_opted_out_buyer_non_critical_reason_is_blocked_with_why(client_en: Clie
     again = client_en.get(f"/sellercentral/orders/{o.id}/contact/?from={msg.public_id}").content.decode()
     assert ">Thanks for shopping!</textarea>" in again
     zh = zh_client(seller).get(resp["Location"]).content.decode()
-    assert "<h1>已拦截:您的消息未发送</h1>" in zh
+    assert "<h1>已拦截：您的消息未发送</h1>" in zh
     assert f'<li data-code="{reason["code"]}">{reason["zh"]}</li>' in zh
 
 
@@ -343,21 +348,55 @@ def test_buyer_opted_out_is_not_revealed_before_sending(client_en: Client, selle
     assert Buyer.objects.get(pk=out.buyer_id).opted_out
 
 
-@pytest.mark.parametrize("status", ["restricted", "suspended"])
-def test_restricted_seller_is_blocked_with_why(client_en: Client, seller: Seller, status: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "notice", "why"),
+    [
+        (
+            "restricted",
+            "Your messaging is restricted: only messages needed to complete an order can be sent.",
+            "Not while your messaging is restricted: this reason is not needed to complete the order.",
+        ),
+        (
+            "suspended",
+            "Your selling account is suspended, so you cannot send messages to buyers.",
+            "Not while your selling account is suspended.",
+        ),
+    ],
+)
+def test_standing_is_told_before_writing(
+    client_en: Client, seller: Seller, status: str, notice: str, why: str
+) -> None:
     Seller.objects.filter(pk=seller.pk).update(status=status)
     o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
-    resp = client_en.post(
+    html = client_en.get(f"/sellercentral/orders/{o.id}/contact/").content.decode()
+    assert f'id="standing" data-code="standing.{status}">' in html
+    assert notice in html
+    assert 'value="generalQuestion"' not in html
+    assert f"<strong>Other (not needed to complete the order)</strong>: {escape(why)}" in html
+    # Restricted still offers what completes the order; suspended offers nothing.
+    assert ('value="confirmOrderDetails"' in html) == (status == "restricted")
+    # Sending it anyway is the policy's to refuse, recorded like any refusal.
+    client_en.post(
         f"/sellercentral/orders/{o.id}/contact/", {"reason": "generalQuestion", "body": "Anything else?"}
     )
-    msg = Message.objects.get(conversation__order=o)
-    assert msg.state == "blocked"
-    hit = next(h for h in msg.decision.hits if h["rule"] == "standing")
-    html = client_en.get(resp["Location"]).content.decode()
-    assert outcome(html) == "blocked"
-    assert f'<li data-code="{hit["code"]}">{escape(hit["en"])}</li>' in html
-    zh = zh_client(seller).get(resp["Location"]).content.decode()
-    assert f'<li data-code="{hit["code"]}">{escape(hit["zh"])}</li>' in zh
+    assert Message.objects.get(conversation__order=o).state == "blocked"
+
+
+def test_a_blocked_seller_is_told_until_when_in_their_zone(seller: Seller) -> None:
+    now = time.now()
+    until = now + dt.timedelta(days=3)
+    Seller.objects.filter(pk=seller.pk).update(
+        status="blocked", proactive_blocked_until=until, timezone="Asia/Shanghai"
+    )
+    o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
+    html = zh_client(seller).get(f"/sellercentral/orders/{o.id}/contact/").content.decode()
+    local = until.astimezone(zoneinfo.ZoneInfo("Asia/Shanghai"))
+    assert (
+        f'在 <time datetime="{local.isoformat()}">{local:%Y-%m-%d %H:%M}\uff08UTC+08:00\uff09</time> 之前，您不能主动联系买家。'
+        in html
+    )
+    assert '您仍可以在<a href="/sellercentral/messages/">消息</a>中回复买家发来的消息。' in html
+    assert 'name="reason"' not in html
 
 
 def test_contact_page_shows_the_same_opt_out_words_buyers_read(client_en: Client, seller: Seller) -> None:
@@ -380,3 +419,51 @@ def test_contact_page_shows_the_same_opt_out_words_buyers_read(client_en: Client
 def test_account_health_is_in_the_seller_menu(client_en: Client, seller: Seller) -> None:
     html = client_en.get("/sellercentral/orders/").content.decode()
     assert '<a href="/account-health/">Account Health</a>' in html
+
+
+def test_a_blocked_outcome_says_written_and_explains_highlights_only_when_there_are_some(
+    client_en: Client, seller: Seller
+) -> None:
+    opted = testing.order(seller=seller, buyer=testing.buyer(opted_out=True), status=Order.Status.UNSHIPPED)
+    resp = client_en.post(
+        f"/sellercentral/orders/{opted.id}/contact/", {"reason": "generalQuestion", "body": "New stock!"}
+    )
+    html = client_en.get(resp["Location"]).content.decode()
+    assert outcome(html) == "blocked"
+    assert "<dt>Written</dt>" in html and "<dt>Sent</dt>" not in html
+    assert "Highlighted text is what the policy objected to." not in html
+    o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
+    resp = client_en.post(
+        f"/sellercentral/orders/{o.id}/contact/",
+        {"reason": "confirmOrderDetails", "body": "Write to me at owner@acme.example please."},
+    )
+    html = client_en.get(resp["Location"]).content.decode()
+    assert outcome(html) == "blocked"
+    assert '<mark class="offending">' in html
+    assert "Highlighted text is what the policy objected to." in html
+
+
+def test_the_help_under_the_message_follows_the_reason(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
+    url = f"/sellercentral/orders/{o.id}/contact/"
+    html = client_en.get(url, {"reason": "confirmOrderDetails"}).content.decode()
+    assert (
+        '<span class="muted" id="body-help">Ask only for what you need to complete the order. Links are '
+        "allowed for this reason. No requests for reviews, no contact details, no marketing.</span>"
+    ) in html
+    assert 'data-help="Ask only for what you need to complete the order. No links. No requests' in html
+    now = time.now()
+    delivered = testing.order(
+        seller=seller,
+        status=Order.Status.DELIVERED,
+        purchased_at=now - dt.timedelta(days=20),
+        shipped_at=now - dt.timedelta(days=18),
+        delivered_at=now - dt.timedelta(days=10),
+    )
+    url = f"/sellercentral/orders/{delivered.id}/contact/"
+    html = client_en.get(url, {"reason": "productReviewAndSellerFeedback"}).content.decode()
+    help_text = re.findall(r'id="body-help">([^<]*)<', html)
+    assert help_text == [
+        "Ask for a review of the product or of your service in neutral words: no reward, no asking for a "
+        "positive review, no contact details."
+    ]

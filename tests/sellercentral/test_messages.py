@@ -77,7 +77,7 @@ def test_reply_error_rerenders_with_text(client_en: Client, seller: Seller) -> N
     zh = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     zh.force_login(seller.user)  # type: ignore[arg-type]
     resp = zh.post(f"/sellercentral/messages/{question.public_id}/reply/", {"body": ""})
-    assert "<strong>未发送:</strong> 请填写消息内容。" in resp.content.decode()
+    assert "<strong>未发送：</strong> 请填写消息内容。" in resp.content.decode()
 
 
 def test_no_response_needed(client_en: Client, seller: Seller) -> None:

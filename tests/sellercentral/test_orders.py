@@ -11,7 +11,7 @@ from django.test import Client
 from parley.core import testing, time
 from parley.marketplace.models import Order, OrderItem, ProductCategory, Seller
 
-from .helpers import buyer_message, seller_message
+from .helpers import buyer_message, seller_message, zh_client
 
 pytestmark = pytest.mark.django_db
 
@@ -132,12 +132,51 @@ def test_status_filter_and_date_range_in_seller_time_zone(client_en: Client, sel
 def test_bad_date_range_says_so(client_en: Client, seller: Seller) -> None:
     shipped = testing.order(seller=seller, status=Order.Status.SHIPPED)
     testing.order(seller=seller)
-    testing.order(seller=seller, status=Order.Status.SHIPPED, purchased_at=NOW - dt.timedelta(days=60))
+    old = testing.order(seller=seller, status=Order.Status.SHIPPED, purchased_at=NOW - dt.timedelta(days=60))
     html = client_en.get(
         "/sellercentral/orders/", {"start": "2026-02-01", "end": "2026-01-01", "status": "Shipped"}
     ).content.decode()
-    assert "The end date is before the start date." in html
-    assert order_ids(html) == [shipped.id]  # the valid filters (status, start) still apply
+    assert (
+        '<span class="error" role="alert">The end date is before the start date, so no dates were applied. '
+        "Correct one of them.</span>"
+    ) in html
+    # Neither date applies (a range with no day in it means nothing); the status still does.
+    assert order_ids(html) == [shipped.id, old.id]
+    zh = (
+        zh_client(seller)
+        .get("/sellercentral/orders/", {"start": "2026-02-01", "end": "2026-01-01"})
+        .content.decode()
+    )
+    assert "结束日期早于开始日期，因此未按日期筛选。请更正其中一个日期。" in zh
+
+
+def test_the_count_pages_and_status_badges(client_en: Client, seller: Seller) -> None:
+    for i in range(27):
+        testing.order(seller=seller, purchased_at=NOW - dt.timedelta(hours=i), status=Order.Status.SHIPPED)
+    first = client_en.get("/sellercentral/orders/").content.decode()
+    assert '<p class="result-count" id="result-count" role="status">27 orders match.</p>' in first
+    assert '<span id="page-of">Page 1 of 2</span>' in first
+    assert '<span class="badge status status-Shipped">Shipped</span>' in first
+    second = client_en.get("/sellercentral/orders/", {"page": "2"}).content.decode()
+    assert "27 orders match." in second and '<span id="page-of">Page 2 of 2</span>' in second
+    one = client_en.get("/sellercentral/orders/", {"q": first.split('class="order-id">')[1].split("<")[0]})
+    assert "1 order matches." in one.content.decode()
+    zh = zh_client(seller).get("/sellercentral/orders/").content.decode()
+    assert "共有 27 个订单符合条件。" in zh and "第 1 页，共 2 页" in zh
+    assert "买家\uff1a <a" in zh and "数量\uff1a 1" in zh  # full-width colons after Chinese labels
+
+
+def test_the_count_stops_at_the_last_page_shown(
+    client_en: Client, seller: Seller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parley.sellercentral import queries
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 10)
+    for i in range(12):
+        testing.order(seller=seller, purchased_at=NOW - dt.timedelta(hours=i))
+    monkeypatch.setattr(queries, "PAGE_SIZE", 5)
+    html = client_en.get("/sellercentral/orders/").content.decode()
+    assert "More than 10 orders match. Narrow the search to see older ones." in html
 
 
 def test_pagination(client_en: Client, seller: Seller) -> None:
@@ -280,3 +319,23 @@ def test_dates_at_the_ends_of_the_calendar(
     resp = client_en.get(f"/sellercentral/orders/?{query}")
     assert resp.status_code == 200
     assert order_ids(resp.content.decode()) == ([order.id] if shown else [])
+
+
+def test_the_order_page_links_the_mail_client_with_the_order_number(
+    client_en: Client, seller: Seller
+) -> None:
+    from urllib.parse import quote
+
+    o = testing.order(seller=seller, buyer=testing.buyer(locale="zh-hans"))
+    html = client_en.get(f"/sellercentral/orders/{o.id}/").content.decode()
+    relay = re.search(r'<code class="addr">([^<]+)</code>', html)
+    assert relay
+    href = f"mailto:{relay.group(1)}?subject={quote('关于您的订单 ' + o.id)}"
+    assert f'<a class="button" id="mail-link" href="{href}">Write from your mail client</a>' in html
+    assert "The address belongs to the buyer, for all of their orders with you." in html
+    guide = client_en.get("/sellercentral/settings/mail-client/").content.decode()
+    assert "A relay address belongs to the buyer: all of that buyer" in guide
+    assert (
+        "without one it is filed under your most recent order with that buyer, and the acceptance says which."
+        in guide
+    )

@@ -102,7 +102,7 @@ def test_confirm_page_in_chinese(seller: Seller) -> None:
     c = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     url = f"/sellercentral/settings/messaging/confirm/{raw}/"
     assert "Acme Tools 申请使用 ops@acme.example 给买家发送消息。" in c.get(url).content.decode()
-    assert "已确认:Acme Tools 现在可以使用 ops@acme.example 给买家发送消息。" in c.post(url).content.decode()
+    assert "已确认：Acme Tools 现在可以使用 ops@acme.example 给买家发送消息。" in c.post(url).content.decode()
 
 
 def test_bad_confirm_token_is_404() -> None:

@@ -12,8 +12,24 @@ NAME = "standing"
 
 
 def check(sub: Submission, ctx: Context) -> list[Hit]:
-    seller = sub.seller
-    status = seller.status
+    return standing_hits(
+        status=sub.seller.status,
+        blocked_until=sub.seller.proactive_blocked_until,
+        now=sub.now,
+        critical=ctx.critical,
+        in_reply_to_buyer=sub.in_reply_to_buyer,
+    )
+
+
+def standing_hits(
+    *,
+    status: str,
+    blocked_until: dt.datetime | None,
+    now: dt.datetime,
+    critical: bool,
+    in_reply_to_buyer: bool = False,
+) -> list[Hit]:
+    """The rule itself, on plain facts: also what Contact Buyer asks before the seller writes."""
     if status == "suspended":
         return [
             Hit(
@@ -25,11 +41,11 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
             )
         ]
     hits: list[Hit] = []
-    until = seller.proactive_blocked_until
-    blocked_until = until is not None and align(until, sub.now) > sub.now
+    until = blocked_until
+    still_blocked = until is not None and align(until, now) > now
     # A block stops the seller starting conversations; answering a buyer who wrote first still works.
-    if (status == "blocked" or blocked_until) and not sub.in_reply_to_buyer:
-        if blocked_until and until is not None:
+    if (status == "blocked" or still_blocked) and not in_reply_to_buyer:
+        if still_blocked and until is not None:
             utc = until if until.tzinfo is None else until.astimezone(dt.UTC)
             date = f"{utc:%Y-%m-%d %H:%M} UTC"
             en_until, zh_until = f" until {date}", f"(至 {date})"
@@ -47,7 +63,7 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
         )
     # Restricted is milder than blocked, so a reply to the buyer passes here too; otherwise only
     # messages needed to complete the order get through.
-    if status == "restricted" and not ctx.critical and not sub.in_reply_to_buyer:
+    if status == "restricted" and not critical and not in_reply_to_buyer:
         hits.append(
             Hit(
                 NAME,

@@ -118,7 +118,7 @@ class Command(BaseCommand):
             for issue in exc.issues:
                 self.stderr.write(str(issue))
             raise CommandError(
-                f"{len(exc.issues)} problem(s) found in {path}; nothing was imported."
+                f"{len(exc.issues)} problem{'' if len(exc.issues) == 1 else 's'} found in {path}; nothing was imported."
             ) from None
         self._print(report)
 

@@ -15,4 +15,4 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         count = expire_blocks(now=time.now())
-        self.stdout.write(f"{count} block(s) ended")
+        self.stdout.write(f"{count} block{'' if count == 1 else 's'} ended")

@@ -34,4 +34,6 @@ class Command(BaseCommand):
         cleared = actions.do_unlock_login(kind=kind, value=value)
         if not cleared:
             raise CommandError(f"{value} has no failed sign-ins on record.")
-        self.stdout.write(f"{value} can sign in again ({cleared} record(s) cleared).")
+        self.stdout.write(
+            f"{value} can sign in again ({cleared} record{'' if cleared == 1 else 's'} cleared)."
+        )

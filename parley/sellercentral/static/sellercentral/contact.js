@@ -9,6 +9,7 @@
   var live = document.getElementById("counter-live");
   var subject = document.getElementById("subject");
   var reach = document.getElementById("reach");
+  var help = document.getElementById("body-help");
   var attRow = document.getElementById("attachments-row");
   var max = parseInt(body.getAttribute("maxlength"), 10) || 2000;
   var wasOver = false;
@@ -29,8 +30,9 @@
     if (!radio) return;
     max = parseInt(radio.dataset.max, 10) || max;
     body.setAttribute("maxlength", String(max));
-    subject.value = radio.dataset.subject;
+    subject.textContent = radio.dataset.subject;
     reach.textContent = radio.dataset.reach;
+    help.textContent = radio.dataset.help;
     var none = radio.dataset.attachments === "none";
     attRow.hidden = none;
     if (none) { document.getElementById("attachments").value = ""; }
