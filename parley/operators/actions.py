@@ -53,13 +53,37 @@ def _decision(value: object) -> str:
     return str(value)
 
 
+def _note(value: object) -> str:
+    note = str(value or "").strip()[:2000]
+    if not note:
+        raise ActionError(
+            "review.note_required",
+            "Give the reason for your decision: it is kept with it and shown in the seller's history.",
+            "请填写决定的理由：理由会与决定一起保存，并显示在卖家的记录中。",
+            field="note",
+        )
+    return note
+
+
+_STATUS_WORDS = {
+    "upheld": ("upheld", "已维持"),
+    "dismissed": ("dismissed", "已驳回"),
+}
+
+
 def _already(status: str) -> ActionError:
+    en, zh = _STATUS_WORDS.get(status, (status, status))
     return ActionError(
         "review.already_resolved",
-        f"This item was already decided ({status}).",
-        f"此项已处理({status})。",
+        f"This item was already decided: {en}.",
+        f"此项已处理：{zh}。",
         status=409,
     )
+
+
+def check_review_note(*, note: object) -> str:
+    """The reason an operator gives for a decision, before they confirm it."""
+    return _note(note)
 
 
 def check_resolve_flag(
@@ -74,7 +98,7 @@ def check_resolve_flag(
         actor=staff,
         flag=flag,
         decision=_decision(decision),
-        note=str(note or "")[:2000],
+        note=_note(note),
         now=now or time.now(),
     )
 
@@ -123,7 +147,7 @@ def check_resolve_violation(
         actor=staff,
         violation=violation,
         decision=_decision(decision),
-        note=str(note or "")[:2000],
+        note=_note(note),
         now=now or time.now(),
     )
 
