@@ -9,7 +9,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from parley.conversations.models import Message, PolicyDecision
+from parley.conversations.models import Message, PolicyDecision, Violation
 from parley.marketplace.models import Marketplace, Order, ProductCategory
 from parley.operators.models import SettingsChange
 from parley.policy.models import ContactReason
@@ -350,3 +350,17 @@ def change_views(changes: Iterable[SettingsChange], language: str) -> list[Chang
         ChangeView(c, change_subject(c, language, markets, reasons), change_sentences(c, language))
         for c in changes
     ]
+
+
+def violation_text(violation: Violation, language: str) -> str:
+    """What a violation is about in the viewer's language: the policy's explanation of the rule hit it
+    was recorded for (stored as "code: English text"), or, for a report upheld, nothing beyond its kind."""
+    if violation.kind == Violation.Kind.FLAG_UPHELD:
+        return ""
+    detail = violation.detail.split("\nOperator: ")[0].strip()
+    code = detail.split(":", 1)[0].strip() if ":" in detail else ""
+    decision = getattr(violation.message, "decision", None) if violation.message_id else None
+    for hit in decision.hits if decision else []:
+        if code and hit.get("code") == code:
+            return str(hit.get("zh") if _zh(language) and hit.get("zh") else hit.get("en", ""))
+    return detail

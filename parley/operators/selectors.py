@@ -32,7 +32,7 @@ def open_flags() -> QuerySet[Flag]:
 def open_violations() -> QuerySet[Violation]:
     return (
         Violation.objects.filter(status=Violation.Status.OPEN)
-        .select_related("seller", "message__reason")
+        .select_related("seller", "message__reason", "message__decision")
         .order_by("created_at", "id")
     )
 
@@ -73,7 +73,7 @@ def seller_history(seller: Seller, *, now: dt.datetime) -> SellerHistory:
         changes=list(StandingChange.objects.filter(seller=seller).select_related("actor")[:50]),
         violations=list(
             Violation.objects.filter(seller=seller)
-            .select_related("message")
+            .select_related("message__decision")
             .prefetch_related("decisions__actor")
             .order_by("-created_at", "-id")[:50]
         ),

@@ -149,7 +149,7 @@ def test_a_decision_needs_a_reason_then_a_confirmation_then_opens_the_next_item(
     html = c.get(r["Location"]).content.decode()
     assert "Report upheld: a violation was recorded." in html
     # The decision and its reason are in the seller's history shown beside the next report.
-    assert "by ops on <time" in html and ": asks for stars outright</td>" in html
+    assert "by ops on <time" in html and " · Reason: asks for stars outright</td>" in html
     assert '<span class="badge warn" id="standing">Warned</span>' in html
     # Dismiss the second report: then the violation is next, then the queue is empty.
     r = c.post(f"/operators/flags/{flag2.pk}/", {"decision": "dismiss", "note": "a normal offer"})
@@ -184,3 +184,20 @@ def test_the_action_refuses_a_decision_without_a_reason(world: dict) -> None:
         actions.check_resolve_flag(actor=world["op"], flag_id=world["flag"].pk, decision="dismiss", note="")
     assert (e.value.code, e.value.field, e.value.status) == ("review.note_required", "note", 400)
     assert Flag.objects.get(pk=world["flag"].pk).status == "open"
+
+
+def test_a_violation_is_told_in_the_viewers_language(world: dict) -> None:
+    v = Violation.objects.create(
+        seller=world["seller"],
+        message=world["messages"][1],
+        kind=Violation.Kind.OTHER,
+        detail="content.review_request: Asks the buyer for a review.",
+        created_at=T0,
+    )
+    c = world["c"]
+    zh = c.get(f"/operators/violations/{v.pk}/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    item = zh.split('<div class="card" id="item">')[1].split("</div>")[0]
+    assert '<p class="muted">要求买家评价。</p>' in item and "content.review_request" not in item
+    en = c.get(f"/operators/violations/{v.pk}/").content.decode()
+    assert '<p class="muted">Asks the buyer for a review.</p>' in en.split('id="item">')[1].split("</div>")[0]
+    assert '<p class="badge bad">The message this is about</p>' in en
