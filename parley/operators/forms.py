@@ -235,7 +235,11 @@ REASON_HELP = {
 
 
 def mark_errors(form: forms.BaseForm) -> forms.BaseForm:
-    """Tie each field to its help and its error messages, and mark the invalid ones for screen readers."""
+    """Tie each field to its help and its error messages, and mark the invalid ones for screen readers.
+
+    Labels stand above their fields without a colon: Django's ":" would be half-width after Chinese.
+    """
+    form.label_suffix = ""
     for name, field in form.fields.items():
         ids = []
         if field.help_text:
@@ -339,7 +343,11 @@ class ContactReasonForm(forms.ModelForm):
 
 def group_choices() -> list[tuple[str, str]]:
     lang = get_language() or "en"
-    return [(g.code, f"{g.name(lang)} ({g.code})") for g in ProductCategory.objects.order_by("code")]
+    # Chinese takes full-width brackets around the code.
+    fmt = "{name}（{code}）" if lang.startswith("zh") else "{name} ({code})"
+    return [
+        (g.code, fmt.format(name=g.name(lang), code=g.code)) for g in ProductCategory.objects.order_by("code")
+    ]
 
 
 class CategoryMappingForm(forms.Form):

@@ -173,7 +173,9 @@ def _group_name(code: object, language: str) -> str:
     if not code:
         return _("as its parent")
     group = ProductCategory.objects.filter(code=str(code)).first()
-    return f"{group.name(language)} ({code})" if group else str(code)
+    if group is None:
+        return str(code)
+    return f"{group.name(language)}（{code}）" if _zh(language) else f"{group.name(language)} ({code})"
 
 
 def _mode(value: object) -> str:
