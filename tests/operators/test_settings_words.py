@@ -108,3 +108,25 @@ def _now() -> dt.datetime:
     from parley.core import time
 
     return time.now()
+
+
+def test_the_admin_names_its_models_in_chinese() -> None:
+    client = Client()
+    client.force_login(testing.user("root", is_staff=True, is_superuser=True))
+    html = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    for name in (
+        "商城",
+        "联系原因",
+        "买家举报",
+        "违规",
+        "账户状态变更",
+        "设置变更",
+        "审核决定",
+        "运营控制台",
+    ):
+        assert f">{name}</" in html or f">{name}<" in html, name
+    for english in ("Contact reasons", "Standing changes", "Settings changes", "Policy decisions", "Flags"):
+        assert english not in html, english
+    assert "Parley 运营后台" in html
+    en = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ">Buyer reports</a>" in en and ">Contact reasons</a>" in en
