@@ -116,6 +116,11 @@ def thread_rows(messages: list[Message], *, reported: Message, language: str) ->
     ]
 
 
+def market_label(market: Marketplace, language: str) -> str:
+    """A marketplace's name and ID, in the brackets the language takes."""
+    return f"{market.name}（{market.pk}）" if _zh(language) else f"{market.name} ({market.pk})"
+
+
 def reason_name(reason: ContactReason | None, language: str) -> str:
     return reason.name(language) if reason else "—"
 
@@ -313,7 +318,8 @@ def change_subject(
     """What the change was made to, in words."""
     if change.kind == SettingsChange.Kind.MARKETPLACE:
         market = (markets or {}).get(change.object_id)
-        return _("Policy settings of %(market)s") % {"market": market or change.object_id}
+        name = market_label(market, language) if market else change.object_id
+        return _("Policy settings of %(market)s") % {"market": name}
     if change.kind == SettingsChange.Kind.REASON:
         reason = (reasons or {}).get(change.object_id)
         name = reason.name(language) if reason else change.object_id

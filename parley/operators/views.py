@@ -330,6 +330,7 @@ def settings_index(request: HttpRequest) -> HttpResponse:
             "marketplaces": [
                 {
                     "market": m,
+                    "label": presenters.market_label(m, lang),
                     "tags": presenters.tag_words(m.tag_words, lang),
                     "cap": presenters.daily_cap(m.daily_cap_multiplier, m.daily_cap_base),
                     "ladder": presenters.enforcement_summary(m.enforcement or {}),
@@ -371,7 +372,7 @@ def marketplace_edit(request: HttpRequest, marketplace_id: str) -> HttpResponse:
         {
             "nav": "settings",
             "form": mark_errors(form),
-            "title": _("Policy settings: %(name)s") % {"name": market},
+            "title": _("Policy settings: %(name)s") % {"name": presenters.market_label(market, _lang())},
             "cap_words": presenters.daily_cap(market.daily_cap_multiplier, market.daily_cap_base),
             "ladder_words": presenters.enforcement_summary(market.enforcement or {}),
             "changes": presenters.change_views(
@@ -411,6 +412,7 @@ def categories(request: HttpRequest, marketplace_id: str) -> HttpResponse:
         {
             "nav": "settings",
             "market": market,
+            "market_label": presenters.market_label(market, _lang()),
             "form": mark_errors(form),
             "page": page,
             "q": q,
