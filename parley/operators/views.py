@@ -220,7 +220,9 @@ def _review(
 @staff_required
 def flag_detail(request: HttpRequest, flag_id: int) -> HttpResponse:
     flag = get_object_or_404(
-        Flag.objects.select_related("message__seller", "message__reason", "message__conversation", "buyer"),
+        Flag.objects.select_related(
+            "message__seller", "message__reason", "message__conversation__order", "buyer"
+        ),
         pk=flag_id,
     )
     return _review(
@@ -242,7 +244,7 @@ def flag_detail(request: HttpRequest, flag_id: int) -> HttpResponse:
 @staff_required
 def violation_detail(request: HttpRequest, violation_id: int) -> HttpResponse:
     violation = get_object_or_404(
-        Violation.objects.select_related("seller", "message__reason", "message__conversation"),
+        Violation.objects.select_related("seller", "message__reason", "message__conversation__order"),
         pk=violation_id,
     )
     return _review(

@@ -89,6 +89,8 @@ def thread(html: str) -> list[str]:
 def test_review_shows_the_conversation_around_the_report_in_words(world: dict) -> None:
     html = world["c"].get(f"/operators/flags/{world['flag'].pk}/").content.decode()
     assert thread(html) == ["Where is my parcel?", "Leave us 5 stars and we ship faster", "That is not OK."]
+    order_id = world["messages"][1].conversation.order_id
+    assert f'<p class="muted">Order {order_id} · Unshipped</p>' in html
     reported = html.split('id="reported" aria-current="true">')[1].split("</li>")[0]
     assert '<p class="badge bad">The reported message</p>' in reported
     assert "Reason: Confirm delivery details" in reported
@@ -105,7 +107,7 @@ def test_review_shows_the_conversation_around_the_report_in_words(world: dict) -
 def test_review_in_chinese_names_the_reason_and_the_outcome(world: dict) -> None:
     c = world["c"]
     html = c.get(f"/operators/flags/{world['flag'].pk}/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
-    assert "原因：确认配送详情" in html
+    assert "原因：确认配送详情" in html and " · 未发货</p>" in html
     assert "<strong>已送达买家</strong>" in html
     assert "要求买家评价。" in html
     assert "Confirm delivery details" not in html and "Delivered to the buyer" not in html
