@@ -176,7 +176,7 @@ def _changed(what: str, before: str, after: str) -> str:
 
 def _group_name(code: object, language: str) -> str:
     if not code:
-        return _("as its parent")
+        return _("not mapped (counts as its parent)")
     group = ProductCategory.objects.filter(code=str(code)).first()
     if group is None:
         return str(code)

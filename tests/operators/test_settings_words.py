@@ -130,3 +130,23 @@ def test_the_admin_names_its_models_in_chinese() -> None:
     assert "Parley 运营后台" in html
     en = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert ">Buyer reports</a>" in en and ">Contact reasons</a>" in en
+
+
+def test_category_history_in_sentences(c: Client) -> None:
+    from parley.marketplace.models import MarketplaceCategory
+
+    MarketplaceCategory.objects.create(marketplace_id=MARKET, code="1000", names={"en": "Home & Kitchen"})
+    url = f"/operators/settings/marketplaces/{MARKET}/categories/1000/"
+    assert c.post(url, {"group": "home", "note": "kitchenware"}).status_code == 302
+    en = main(c.get(url).content.decode())
+    assert f"<strong>Category 1000 of {MARKET}</strong>" in en
+    assert (
+        "<li>The mapping changed from not mapped (counts as its parent) to Home &amp; kitchen (home).</li>"
+        in en
+    )
+    assert (
+        "<li>The group it counts as changed from Other (not mapped) (other) to Home &amp; kitchen (home).</li>"
+        in en
+    )
+    zh = main(c.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode())
+    assert "<li>映射由 未映射（按上级品类计算） 改为 家居厨房（home）。</li>" in zh
