@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from parley.buyers import actions as buyer_actions
+from parley.config import BASE_DIR
 from parley.conversations.models import Flag
 from parley.core import testing
 from parley.operators.models import ReviewDecision
@@ -20,6 +21,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+ARTIFACTS = BASE_DIR / "test-artifacts" / "pages"
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
 WORDS = {
     "en": {
@@ -77,6 +79,8 @@ def test_uphold_confirm_opens_the_next_report_then_the_empty_queue(
     assert page.inner_text("#decide-h") == words["uphold_q"]
     assert Flag.objects.get(pk=flags[0].pk).status == "open"
     assert no_sideways_scroll(page)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{lang}-{size}-operator-flag-confirm.png"), full_page=True)
     page.click("#confirm")
     page.wait_for_url(f"{base}/operators/flags/{flags[1].pk}/")
     assert words["upheld"] in page.inner_text("main")
@@ -88,6 +92,7 @@ def test_uphold_confirm_opens_the_next_report_then_the_empty_queue(
     page.wait_for_url(f"{base}/operators/queue/")
     assert words["empty"] in page.inner_text("#queue-empty")
     assert no_sideways_scroll(page)
+    page.screenshot(path=str(ARTIFACTS / f"{lang}-{size}-operator-queue-empty.png"), full_page=True)
     ctx.close()
     assert list(ReviewDecision.objects.order_by("id").values_list("decision", "note")) == [
         ("uphold", "asks for stars"),
