@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 from django.http import Http404
+from django.utils import translation
 
 from parley.conversations.models import Flag, Violation
 from parley.core import time
@@ -125,7 +126,11 @@ def do_resolve_flag(*, actor: User | None, flag: Flag, decision: str, note: str,
                 created_at=now,
             )
             enforcement.apply_ladder(
-                seller, actor=actor, now=now, trigger=f"buyer report on {flag.message.public_id} upheld."
+                seller,
+                actor=actor,
+                now=now,
+                trigger=f"buyer report on {flag.message.public_id} upheld.",
+                trigger_zh=f"买家对消息 {flag.message.public_id} 的举报被维持。",
             )
     return flag
 
@@ -167,8 +172,16 @@ def do_resolve_violation(
             violation=violation, decision=decision, note=note, actor=actor, created_at=now
         )
         if decision == "uphold":
+            with translation.override("en"):
+                kind_en = str(violation.get_kind_display())
+            with translation.override("zh-hans"):
+                kind_zh = str(violation.get_kind_display())
             enforcement.apply_ladder(
-                violation.seller, actor=actor, now=now, trigger=f"{violation.get_kind_display()} upheld."
+                violation.seller,
+                actor=actor,
+                now=now,
+                trigger=f"{kind_en} upheld.",
+                trigger_zh=f"“{kind_zh}”被维持。",
             )
     return violation
 

@@ -108,7 +108,15 @@ def test_uphold_flag_records_violation_decision_and_moves_standing(world: dict) 
     assert seller.status == "warned"
     change = StandingChange.objects.get()
     assert (change.actor, change.from_status, change.to_status) == (world["op"], "active", "warned")
-    assert "Latest: buyer report on" in change.reason
+    public_id = world["msg"].public_id
+    assert change.reason == (
+        f"1 upheld violation in 90 days (threshold for Warned: 1). Latest: buyer report on {public_id} upheld."
+    )
+    # In Chinese all of it, with nothing after the full stop but the next sentence.
+    assert (
+        change.reason_zh
+        == f"90 天内有 1 次违规被确认（“警告”的阈值：1）。最近一次：买家对消息 {public_id} 的举报被维持。"
+    )
     page = c.get(f"/operators/sellers/{seller.pk}/").content.decode()
     assert "Active → Warned" in page
     # Deciding again is refused and changes nothing.
