@@ -117,6 +117,40 @@ def next_open_item() -> tuple[str, int] | None:
     return None
 
 
+@dataclass(frozen=True)
+class QueuePlace:
+    position: int  # 1-based, in the order the queue lists its items
+    total: int
+    next: tuple[str, int] | None  # the item after this one (the first one after the last), if any other
+
+
+def _after(qs: QuerySet[Any], item: Flag | Violation) -> QuerySet[Any]:
+    return qs.filter(Q(created_at__gt=item.created_at) | Q(created_at=item.created_at, id__gt=item.pk))
+
+
+def queue_place(kind: str, item: Flag | Violation) -> QueuePlace | None:
+    """Where an open item stands in the queue (buyer reports first, then violations, oldest first)."""
+    if item.status != "open":
+        return None
+    flags, violations = open_flags(), open_violations()
+    n_flags, n_violations = flags.count(), violations.count()
+    if kind == "flag":
+        position = n_flags - _after(flags, item).count()
+        later = _after(flags, item).values_list("pk", flat=True).first()
+        nxt: tuple[str, int] | None = ("flag", later) if later is not None else None
+        if nxt is None:
+            v = violations.values_list("pk", flat=True).first()
+            nxt = ("violation", v) if v is not None else None
+    else:
+        position = n_flags + n_violations - _after(violations, item).count()
+        later = _after(violations, item).values_list("pk", flat=True).first()
+        nxt = ("violation", later) if later is not None else None
+    if nxt is None:
+        first = next_open_item()
+        nxt = first if first is not None and first != (kind, item.pk) else None
+    return QueuePlace(position=position, total=n_flags + n_violations, next=nxt)
+
+
 # How a seller message's outcome is classified on the dashboard, first match wins.
 OUTCOMES: list[tuple[str, Q]] = [
     ("optout", Q(state__in=["blocked", "bounced"], state_code__startswith="optout.")),

@@ -152,6 +152,7 @@ def _review_context(
 ) -> dict[str, Any]:
     decision = PolicyDecision.objects.filter(message=message).first() if message else None
     lang = _lang()
+    place = selectors.queue_place(kind, item)
     return {
         "nav": "queue",
         "kind": kind,
@@ -166,7 +167,14 @@ def _review_context(
         "decision": presenters.decision_view(decision, lang),
         "history": selectors.seller_history(seller, now=now),
         "attachments": list(message.attachments.all()) if message else [],
+        "place": place,
+        "skip": _item_url(place.next) if place and place.next else "",
     }
+
+
+def _item_url(item: tuple[str, int]) -> str:
+    kind, pk = item
+    return reverse("operators:flag" if kind == "flag" else "operators:violation", args=[pk])
 
 
 def _next_item(request: HttpRequest) -> HttpResponse:
@@ -175,8 +183,7 @@ def _next_item(request: HttpRequest) -> HttpResponse:
     if nxt is None:
         flash.info(request, _("The review queue is empty."))
         return redirect("operators:queue")
-    kind, pk = nxt
-    return redirect("operators:flag" if kind == "flag" else "operators:violation", pk)
+    return redirect(_item_url(nxt))
 
 
 def _review(

@@ -104,6 +104,28 @@ def test_review_shows_the_conversation_around_the_report_in_words(world: dict) -
     assert "Next step: Warned, at 1 upheld violation." in html
 
 
+def test_review_says_where_the_item_stands_in_the_queue_and_can_skip_it(world: dict) -> None:
+    c, flag, flag2, v = world["c"], world["flag"], world["flag2"], world["violation"]
+    html = c.get(f"/operators/flags/{flag.pk}/").content.decode()
+    assert '<span id="place">Item 1 of 3 waiting</span>' in html
+    assert f'<a href="/operators/flags/{flag2.pk}/" id="skip">Skip to the next item →</a>' in html
+    html = c.get(f"/operators/flags/{flag2.pk}/").content.decode()
+    assert '<span id="place">Item 2 of 3 waiting</span>' in html
+    assert f'<a href="/operators/violations/{v.pk}/" id="skip">' in html
+    # The last item skips round to the first.
+    html = c.get(f"/operators/violations/{v.pk}/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert '<span id="place">待处理第 3 项，共 3 项</span>' in html
+    assert f'<a href="/operators/flags/{flag.pk}/" id="skip">跳到下一项 →</a>' in html
+    # A decided item is no longer in the queue.
+    c.post(f"/operators/flags/{flag.pk}/", {"decision": "dismiss", "note": "fine", "confirm": "yes"})
+    html = c.get(f"/operators/flags/{flag.pk}/").content.decode()
+    assert 'id="place"' not in html and 'id="skip"' not in html
+    assert (
+        '<span id="place">Item 1 of 2 waiting</span>'
+        in c.get(f"/operators/flags/{flag2.pk}/").content.decode()
+    )
+
+
 def test_review_in_chinese_names_the_reason_and_the_outcome(world: dict) -> None:
     c = world["c"]
     html = c.get(f"/operators/flags/{world['flag'].pk}/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
