@@ -334,6 +334,11 @@ def test_contact_reason_edit_create_and_validation(world: dict) -> None:
     assert r.status_code == 400
     assert "The subject must contain {order_id}." in r.content.decode()
     assert "The window must end after it starts." in r.content.decode()
+    html = r.content.decode()
+    assert 'aria-invalid="true" aria-describedby="help-subject_en err-subject_en"' in html
+    assert '<p class="error" id="err-subject_en">The subject must contain {order_id}.</p>' in html
+    assert '<p class="error" id="err-window_end_days">The window must end after it starts.</p>' in html
+    assert html.count('aria-invalid="true"') == 2
     assert ContactReason.objects.get(pk="generalQuestion").max_length == 2000
     r = c.post(url, data)
     assert r.status_code == 302, r.context["form"].errors if r.context else ""
