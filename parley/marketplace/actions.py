@@ -152,8 +152,8 @@ def do_add_authorized_sender(*, seller: Seller, email: str, now: dt.datetime) ->
             f"{seller.display_name} asked to write to buyers from {email}.\n"
             f"Open this link within {CONFIRM_VALID_DAYS} days to confirm:\n{url}\n\n"
             f"{seller.display_name} 申请使用 {email} 给买家发送消息。\n"
-            f"请在 {CONFIRM_VALID_DAYS} 天内打开以下链接确认:\n{url}\n\n"
-            "If you did not expect this, ignore this message. / 如果这不是您的操作,请忽略此邮件。\n"
+            f"请在 {CONFIRM_VALID_DAYS} 天内打开以下链接确认：\n{url}\n\n"
+            "If you did not expect this, ignore this message. / 如果这不是您的操作，请忽略此邮件。\n"
         )
         enqueue(
             spec=OutboundSpec(
