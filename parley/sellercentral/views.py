@@ -458,7 +458,20 @@ def permissions(request: HttpRequest, seller: Seller) -> HttpResponse:
 @seller_view
 @require_POST
 def remove_sender(request: HttpRequest, seller: Seller, sender_id: int) -> HttpResponse:
-    market_actions.check_remove_authorized_sender(seller=seller, sender_id=sender_id)
+    try:
+        market_actions.check_remove_authorized_sender(
+            seller=seller, sender_id=sender_id, last_confirmed_ok=request.POST.get("confirm") == "yes"
+        )
+    except ActionError as e:
+        if e.code != "sender.last_confirmed":
+            raise
+        # Asked, not refused: the page says what removing it means and offers both answers.
+        sender = AuthorizedSender.objects.get(seller=seller, pk=sender_id)
+        return render(
+            request,
+            "sellercentral/remove_sender.html",
+            _ctx(request, seller, "settings", sender=sender, question=e.text(get_language())),
+        )
     flash.success(request, _("The address was removed."))
     return redirect("sellercentral:permissions")
 
