@@ -193,3 +193,28 @@ def test_removing_the_only_confirmed_address_asks_first(
     page.wait_for_url(f"{base}/sellercentral/settings/messaging/")
     assert words[3] in page.inner_text("main")
     assert not AuthorizedSender.objects.filter(seller=seller).exists()
+
+
+@pytest.mark.parametrize("phone", [False, True])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_manage_orders_numbers_never_wrap_and_the_filters_line_up(
+    browser: Any, live_server: Any, settings: Any, lang: str, phone: bool
+) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    seller = testing.seller()
+    for _ in range(3):
+        testing.order(seller=seller)
+    page = sign_in(browser, live_server.url, seller.user.username, locale=TEXT[lang]["locale"], phone=phone)  # type: ignore[union-attr]
+    lines = page.evaluate(
+        "() => [...document.querySelectorAll('a.order-id')].map(a => a.getClientRects().length)"
+    )
+    assert lines == [1, 1, 1]
+    fields = page.evaluate(
+        """() => [...document.querySelectorAll('form.filters input:not([type=hidden]), form.filters select')]
+        .map(e => { const r = e.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.bottom)]; })"""
+    )
+    assert len(fields) == 4
+    lefts, bottoms = {left for left, _ in fields}, {bottom for _, bottom in fields}
+    # A grid: every field's left edge in a column and its bottom edge in a row (one row on a desktop).
+    assert len(lefts) * len(bottoms) == 4
+    assert len(bottoms) == (2 if phone else 1)
