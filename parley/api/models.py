@@ -28,6 +28,10 @@ class ApiCredential(models.Model):
     created_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("API credential")
+        verbose_name_plural = _("API credentials")
+
     def __str__(self) -> str:
         return self.client_id
 
@@ -39,6 +43,10 @@ class AccessToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("access token")
+        verbose_name_plural = _("access tokens")
 
     def __str__(self) -> str:
         return f"token for {self.credential_id}"
@@ -53,6 +61,8 @@ class RateBucket(models.Model):
     updated_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("rate-limit bucket")
+        verbose_name_plural = _("rate-limit buckets")
         constraints = [models.UniqueConstraint(fields=["key", "operation"], name="uniq_rate_bucket")]
 
     def __str__(self) -> str:
@@ -77,6 +87,10 @@ class UploadDestination(models.Model):
     expires_at = models.DateTimeField()
     uploaded_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("upload destination")
+        verbose_name_plural = _("upload destinations")
+
     def __str__(self) -> str:
         return self.id
 
@@ -92,6 +106,10 @@ class WebhookEndpoint(models.Model):
     events = models.JSONField(default=list)  # empty: every event
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
 
     def __str__(self) -> str:
         return self.url
@@ -120,6 +138,8 @@ class WebhookDelivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_due")]
         constraints = [
             models.UniqueConstraint(

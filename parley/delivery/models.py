@@ -40,6 +40,8 @@ class OutboundMail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("outgoing mail")
+        verbose_name_plural = _("outgoing mails")
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbox_due")]
 
     def __str__(self) -> str:
@@ -62,6 +64,10 @@ class DeliveryReport(models.Model):
     status = models.CharField(max_length=12)  # RFC 3463, e.g. 5.1.1
     remote_text = models.TextField(blank=True)  # the reporting server's own words: operators only
     reported_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("delivery report")
+        verbose_name_plural = _("delivery reports")
 
     def __str__(self) -> str:
         return f"{self.status} for outbox {self.outbound_id}"

@@ -191,9 +191,11 @@ def _change(
 
 
 def apply_ladder(
-    seller: Seller, *, actor: User | None, now: dt.datetime, trigger: str = ""
+    seller: Seller, *, actor: User | None, now: dt.datetime, trigger: str = "", trigger_zh: str = ""
 ) -> StandingChange | None:
-    """Move the seller to the step their upheld violations call for, if that is worse than now."""
+    """Move the seller to the step their upheld violations call for, if that is worse than now.
+
+    `trigger` (and `trigger_zh`, its Chinese) names what moved the seller, for the standing history."""
     with transaction.atomic():
         seller = Seller.objects.select_for_update().get(pk=seller.pk)
         expire_block(seller, now=now)
@@ -213,7 +215,7 @@ def apply_ladder(
         )
         if trigger:
             reason += f" Latest: {trigger}"
-            reason_zh += f" 最近一次：{trigger}"
+            reason_zh += f"最近一次：{trigger_zh or trigger}"
         return _change(
             seller, to_status=target, reason=reason, reason_zh=reason_zh, actor=actor, now=now, until=until
         )
