@@ -334,7 +334,7 @@ def _coverage(body: dict[str, Any], buyer_locale: str) -> str:
     if not start and not end:
         return ""
     if buyer_locale.lower().startswith("zh"):
-        return f"保修期:{start or '—'} 至 {end or '—'}"
+        return f"保修期：{start or '—'} 至 {end or '—'}"
     return f"Warranty coverage: {start or '—'} to {end or '—'}"
 
 
@@ -426,7 +426,7 @@ def solicitation_actions(ctx: Ctx, order_id: str) -> tuple[int, dict[str, Any]]:
 SOLICITATION_TEXT = {
     "en": "Your seller would appreciate it if you shared your experience with order {order_id}: "
     "please review the product and rate the seller.",
-    "zh": "卖家希望您分享订单 {order_id} 的购物体验:请评价商品并为卖家打分。",
+    "zh": "卖家希望您分享订单 {order_id} 的购物体验：请评价商品并为卖家打分。",
 }
 
 

@@ -42,6 +42,6 @@ urlpatterns = [
         spapi_views.upload_file,
         name="sp-upload-file",
     ),
-    path("api/docs/assets/<str:name>", docs.asset, name="api-docs-asset"),
+    path("api/docs/assets/<str:version>/<str:name>", docs.asset, name="api-docs-asset"),
     path("api/", api.urls),
 ]

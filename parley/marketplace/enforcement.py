@@ -78,7 +78,7 @@ def validate_thresholds(raw: Any) -> tuple[Thresholds | None, list[tuple[str, st
     defaults = default_enforcement()
     unknown = sorted(set(raw) - set(defaults))
     if unknown:
-        errors.append((f"Unknown threshold(s): {', '.join(unknown)}.", f"未知的阈值:{', '.join(unknown)}。"))
+        errors.append((f"Unknown threshold(s): {', '.join(unknown)}.", f"未知的阈值：{', '.join(unknown)}。"))
     for key in defaults:
         value = raw.get(key)
         if isinstance(value, bool) or not isinstance(value, int):
@@ -95,7 +95,7 @@ def validate_thresholds(raw: Any) -> tuple[Thresholds | None, list[tuple[str, st
         errors.append(
             (
                 "Each step needs more violations than the one before: warn < restrict < block < suspend.",
-                "每一级所需的违规次数必须多于上一级:警告 < 限制 < 屏蔽 < 暂停。",
+                "每一级所需的违规次数必须多于上一级：警告 < 限制 < 屏蔽 < 暂停。",
             )
         )
         return None, errors
