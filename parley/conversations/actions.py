@@ -341,7 +341,7 @@ def _reply_subject(order: Order) -> str:
 def _buyer_subject(order: Order) -> str:
     """The subject of a buyer's web message, in the buyer's language like the rest of their thread."""
     if order.buyer.locale.startswith("zh"):
-        return f"回复：订单 {order.id}"
+        return f"关于订单 {order.id} 的消息"
     return f"Message about order {order.id}"
 
 

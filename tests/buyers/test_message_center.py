@@ -263,3 +263,17 @@ def test_a_buyer_is_told_why_their_message_was_not_delivered(lang: str) -> None:
     assert escape(flash + why) in html
     label = "Not delivered to the seller:" if lang == "en" else "未送达卖家："
     assert f'<p class="error why"><strong>{label}</strong> {escape(why)}</p>' in html
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject"),
+    [("en-US", "Message about order {id}"), ("zh-CN", "关于订单 {id} 的消息")],
+)
+def test_a_buyers_first_message_is_not_titled_as_a_reply(locale: str, subject: str) -> None:
+    buyer = testing.buyer(locale=locale)
+    order = testing.order(buyer=buyer)
+    c = Client()
+    c.force_login(buyer.user)  # type: ignore[arg-type]
+    c.post(f"/buyers/orders/{order.id}/", {"body": "When will it ship?"}, follow=True)
+    sent = Message.objects.get(conversation__order=order)
+    assert sent.subject == subject.format(id=order.id)
