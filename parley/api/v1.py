@@ -26,13 +26,13 @@ from pydantic import ConfigDict
 from parley.api import actions, auth, ratelimit
 from parley.api.auth import Principal
 from parley.api.docs import LocalSwagger
-from parley.api.models import WebhookDelivery, WebhookEndpoint
 from parley.api.ratelimit import Plan
 from parley.conversations import actions as conv_actions
 from parley.conversations.models import Attachment, Conversation, Message
 from parley.core import textcheck, time
 from parley.core.errors import ActionError
 from parley.core.storage import file_response
+from parley.delivery.models import WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5

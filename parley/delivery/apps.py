@@ -8,7 +8,11 @@ class DeliveryConfig(AppConfig):
     label = "delivery"
 
     def ready(self) -> None:
-        from parley.core import metrics
-        from parley.delivery.outbox import gauges
+        # Imported here because Django loads models only after every AppConfig is built.
+        from parley.core import effects, metrics
+        from parley.delivery import outbox, webhooks
+        from parley.delivery.effects import carry_out
 
-        metrics.add_source(gauges)
+        effects.install(carry_out)
+        metrics.add_source(outbox.gauges)
+        metrics.add_source(webhooks.gauges)

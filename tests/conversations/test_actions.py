@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from parley.api.models import WebhookDelivery, WebhookEndpoint
 from parley.conversations import actions
 from parley.conversations.models import Message
 from parley.core import testing, time
+from parley.delivery.models import WebhookDelivery, WebhookEndpoint
 from parley.marketplace.models import Seller
 
 pytestmark = pytest.mark.django_db

@@ -25,7 +25,7 @@ SELLER_ADDR = "shop@seller-mail.example"
 WORLD = """
 import json, sys
 from parley.core import testing
-from parley.api.models import WebhookEndpoint
+from parley.delivery.models import WebhookEndpoint
 from parley.core import time
 from parley.marketplace.models import RelayAddress
 from parley.marketplace.selectors import relay_address

@@ -18,8 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--web-only", action="store_true", help="Start only the web server.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from parley.api import webhooks
-        from parley.delivery import worker
+        from parley.delivery import webhooks, worker
         from parley.mailgate import server
 
         done = threading.Event()
