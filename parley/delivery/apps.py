@@ -9,9 +9,9 @@ class DeliveryConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here because Django loads models only after every AppConfig is built.
-        from parley.core import effects, metrics
-        from parley.delivery import outbox, webhooks
-        from parley.delivery.effects import carry_out
+        from parley.core import effects, metrics  # noqa: PLC0415 - see above
+        from parley.delivery import outbox, webhooks  # noqa: PLC0415 - see above
+        from parley.delivery.effects import carry_out  # noqa: PLC0415 - see above
 
         effects.install(carry_out)
         metrics.add_source(outbox.gauges)

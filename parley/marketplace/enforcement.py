@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from parley.conversations.models import Violation
 from parley.core import effects
 from parley.marketplace.models import Marketplace, Seller, StandingChange, default_enforcement
 from parley.marketplace.selectors import effective_status
@@ -128,8 +129,6 @@ def counted_since(seller: Seller, *, now: dt.datetime, window_days: int) -> dt.d
 
 
 def upheld_count(seller: Seller, *, now: dt.datetime, window_days: int) -> int:
-    from parley.conversations.models import Violation
-
     since = counted_since(seller, now=now, window_days=window_days)
     return Violation.objects.filter(
         seller=seller, status=Violation.Status.UPHELD, created_at__gt=since, created_at__lte=now

@@ -9,10 +9,11 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.test import Client
 
+from parley import testing
 from parley.conversations import actions as conv_actions
 from parley.conversations.actions import NewAttachment
 from parley.conversations.models import Message
-from parley.core import testing, time
+from parley.core import time
 from parley.marketplace.models import Order, Seller
 from tests.api.conftest import Api, token_for
 

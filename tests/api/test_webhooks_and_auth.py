@@ -16,9 +16,10 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
+from parley import testing
 from parley.api.models import AccessToken, ApiCredential
 from parley.conversations import actions as conv_actions
-from parley.core import testing, time
+from parley.core import time
 from parley.delivery import webhooks
 from parley.delivery.models import WebhookDelivery, WebhookEndpoint
 from parley.marketplace.models import Seller

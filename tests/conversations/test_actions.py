@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
+from parley import testing
 from parley.conversations import actions
 from parley.conversations.models import Message
-from parley.core import testing, time
+from parley.core import time
 from parley.delivery.models import WebhookDelivery, WebhookEndpoint
 from parley.marketplace.models import Seller
 

@@ -26,7 +26,7 @@ def test_stopping_the_webhook_loop_closes_its_connection() -> None:
 
 
 def test_stopping_housekeeping_closes_its_connection() -> None:
-    from parley.core.services import start_housekeeping
+    from parley.runner import start_housekeeping
 
     before = sessions()
     stop = start_housekeeping(interval=0.05)

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
+from parley import testing
 from parley.conversations.models import Violation
-from parley.core import testing, time
+from parley.core import time
 from parley.marketplace import enforcement
 from parley.marketplace.models import Marketplace, Seller, StandingChange
 

@@ -8,8 +8,9 @@ import re
 import pytest
 from django.test import Client
 
+from parley import testing
 from parley.conversations.models import Message
-from parley.core import testing, time
+from parley.core import time
 from parley.marketplace.models import Seller
 
 from .helpers import buyer_message
