@@ -15,10 +15,32 @@ def env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def data_dir_path() -> Path:
+    """PARLEY_DATA_DIR (default: var/ beside the code), without creating it."""
+    return Path(env("PARLEY_DATA_DIR", str(BASE_DIR / "var")))
+
+
 def data_dir() -> Path:
-    path = Path(env("PARLEY_DATA_DIR", str(BASE_DIR / "var")))
+    path = data_dir_path()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def database_url() -> str:
+    return env("PARLEY_DATABASE_URL", "sqlite:///var/parley.sqlite3")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a sqlite:/// database URL (None for any other scheme), without creating anything."""
+    if urlparse(url).scheme != "sqlite":
+        return None
+    raw = unquote(url[len("sqlite:///") :])
+    path = Path(raw)
+    if path.is_absolute():
+        return path
+    # Relative paths are relative to the data dir's parent when they start with var/,
+    # so the default lands in PARLEY_DATA_DIR.
+    return data_dir_path() / path.relative_to("var") if raw.startswith("var/") else BASE_DIR / path
 
 
 def secret_key() -> str:
@@ -41,15 +63,10 @@ def secret_key() -> str:
 
 def database(url: str | None = None) -> dict[str, object]:
     """Translate PARLEY_DATABASE_URL (sqlite:///path or postgresql://...) into Django's dict."""
-    url = url or env("PARLEY_DATABASE_URL", "sqlite:///var/parley.sqlite3")
+    url = url or database_url()
     parsed = urlparse(url)
-    if parsed.scheme == "sqlite":
-        raw = unquote(url[len("sqlite:///") :])
-        path = Path(raw)
-        if not path.is_absolute():
-            # Relative paths are relative to the data dir's parent when they start with var/,
-            # so the default lands in PARLEY_DATA_DIR.
-            path = data_dir() / path.relative_to("var") if raw.startswith("var/") else BASE_DIR / path
+    path = sqlite_path(url)
+    if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         return {
             "ENGINE": "django.db.backends.sqlite3",

@@ -54,7 +54,7 @@ def check_create_upload_destination(
             "InvalidInput",
             "Only Messaging API resources (messaging/v1/orders/{amazonOrderId}/messages/{action})"
             " are supported.",
-            "仅支持消息 API 资源(messaging/v1/orders/{amazonOrderId}/messages/{action})。",
+            "仅支持消息 API 资源（messaging/v1/orders/{amazonOrderId}/messages/{action}）。",
             field="resource",
         )
     ms.access_order_for_seller(seller, m.group(1))  # 404 for another seller's order
@@ -211,7 +211,7 @@ def check_create_webhook(
         raise ActionError(
             "webhook.event_unknown",
             f"Unknown event(s): {', '.join(unknown)}. Known: {', '.join(EVENTS)}.",
-            f"未知事件:{', '.join(unknown)}。可用事件:{', '.join(EVENTS)}。",
+            f"未知事件：{', '.join(unknown)}。可用事件：{', '.join(EVENTS)}。",
             field="events",
         )
     return WebhookEndpoint.objects.create(

@@ -1,8 +1,10 @@
 """App config."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiConfig(AppConfig):
     name = "parley.api"
     label = "api"
+    verbose_name = _("API")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from parley.core.ids import public_id
 from parley.marketplace.models import Seller
@@ -27,6 +28,10 @@ class ApiCredential(models.Model):
     created_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("API credential")
+        verbose_name_plural = _("API credentials")
+
     def __str__(self) -> str:
         return self.client_id
 
@@ -38,6 +43,10 @@ class AccessToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("access token")
+        verbose_name_plural = _("access tokens")
 
     def __str__(self) -> str:
         return f"token for {self.credential_id}"
@@ -52,6 +61,8 @@ class RateBucket(models.Model):
     updated_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("rate-limit bucket")
+        verbose_name_plural = _("rate-limit buckets")
         constraints = [models.UniqueConstraint(fields=["key", "operation"], name="uniq_rate_bucket")]
 
     def __str__(self) -> str:
@@ -75,6 +86,10 @@ class UploadDestination(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     uploaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("upload destination")
+        verbose_name_plural = _("upload destinations")
 
     def __str__(self) -> str:
         return self.id

@@ -43,6 +43,6 @@ urlpatterns = [
         uploads.upload_file,
         name="sp-upload-file",
     ),
-    path("api/docs/assets/<str:name>", docs.asset, name="api-docs-asset"),
+    path("api/docs/assets/<str:version>/<str:name>", docs.asset, name="api-docs-asset"),
     path("api/", api.urls),
 ]

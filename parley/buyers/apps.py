@@ -1,8 +1,10 @@
 """App config."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BuyersConfig(AppConfig):
     name = "parley.buyers"
     label = "buyers"
+    verbose_name = _("Buyers")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from parley.marketplace.models import Buyer
 
@@ -15,6 +16,8 @@ class PreferenceChange(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("preference change")
+        verbose_name_plural = _("preference changes")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

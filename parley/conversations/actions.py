@@ -334,14 +334,14 @@ def check_send_message(*, request: SendRequest) -> SendResult:
 
 def _reply_subject(order: Order) -> str:
     if order.buyer.locale.lower().startswith("zh"):
-        return f"回复:关于订单 {order.id} 的消息"
+        return f"回复：关于订单 {order.id} 的消息"
     return f"Re: your message about order {order.id}"
 
 
 def _buyer_subject(order: Order) -> str:
     """The subject of a buyer's web message, in the buyer's language like the rest of their thread."""
     if order.buyer.locale.startswith("zh"):
-        return f"回复:订单 {order.id}"
+        return f"回复：订单 {order.id}"
     return f"Message about order {order.id}"
 
 

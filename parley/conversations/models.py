@@ -22,6 +22,8 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
         indexes = [
             models.Index(fields=["seller", "-last_message_at"], name="conv_seller_recent"),
             models.Index(fields=["buyer", "-last_message_at"], name="conv_buyer_recent"),
@@ -89,6 +91,8 @@ class Message(models.Model):
     hidden_by_buyer = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["conversation", "created_at"], name="msg_conv_time"),
@@ -122,6 +126,10 @@ class Attachment(models.Model):
     file = models.FileField(storage=attachments, max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
     def __str__(self) -> str:
         return self.filename
 
@@ -136,6 +144,10 @@ class PolicyDecision(models.Model):
     policy_mode = models.CharField(max_length=20)
     hits = models.JSONField(default=list)
     decided_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("policy decision")
+        verbose_name_plural = _("policy decisions")
 
     def __str__(self) -> str:
         return f"{self.action} ({len(self.hits)} hits)"
@@ -166,6 +178,8 @@ class Flag(models.Model):
     )
 
     class Meta:
+        verbose_name = _("buyer report")
+        verbose_name_plural = _("buyer reports")
         constraints = [models.UniqueConstraint(fields=["message", "buyer"], name="uniq_flag_per_buyer")]
 
     def __str__(self) -> str:
@@ -193,6 +207,8 @@ class Violation(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("violation")
+        verbose_name_plural = _("violations")
         indexes = [models.Index(fields=["seller", "created_at"], name="violation_seller_time")]
 
     def __str__(self) -> str:

@@ -1,8 +1,10 @@
 """App config."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "parley.core"
     label = "core"
+    verbose_name = _("Accounts and languages")

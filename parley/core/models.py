@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class LanguageChoice(models.Model):
@@ -12,6 +13,10 @@ class LanguageChoice(models.Model):
     )
     language = models.CharField(max_length=10)
     chosen_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("language choice")
+        verbose_name_plural = _("language choices")
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.language}"

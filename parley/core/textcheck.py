@@ -15,9 +15,9 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 def _describe(ch: str) -> tuple[str, str]:
     if ch == "\x00":
-        return "a NUL character (U+0000)", "空字符(U+0000)"
+        return "a NUL character (U+0000)", "空字符（U+0000）"
     cp = f"U+{ord(ch):04X}"
-    return f"a lone UTF-16 surrogate ({cp})", f"不成对的 UTF-16 代理项({cp})"
+    return f"a lone UTF-16 surrogate ({cp})", f"不成对的 UTF-16 代理项（{cp}）"
 
 
 class UnstorableText(ValueError):
@@ -27,7 +27,7 @@ class UnstorableText(ValueError):
         self.where = where
         what_en, what_zh = _describe(ch)
         self.en = f"the text contains {what_en}, which cannot be stored."
-        self.zh = f"文本包含{what_zh},无法保存。"
+        self.zh = f"文本包含{what_zh}，无法保存。"
         super().__init__(self.details)
 
     @property

@@ -1,11 +1,13 @@
 """App config."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DeliveryConfig(AppConfig):
     name = "parley.delivery"
     label = "delivery"
+    verbose_name = _("Mail delivery")
 
     def ready(self) -> None:
         # Imported here because Django loads models only after every AppConfig is built.

@@ -57,7 +57,7 @@ def notify_buyer(msg: Message) -> None:
     zh = order.buyer.locale.lower().startswith("zh")
     url = _thread_url("buyers:thread", order.id)
     footer = (
-        f"回复此邮件即可答复卖家。在线查看:{url}"
+        f"回复此邮件即可答复卖家。在线查看：{url}"
         if zh
         else f"Reply to this email to answer the seller. View online: {url}"
     )

@@ -125,7 +125,7 @@ def build_dsn(
         human = (
             f"Your message to {alias_rcpt} could not be delivered.\n"
             f"The recipient's mail server answered: {diagnostic}\n\n"
-            f"您发给 {alias_rcpt} 的邮件无法送达。\n收件方邮件服务器的答复:{diagnostic}\n"
+            f"您发给 {alias_rcpt} 的邮件无法送达。\n收件方邮件服务器的答复：{diagnostic}\n"
         )
     report = EmailMessage(policy=SMTP)
     report["From"] = f"Mail Delivery System <{settings.MAIL_FROM}>"

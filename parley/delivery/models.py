@@ -44,6 +44,8 @@ class OutboundMail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("outgoing mail")
+        verbose_name_plural = _("outgoing mails")
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbox_due")]
 
     def __str__(self) -> str:
@@ -67,6 +69,10 @@ class DeliveryReport(models.Model):
     remote_text = models.TextField(blank=True)  # the reporting server's own words: operators only
     reported_at = models.DateTimeField()
 
+    class Meta:
+        verbose_name = _("delivery report")
+        verbose_name_plural = _("delivery reports")
+
     def __str__(self) -> str:
         return f"{self.status} for outbox {self.outbound_id}"
 
@@ -85,6 +91,8 @@ class WebhookEndpoint(models.Model):
 
     class Meta:
         db_table = "api_webhookendpoint"  # the table the API app created before the outbox moved here
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
 
     def __str__(self) -> str:
         return self.url
@@ -114,6 +122,8 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         db_table = "api_webhookdelivery"
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_due")]
         constraints = [
             models.UniqueConstraint(

@@ -36,7 +36,7 @@ BUYER_PASSWORD = "buyer-demo"  # noqa: S105 - public demo accounts
 
 MARKETPLACES = [
     {"id": US, "name": "Parley US (demo)", "default_locale": "en"},
-    {"id": CN, "name": "Parley 中国 (演示)", "default_locale": "zh-hans"},
+    {"id": CN, "name": "Parley 中国（演示）", "default_locale": "zh-hans"},
 ]
 
 # (id, username, display name, email, authorized sender, timezone); SKUs carry the seller's prefix.
@@ -77,39 +77,39 @@ DEMO_CATEGORIES = ["handmade", "automotive", "digital", "home_services", "books"
 # category -> [(sku, English title, Chinese title)]
 PRODUCTS: dict[str, list[tuple[str, str, str]]] = {
     "handmade": [
-        ("HM-BOARD", "Personalized walnut cutting board (engraved)", "定制胡桃木砧板(可刻字)"),
+        ("HM-BOARD", "Personalized walnut cutting board (engraved)", "定制胡桃木砧板（可刻字）"),
         ("HM-PORTRAIT", "Custom pet portrait, 8×10 in, hand-painted", "定制手绘宠物肖像 8×10 英寸"),
         ("HM-NECKLACE", "Hand-stamped name necklace, sterling silver", "手工刻字纯银姓名项链"),
     ],
     "automotive": [
         ("AU-OBD2", "OBD2 Bluetooth diagnostic scanner", "OBD2 蓝牙汽车故障诊断仪"),
-        ("AU-H11LED", "LED headlight bulbs H11 (pair)", "H11 LED 汽车大灯灯泡(一对)"),
+        ("AU-H11LED", "LED headlight bulbs H11 (pair)", "H11 LED 汽车大灯灯泡（一对）"),
         ("AU-DASHCAM", "1440p dash cam with night vision", "1440p 夜视行车记录仪"),
     ],
     "digital": [
         ("DG-PHOTO1Y", "Photo Editor Pro, 1-year license", "Photo Editor Pro 一年授权"),
-        ("DG-SPANISH", "Spanish A1 course (download)", "西班牙语 A1 课程(下载版)"),
+        ("DG-SPANISH", "Spanish A1 course (download)", "西班牙语 A1 课程（下载版）"),
     ],
     "home_services": [
-        ("HS-TVMOUNT", "TV wall mount installation (up to 65 in)", "电视壁挂安装(65 英寸以内)"),
+        ("HS-TVMOUNT", "TV wall mount installation (up to 65 in)", "电视壁挂安装（65 英寸以内）"),
         ("HS-FAN", "Ceiling fan installation", "吊扇安装服务"),
     ],
     "books": [
         (
             "CD-BK-9780135957059",
             "The Pragmatic Programmer, 20th Anniversary Edition",
-            "程序员修炼之道(20 周年版)",
+            "程序员修炼之道（20 周年版）",
         ),
-        ("BK-9787536692930", "三体 (The Three-Body Problem), Chinese edition", "三体"),
+        ("BK-9787536692930", "The Three-Body Problem, Chinese edition", "三体"),
         ("BK-9780062316097", "Sapiens: A Brief History of Humankind", "人类简史"),
     ],
     "electronics": [
         ("EL-GAN65", "USB-C 65 W GaN charger", "USB-C 65W 氮化镓充电器"),
-        ("EL-EARBUDS", "Wireless earbuds with charging case", "无线蓝牙耳机(带充电盒)"),
-        ("EL-WEBCAM", "1080p webcam with privacy cover", "1080p 网络摄像头(带防窥盖)"),
+        ("EL-EARBUDS", "Wireless earbuds with charging case", "无线蓝牙耳机（带充电盒）"),
+        ("EL-WEBCAM", "1080p webcam with privacy cover", "1080p 网络摄像头（带防窥盖）"),
     ],
     "home": [("HO-SKILLET", "Cast iron skillet, 12 in", "12 英寸铸铁平底锅")],
-    "clothing": [("CL-SOCKS", "Merino wool crew socks (3 pairs)", "美利奴羊毛中筒袜(3 双装)")],
+    "clothing": [("CL-SOCKS", "Merino wool crew socks (3 pairs)", "美利奴羊毛中筒袜（3 双装）")],
 }
 
 # Days before now for (purchase, ship, delivery) by status; a per-order offset keeps them apart.
@@ -354,7 +354,7 @@ def _demo_messages(sellers: dict[str, Seller], buyers: dict[str, Buyer]) -> int:
         ),
         (
             "buyer-question",
-            [buyer_says(wang, "您好,请问这个订单大概什么时候能送到?谢谢。")],
+            [buyer_says(wang, "您好，请问这个订单大概什么时候能送到？谢谢。")],
         ),  # awaits an answer
         (
             "critical-opted-out",  # the buyer opted out, but a critical reason is still delivered
@@ -362,7 +362,7 @@ def _demo_messages(sellers: dict[str, Seller], buyers: dict[str, Buyer]) -> int:
                 seller_says(
                     cn,
                     "confirmDeliveryDetails",
-                    "李先生您好,快递公司反馈您的地址缺少门牌号,请回复完整的收货地址,以便我们尽快发货。",
+                    "李先生您好，快递公司反馈您的地址缺少门牌号，请回复完整的收货地址，以便我们尽快发货。",
                 )
             ],
         ),

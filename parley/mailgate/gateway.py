@@ -235,13 +235,13 @@ def _answered(incoming: Incoming) -> list[str]:
 def _refusal(result: actions.SendResult, order: Order) -> str:
     reasons = result.reasons or result.hits[:1]
     en = " ".join(h.en for h in reasons).strip() or "The marketplace's messaging policy does not allow it."
-    zh = "".join(h.zh for h in reasons).strip() or "根据平台的消息政策,此消息不能发送。"
+    zh = "".join(h.zh for h in reasons).strip() or "根据平台的消息政策，此消息不能发送。"
     text = (
         f"Your message about order {order.id} was not delivered to the buyer: {en}\n"
         "It is recorded in the conversation in Seller Central."
     )
     if (order.marketplace.default_locale or "en").lower().startswith("zh"):
-        text += f"\n您关于订单 {order.id} 的消息未送达买家:{zh}\n此消息已记录在卖家平台的对话中。"
+        text += f"\n您关于订单 {order.id} 的消息未送达买家：{zh}\n此消息已记录在卖家平台的对话中。"
     return reply("550", "5.7.1", text)
 
 

@@ -150,8 +150,8 @@ def do_add_authorized_sender(*, seller: Seller, email: str, now: dt.datetime) ->
             f"{seller.display_name} asked to write to buyers from {email}.\n"
             f"Open this link within {CONFIRM_VALID_DAYS} days to confirm:\n{url}\n\n"
             f"{seller.display_name} 申请使用 {email} 给买家发送消息。\n"
-            f"请在 {CONFIRM_VALID_DAYS} 天内打开以下链接确认:\n{url}\n\n"
-            "If you did not expect this, ignore this message. / 如果这不是您的操作,请忽略此邮件。\n"
+            f"请在 {CONFIRM_VALID_DAYS} 天内打开以下链接确认：\n{url}\n\n"
+            "If you did not expect this, ignore this message. / 如果这不是您的操作，请忽略此邮件。\n"
         )
         effects.record(
             effects.Mail(
@@ -191,11 +191,28 @@ def do_confirm_authorized_sender(*, sender: AuthorizedSender, now: dt.datetime) 
     sender.confirm_token_hash = ""
 
 
-def check_remove_authorized_sender(*, seller: Seller, sender_id: int) -> None:
-    """Remove one of the seller's own addresses (404 for anyone else's)."""
-    deleted, _ = AuthorizedSender.objects.filter(seller=seller, pk=sender_id).delete()
-    if not deleted:
-        raise Http404("No such sender.")
+def check_remove_authorized_sender(
+    *, seller: Seller, sender_id: int, last_confirmed_ok: bool = False
+) -> None:
+    """Remove one of the seller's own addresses (404 for anyone else's). Removing the only confirmed
+    one ends writing from a mail client, so it needs `last_confirmed_ok` (the seller said yes)."""
+    with transaction.atomic():
+        sender = AuthorizedSender.objects.select_for_update().filter(seller=seller, pk=sender_id).first()
+        if sender is None:
+            raise Http404("No such sender.")
+        others = AuthorizedSender.objects.filter(seller=seller, confirmed_at__isnull=False).exclude(
+            pk=sender.pk
+        )
+        if sender.confirmed_at is not None and not last_confirmed_ok and not others.exists():
+            raise ActionError(
+                "sender.last_confirmed",
+                f"{sender.email} is your only confirmed address: without it, mail you write to buyers from"
+                " your own mail client is refused until you add and confirm another address.",
+                f"{sender.email} 是您唯一已确认的地址：删除后，您用自己的邮件客户端写给买家的邮件都会被拒收，"
+                "直到您添加并确认另一个地址。",
+                status=409,
+            )
+        sender.delete()
 
 
 def do_refresh_category_groups(*, marketplace_ids: Iterable[str]) -> int:

@@ -80,7 +80,7 @@ def validate_thresholds(raw: Any) -> tuple[Thresholds | None, list[tuple[str, st
     defaults = default_enforcement()
     unknown = sorted(set(raw) - set(defaults))
     if unknown:
-        errors.append((f"Unknown threshold(s): {', '.join(unknown)}.", f"未知的阈值:{', '.join(unknown)}。"))
+        errors.append((f"Unknown threshold(s): {', '.join(unknown)}.", f"未知的阈值：{', '.join(unknown)}。"))
     for key in defaults:
         value = raw.get(key)
         if isinstance(value, bool) or not isinstance(value, int):
@@ -97,7 +97,7 @@ def validate_thresholds(raw: Any) -> tuple[Thresholds | None, list[tuple[str, st
         errors.append(
             (
                 "Each step needs more violations than the one before: warn < restrict < block < suspend.",
-                "每一级所需的违规次数必须多于上一级:警告 < 限制 < 屏蔽 < 暂停。",
+                "每一级所需的违规次数必须多于上一级：警告 < 限制 < 屏蔽 < 暂停。",
             )
         )
         return None, errors
@@ -188,9 +188,11 @@ def _change(
 
 
 def apply_ladder(
-    seller: Seller, *, actor: User | None, now: dt.datetime, trigger: str = ""
+    seller: Seller, *, actor: User | None, now: dt.datetime, trigger: str = "", trigger_zh: str = ""
 ) -> StandingChange | None:
-    """Move the seller to the step their upheld violations call for, if that is worse than now."""
+    """Move the seller to the step their upheld violations call for, if that is worse than now.
+
+    `trigger` (and `trigger_zh`, its Chinese) names what moved the seller, for the standing history."""
     with transaction.atomic():
         seller = Seller.objects.select_for_update().get(pk=seller.pk)
         expire_block(seller, now=now)
@@ -206,11 +208,11 @@ def apply_ladder(
         )
         reason_zh = (
             f"{t.window_days} 天内有 {count} 次违规被确认"
-            f"(“{STATUS_ZH[target]}”的阈值:{_threshold_for(target, t)})。"
+            f"（“{STATUS_ZH[target]}”的阈值：{_threshold_for(target, t)}）。"
         )
         if trigger:
             reason += f" Latest: {trigger}"
-            reason_zh += f" 最近一次:{trigger}"
+            reason_zh += f"最近一次：{trigger_zh or trigger}"
         return _change(
             seller, to_status=target, reason=reason, reason_zh=reason_zh, actor=actor, now=now, until=until
         )

@@ -44,6 +44,10 @@ class Marketplace(models.Model):
         "ProductCategory", on_delete=models.PROTECT, related_name="+", default=DEFAULT_GROUP
     )
 
+    class Meta:
+        verbose_name = _("marketplace")
+        verbose_name_plural = _("marketplaces")
+
     def __str__(self) -> str:
         return f"{self.name} ({self.id})"
 
@@ -67,6 +71,10 @@ class Seller(models.Model):
     avg_daily_orders = models.FloatField(default=0)
     timezone = models.CharField(max_length=64, default="UTC")
 
+    class Meta:
+        verbose_name = _("seller")
+        verbose_name_plural = _("sellers")
+
     def __str__(self) -> str:
         return f"{self.display_name} ({self.id})"
 
@@ -81,6 +89,8 @@ class AuthorizedSender(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("authorized sender")
+        verbose_name_plural = _("authorized senders")
         constraints = [models.UniqueConstraint(fields=["seller", "email"], name="uniq_authorized_sender")]
         indexes = [models.Index(fields=["email"])]
 
@@ -97,6 +107,8 @@ class SenderConfirmationMail(models.Model):
     sent_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("sender confirmation mail")
+        verbose_name_plural = _("sender confirmation mails")
         indexes = [
             models.Index(fields=["email", "sent_at"], name="sender_mail_address"),
             models.Index(fields=["seller", "sent_at"], name="sender_mail_seller"),
@@ -119,6 +131,8 @@ class Buyer(models.Model):
     timezone = models.CharField(max_length=64, default="UTC")
 
     class Meta:
+        verbose_name = _("buyer")
+        verbose_name_plural = _("buyers")
         indexes = [models.Index(fields=["name"])]
 
     def __str__(self) -> str:
@@ -136,7 +150,8 @@ class ProductCategory(models.Model):
     name_zh = models.CharField(max_length=100, blank=True)
 
     class Meta:
-        verbose_name = "category group"
+        verbose_name = _("category group")
+        verbose_name_plural = _("category groups")
 
     def __str__(self) -> str:
         return self.name_en
@@ -168,10 +183,11 @@ class MarketplaceCategory(models.Model):
     in_tree = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("marketplace category")
+        verbose_name_plural = _("marketplace categories")
         constraints = [
             models.UniqueConstraint(fields=["marketplace", "code"], name="uniq_marketplace_category")
         ]
-        verbose_name_plural = "marketplace categories"
 
     def __str__(self) -> str:
         return f"{self.code} ({self.marketplace_id})"
@@ -212,6 +228,8 @@ class Order(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         indexes = [
             # Manage Orders: one seller's orders newest first, optionally by status.
             models.Index(fields=["seller", "-purchased_at"], name="order_seller_recent"),
@@ -240,6 +258,8 @@ class OrderItem(models.Model):
     )
 
     class Meta:
+        verbose_name = _("order item")
+        verbose_name_plural = _("order items")
         indexes = [
             models.Index(fields=["sku"]),
             # Titles are searched through a trigram index (migration 0008), which Django cannot declare
@@ -280,6 +300,8 @@ class RelayAddress(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("relay address")
+        verbose_name_plural = _("relay addresses")
         constraints = [
             models.UniqueConstraint(fields=["buyer", "seller", "kind"], name="uniq_relay_pair_kind"),
         ]
@@ -308,6 +330,8 @@ class StandingChange(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("standing change")
+        verbose_name_plural = _("standing changes")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from axes.utils import reset
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 from django.http import Http404
+from django.utils import translation
 
 from parley.conversations.models import Flag, Violation
 from parley.core import time
@@ -54,13 +55,37 @@ def _decision(value: object) -> str:
     return str(value)
 
 
+def _note(value: object) -> str:
+    note = str(value or "").strip()[:2000]
+    if not note:
+        raise ActionError(
+            "review.note_required",
+            "Give the reason for your decision: it is kept with it and shown in the seller's history.",
+            "请填写决定的理由：理由会与决定一起保存，并显示在卖家的记录中。",
+            field="note",
+        )
+    return note
+
+
+_STATUS_WORDS = {
+    "upheld": ("upheld", "已维持"),
+    "dismissed": ("dismissed", "已驳回"),
+}
+
+
 def _already(status: str) -> ActionError:
+    en, zh = _STATUS_WORDS.get(status, (status, status))
     return ActionError(
         "review.already_resolved",
-        f"This item was already decided ({status}).",
-        f"此项已处理({status})。",
+        f"This item was already decided: {en}.",
+        f"此项已处理：{zh}。",
         status=409,
     )
+
+
+def check_review_note(*, note: object) -> str:
+    """The reason an operator gives for a decision, before they confirm it."""
+    return _note(note)
 
 
 def check_resolve_flag(
@@ -75,7 +100,7 @@ def check_resolve_flag(
         actor=staff,
         flag=flag,
         decision=_decision(decision),
-        note=str(note or "")[:2000],
+        note=_note(note),
         now=now or time.now(),
     )
 
@@ -102,7 +127,11 @@ def do_resolve_flag(*, actor: User | None, flag: Flag, decision: str, note: str,
                 created_at=now,
             )
             enforcement.apply_ladder(
-                seller, actor=actor, now=now, trigger=f"buyer report on {flag.message.public_id} upheld."
+                seller,
+                actor=actor,
+                now=now,
+                trigger=f"buyer report on {flag.message.public_id} upheld.",
+                trigger_zh=f"买家对消息 {flag.message.public_id} 的举报被维持。",
             )
     return flag
 
@@ -124,7 +153,7 @@ def check_resolve_violation(
         actor=staff,
         violation=violation,
         decision=_decision(decision),
-        note=str(note or "")[:2000],
+        note=_note(note),
         now=now or time.now(),
     )
 
@@ -144,8 +173,16 @@ def do_resolve_violation(
             violation=violation, decision=decision, note=note, actor=actor, created_at=now
         )
         if decision == "uphold":
+            with translation.override("en"):
+                kind_en = str(violation.get_kind_display())
+            with translation.override("zh-hans"):
+                kind_zh = str(violation.get_kind_display())
             enforcement.apply_ladder(
-                violation.seller, actor=actor, now=now, trigger=f"{violation.get_kind_display()} upheld."
+                violation.seller,
+                actor=actor,
+                now=now,
+                trigger=f"{kind_en} upheld.",
+                trigger_zh=f"“{kind_zh}”被维持。",
             )
     return violation
 

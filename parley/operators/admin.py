@@ -11,6 +11,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from parley.conversations.models import Attachment, Conversation, Flag, Message, PolicyDecision, Violation
 from parley.delivery.models import OutboundMail
@@ -29,8 +30,8 @@ from parley.marketplace.models import (
 from parley.operators.models import ReviewDecision, SettingsChange
 from parley.policy.models import ContactReason
 
-admin.site.site_header = "Parley operators"
-admin.site.site_title = "Parley admin"
+admin.site.site_header = _("Parley operators")
+admin.site.site_title = _("Parley admin")
 
 # Never shown in the admin, even read-only: credentials and raw bytes.
 SECRET_HINTS = ("secret", "hash", "token", "password", "data")
@@ -84,10 +85,12 @@ class MarketplaceAdmin(admin.ModelAdmin):
             else ["id", "name", "default_locale"]
         )
 
-    @admin.display(description="Policy settings")
+    @admin.display(description=_("Policy settings"))
     def console_link(self, obj: Marketplace) -> str:
         return format_html(
-            '<a href="{}">Edit in the operator console</a>', reverse("operators:marketplace", args=[obj.pk])
+            '<a href="{}">{}</a>',
+            reverse("operators:marketplace", args=[obj.pk]),
+            _("Edit in the operator console"),
         )
 
 
@@ -112,11 +115,12 @@ class SellerAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
     inlines = [AuthorizedSenderInline, StandingChangeInline]
 
-    @admin.display(description="Standing")
+    @admin.display(description=_("Standing"))
     def console_link(self, obj: Seller) -> str:
         return format_html(
-            '<a href="{}">Change standing in the operator console</a>',
+            '<a href="{}">{}</a>',
             reverse("operators:seller", args=[obj.pk]),
+            _("Change standing in the operator console"),
         )
 
 
@@ -178,10 +182,12 @@ class ContactReasonAdmin(ReadOnlyAdmin):
     list_display = ["code", "name_en", "critical", "active", "position", "console_link"]
     list_filter = ["critical", "active"]
 
-    @admin.display(description="Edit")
+    @admin.display(description=_("Edit"))
     def console_link(self, obj: ContactReason) -> str:
         return format_html(
-            '<a href="{}">Edit in the operator console</a>', reverse("operators:reason", args=[obj.pk])
+            '<a href="{}">{}</a>',
+            reverse("operators:reason", args=[obj.pk]),
+            _("Edit in the operator console"),
         )
 
 
@@ -208,10 +214,10 @@ class AttachmentInline(ReadOnlyInline):
         "download",
     )
 
-    @admin.display(description="Download")
+    @admin.display(description=_("Download"))
     def download(self, obj: Attachment) -> str:
         return format_html(
-            '<a href="{}">{}</a>', reverse("operators:attachment", args=[obj.public_id]), "Download"
+            '<a href="{}">{}</a>', reverse("operators:attachment", args=[obj.public_id]), _("Download")
         )
 
 
@@ -249,10 +255,10 @@ class AttachmentAdmin(ReadOnlyAdmin):
     list_filter = ["quarantined"]
     exclude = ["file"]  # read through the operator download, not a storage URL
 
-    @admin.display(description="Download")
+    @admin.display(description=_("Download"))
     def download(self, obj: Attachment) -> str:
         return format_html(
-            '<a href="{}">{}</a>', reverse("operators:attachment", args=[obj.public_id]), "Download"
+            '<a href="{}">{}</a>', reverse("operators:attachment", args=[obj.public_id]), _("Download")
         )
 
     search_fields = ["public_id", "sha256", "filename"]
@@ -271,9 +277,9 @@ class FlagAdmin(ReadOnlyAdmin):
     list_filter = ["status", "category"]
     search_fields = ["message__public_id", "buyer__id"]
 
-    @admin.display(description="Review")
+    @admin.display(description=_("Review"))
     def review_link(self, obj: Flag) -> str:
-        return format_html('<a href="{}">Review</a>', reverse("operators:flag", args=[obj.pk]))
+        return format_html('<a href="{}">{}</a>', reverse("operators:flag", args=[obj.pk]), _("Review"))
 
 
 @admin.register(Violation)
@@ -282,9 +288,9 @@ class ViolationAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "status"]
     search_fields = ["seller__id", "detail"]
 
-    @admin.display(description="Review")
+    @admin.display(description=_("Review"))
     def review_link(self, obj: Violation) -> str:
-        return format_html('<a href="{}">Review</a>', reverse("operators:violation", args=[obj.pk]))
+        return format_html('<a href="{}">{}</a>', reverse("operators:violation", args=[obj.pk]), _("Review"))
 
 
 @admin.register(OutboundMail)

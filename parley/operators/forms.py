@@ -22,33 +22,81 @@ def _words(raw: str) -> list[str]:
 
 
 class MarketplacePolicyForm(forms.Form):
-    policy_mode = forms.ChoiceField(label=_("Policy mode"), choices=Marketplace.PolicyMode.choices)
+    policy_mode = forms.ChoiceField(
+        label=_("Policy mode"),
+        choices=Marketplace.PolicyMode.choices,
+        help_text=_(
+            "Reference text: an email whose subject carries a tag word in brackets is treated as critical. "
+            "Contact reason only: the tag has no effect."
+        ),
+    )
     tag_words = forms.CharField(
         label=_("Tag words"),
         help_text=_("One per line or comma-separated, without brackets: Important, 重要"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     daily_cap_multiplier = forms.IntegerField(
-        label=_("Daily cap: × average daily orders"), min_value=0, max_value=1000
+        label=_("Times the seller's average daily orders"),
+        help_text=_(
+            "A seller's daily cap grows with their orders: this many messages a day per daily order."
+        ),
+        min_value=0,
+        max_value=1000,
     )
-    daily_cap_base = forms.IntegerField(label=_("Daily cap: + base"), min_value=1, max_value=1_000_000)
+    daily_cap_base = forms.IntegerField(
+        label=_("Plus messages a day"),
+        help_text=_("Every seller may send at least this many messages a day, whatever their orders."),
+        min_value=1,
+        max_value=1_000_000,
+    )
     reply_answers = forms.IntegerField(
-        label=_("Replies to an opted-out buyer: answers per buyer message"),
+        label=_("Answers to each message of an opted-out buyer"),
         help_text=_("Without a contact reason; 0: opt-out applies to replies too."),
         min_value=0,
         max_value=100,
     )
     reply_window_days = forms.IntegerField(
-        label=_("Replies to an opted-out buyer: within (days of the buyer's message)"),
+        label=_("Within (days of the buyer's message)"),
+        help_text=_("After that, a seller needs a contact reason the buyer's opt-out allows."),
         min_value=1,
         max_value=3650,
     )
-    window_days = forms.IntegerField(label=_("Violations counted over (days)"), min_value=1, max_value=3650)
-    warn = forms.IntegerField(label=_("Warning at (violations)"), min_value=1, max_value=3650)
-    restrict = forms.IntegerField(label=_("Restrict to critical reasons at"), min_value=1, max_value=3650)
-    block = forms.IntegerField(label=_("Block proactive messaging at"), min_value=1, max_value=3650)
-    block_days = forms.IntegerField(label=_("Block lasts (days)"), min_value=1, max_value=3650)
-    suspend = forms.IntegerField(label=_("Suspend selling at"), min_value=1, max_value=3650)
+    window_days = forms.IntegerField(
+        label=_("Violations are counted over (days)"),
+        help_text=_("Only upheld violations this recent move a seller down the ladder."),
+        min_value=1,
+        max_value=3650,
+    )
+    warn = forms.IntegerField(
+        label=_("Warn the seller at (upheld violations)"),
+        help_text=_("A warning changes nothing the seller can send; it tells them where they stand."),
+        min_value=1,
+        max_value=3650,
+    )
+    restrict = forms.IntegerField(
+        label=_("Restrict to critical reasons at (upheld violations)"),
+        help_text=_("Only the contact reasons needed to complete an order stay available."),
+        min_value=1,
+        max_value=3650,
+    )
+    block = forms.IntegerField(
+        label=_("Block proactive messaging at (upheld violations)"),
+        help_text=_("The seller can only answer buyers' messages while the block lasts."),
+        min_value=1,
+        max_value=3650,
+    )
+    block_days = forms.IntegerField(
+        label=_("A block lasts (days)"),
+        help_text=_("Afterwards the seller is restricted to critical reasons again."),
+        min_value=1,
+        max_value=3650,
+    )
+    suspend = forms.IntegerField(
+        label=_("Suspend selling at (upheld violations)"),
+        help_text=_("A suspended seller can send no message at all."),
+        min_value=1,
+        max_value=3650,
+    )
     note = forms.CharField(label=_("Why this change (kept in the history)"), required=False, max_length=500)
 
     ENFORCEMENT = ("window_days", "warn", "restrict", "block", "block_days", "suspend")
@@ -145,23 +193,85 @@ REASON_FIELDS = [
 ]
 
 
+# The editor's labels and help, also the words the settings history uses for each field.
+REASON_LABELS = {
+    "code": _("Code (used by messages and the API; fixed once created)"),
+    "name_en": _("Name in English"),
+    "name_zh": _("Name in Chinese"),
+    "critical": _("Critical: needed to complete the order"),
+    "solicitation": _("Asks for a review or feedback"),
+    "once_per_order": _("Once per order"),
+    "order_statuses": _("Order statuses"),
+    "categories": _("Category groups (none: any)"),
+    "fulfillment_channels": _("Fulfillment (none: any)"),
+    "window_anchor": _("The window counts from"),
+    "window_start_days": _("The window opens (days after that date)"),
+    "window_end_days": _("The window closes (days after that date)"),
+    "max_length": _("Longest message (characters)"),
+    "attachments": _("Attachments"),
+    "max_attachments": _("Most attachments"),
+    "allows_links": _("Links allowed"),
+    "subject_en": _("Subject in English"),
+    "subject_zh": _("Subject in Chinese"),
+    "unavailable_en": _("Why it is unavailable, in English"),
+    "unavailable_zh": _("Why it is unavailable, in Chinese"),
+    "active": _("Offered to sellers"),
+    "position": _("Position in the list"),
+    "sp_api_action": _("SP-API action name"),
+}
+REASON_HELP = {
+    "critical": _("Critical messages reach buyers who opted out, and may carry [Important]."),
+    "solicitation": _("Such a message is never critical, and a buyer who opted out never receives it."),
+    "once_per_order": _("A seller can send this reason only once for an order."),
+    "window_start_days": _("Empty: open from that date."),
+    "window_end_days": _("Empty: it never closes."),
+    "subject_en": _("Must contain {order_id}; sellers cannot change the subject."),
+    "subject_zh": _("Must contain {order_id}; sellers cannot change the subject."),
+    "unavailable_en": _("Shown to the seller when the order does not allow this reason."),
+    "unavailable_zh": _("Shown to the seller when the order does not allow this reason."),
+    "position": _("Lower numbers come first on Contact Buyer."),
+    "sp_api_action": _("The name the Selling Partner API gives this action; empty if none."),
+}
+
+
+def mark_errors(form: forms.BaseForm) -> forms.BaseForm:
+    """Tie each field to its help and its error messages, and mark the invalid ones for screen readers.
+
+    Labels stand above their fields without a colon: Django's ":" would be half-width after Chinese.
+    """
+    form.label_suffix = ""
+    for name, field in form.fields.items():
+        ids = []
+        if field.help_text:
+            ids.append(f"help-{name}")
+        if form.is_bound and name in form.errors:
+            field.widget.attrs["aria-invalid"] = "true"
+            ids.append(f"err-{name}")
+        if ids:
+            field.widget.attrs["aria-describedby"] = " ".join(ids)
+    return form
+
+
 def reason_snapshot(r: ContactReason) -> dict[str, Any]:
     return {"code": r.code, **{f: getattr(r, f) for f in REASON_FIELDS}}
 
 
 class ContactReasonForm(forms.ModelForm):
     order_statuses = forms.MultipleChoiceField(
-        label=_("Order statuses"), choices=Order.Status.choices, widget=forms.CheckboxSelectMultiple
+        label=REASON_LABELS["order_statuses"],
+        help_text=_("The reason is offered while the order has one of these statuses."),
+        choices=Order.Status.choices,
+        widget=forms.CheckboxSelectMultiple,
     )
     categories = forms.MultipleChoiceField(
-        label=_("Category groups (none: any)"),
+        label=REASON_LABELS["categories"],
         help_text=_("A marketplace's own categories count as the groups an operator maps them onto."),
         choices=(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     fulfillment_channels = forms.MultipleChoiceField(
-        label=_("Fulfillment (none: any)"),
+        label=REASON_LABELS["fulfillment_channels"],
         choices=Order.Fulfillment.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -171,6 +281,8 @@ class ContactReasonForm(forms.ModelForm):
     class Meta:
         model = ContactReason
         fields = ["code", *REASON_FIELDS]
+        labels = REASON_LABELS
+        help_texts = REASON_HELP
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -231,7 +343,11 @@ class ContactReasonForm(forms.ModelForm):
 
 def group_choices() -> list[tuple[str, str]]:
     lang = get_language() or "en"
-    return [(g.code, f"{g.name(lang)} ({g.code})") for g in ProductCategory.objects.order_by("code")]
+    # Chinese takes full-width brackets around the code.
+    fmt = "{name}（{code}）" if lang.startswith("zh") else "{name} ({code})"
+    return [
+        (g.code, fmt.format(name=g.name(lang), code=g.code)) for g in ProductCategory.objects.order_by("code")
+    ]
 
 
 class CategoryMappingForm(forms.Form):

@@ -26,6 +26,8 @@ class SettingsChange(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("settings change")
+        verbose_name_plural = _("settings changes")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["kind", "object_id", "-created_at"], name="settings_change_obj")]
 
@@ -60,6 +62,8 @@ class ReviewDecision(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("review decision")
+        verbose_name_plural = _("review decisions")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

@@ -35,7 +35,7 @@ def open_flags() -> QuerySet[Flag]:
 def open_violations() -> QuerySet[Violation]:
     return (
         Violation.objects.filter(status=Violation.Status.OPEN)
-        .select_related("seller", "message__reason")
+        .select_related("seller", "message__reason", "message__decision")
         .order_by("created_at", "id")
     )
 
@@ -46,10 +46,11 @@ class SellerHistory:
     explanation: str
     upheld_in_window: int
     thresholds: enforcement.Thresholds
-    next_step: str | None
+    next_step: tuple[str, int] | None  # the next step down the ladder and the upheld count that takes it
     changes: list[StandingChange]
     violations: list[Violation]
     flags: dict[str, int]
+    recent_flags: list[Flag]
     response: list[metrics.ResponseStats]
     messages_sent_30d: int
 
@@ -61,7 +62,7 @@ def seller_history(seller: Seller, *, now: dt.datetime) -> SellerHistory:
     for key in enforcement.THRESHOLD_KEYS:
         step = enforcement.STEP_FOR_KEY[key]
         if enforcement.rank(step) > enforcement.rank(seller.status):
-            next_step = f"{Seller.Status(step).label}: {getattr(t, key)}"
+            next_step = (str(Seller.Status(step).label), int(getattr(t, key)))
             break
     flag_counts = dict(
         Flag.objects.filter(message__seller=seller).values_list("status").annotate(n=Count("id")).order_by()
@@ -74,9 +75,18 @@ def seller_history(seller: Seller, *, now: dt.datetime) -> SellerHistory:
         next_step=next_step,
         changes=list(StandingChange.objects.filter(seller=seller).select_related("actor")[:50]),
         violations=list(
-            Violation.objects.filter(seller=seller).select_related("message").order_by("-created_at")[:50]
+            Violation.objects.filter(seller=seller)
+            .select_related("message__decision")
+            .prefetch_related("decisions__actor")
+            .order_by("-created_at", "-id")[:50]
         ),
         flags={s.value: flag_counts.get(s.value, 0) for s in Flag.Status},
+        recent_flags=list(
+            Flag.objects.filter(message__seller=seller)
+            .select_related("message")
+            .prefetch_related("decisions__actor")
+            .order_by("-created_at", "-id")[:20]
+        ),
         response=metrics.seller_response_stats(seller, now=now),
         messages_sent_30d=Message.objects.filter(
             seller=seller,
@@ -85,6 +95,63 @@ def seller_history(seller: Seller, *, now: dt.datetime) -> SellerHistory:
             created_at__lte=now,
         ).count(),
     )
+
+
+def conversation_around(message: Message, *, before: int = 20, after: int = 20) -> list[Message]:
+    """The messages of `message`'s conversation just before and after it, oldest first, it included."""
+    base = Message.objects.filter(conversation_id=message.conversation_id).select_related("reason")
+    earlier = base.filter(
+        Q(created_at__lt=message.created_at) | Q(created_at=message.created_at, id__lt=message.pk)
+    ).order_by("-created_at", "-id")[:before]
+    later = base.filter(
+        Q(created_at__gt=message.created_at) | Q(created_at=message.created_at, id__gt=message.pk)
+    ).order_by("created_at", "id")[:after]
+    return [*reversed(list(earlier)), message, *later]
+
+
+def next_open_item() -> tuple[str, int] | None:
+    """The item an operator reviews next: the oldest open buyer report, then the oldest open violation."""
+    flag = open_flags().values_list("pk", flat=True).first()
+    if flag is not None:
+        return ("flag", flag)
+    violation = open_violations().values_list("pk", flat=True).first()
+    if violation is not None:
+        return ("violation", violation)
+    return None
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    position: int  # 1-based, in the order the queue lists its items
+    total: int
+    next: tuple[str, int] | None  # the item after this one (the first one after the last), if any other
+
+
+def _after(qs: QuerySet[Any], item: Flag | Violation) -> QuerySet[Any]:
+    return qs.filter(Q(created_at__gt=item.created_at) | Q(created_at=item.created_at, id__gt=item.pk))
+
+
+def queue_place(kind: str, item: Flag | Violation) -> QueuePlace | None:
+    """Where an open item stands in the queue (buyer reports first, then violations, oldest first)."""
+    if item.status != "open":
+        return None
+    flags, violations = open_flags(), open_violations()
+    n_flags, n_violations = flags.count(), violations.count()
+    if kind == "flag":
+        position = n_flags - _after(flags, item).count()
+        later = _after(flags, item).values_list("pk", flat=True).first()
+        nxt: tuple[str, int] | None = ("flag", later) if later is not None else None
+        if nxt is None:
+            v = violations.values_list("pk", flat=True).first()
+            nxt = ("violation", v) if v is not None else None
+    else:
+        position = n_flags + n_violations - _after(violations, item).count()
+        later = _after(violations, item).values_list("pk", flat=True).first()
+        nxt = ("violation", later) if later is not None else None
+    if nxt is None:
+        first = next_open_item()
+        nxt = first if first is not None and first != (kind, item.pk) else None
+    return QueuePlace(position=position, total=n_flags + n_violations, next=nxt)
 
 
 # How a seller message's outcome is classified on the dashboard, first match wins.

@@ -25,14 +25,15 @@ from parley.conversations.models import Attachment, Flag, Message, PolicyDecisio
 from parley.core import time
 from parley.core.errors import ActionError
 from parley.core.storage import file_response
-from parley.marketplace.models import Marketplace, MarketplaceCategory, Seller
-from parley.operators import actions, charts, selectors
+from parley.marketplace.models import Marketplace, MarketplaceCategory, Order, Seller
+from parley.operators import actions, charts, presenters, selectors
 from parley.operators.forms import (
     CategoryMappingForm,
     ContactReasonForm,
     DefaultGroupForm,
     MarketplacePolicyForm,
     StandingForm,
+    mark_errors,
 )
 from parley.operators.models import SettingsChange
 from parley.policy.models import ContactReason
@@ -146,76 +147,124 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _message_context(message: Message | None, now: dt.datetime) -> dict[str, Any]:
+def _review_context(
+    *, kind: str, item: Flag | Violation, message: Message | None, seller: Seller, now: dt.datetime
+) -> dict[str, Any]:
     decision = PolicyDecision.objects.filter(message=message).first() if message else None
-    seller = message.seller if message else None
+    lang = _lang()
+    place = selectors.queue_place(kind, item)
     return {
+        "nav": "queue",
+        "kind": kind,
+        "item": item,
+        kind: item,
         "message": message,
-        "decision": decision,
-        "hits": decision.hits if decision else [],
-        "history": selectors.seller_history(seller, now=now) if seller else None,
+        "thread": presenters.thread_rows(
+            selectors.conversation_around(message), reported=message, language=lang
+        )
+        if message
+        else [],
+        "decision": presenters.decision_view(decision, lang),
+        "history": selectors.seller_history(seller, now=now),
         "attachments": list(message.attachments.all()) if message else [],
+        "place": place,
+        "skip": _item_url(place.next) if place and place.next else "",
     }
+
+
+def _item_url(item: tuple[str, int]) -> str:
+    kind, pk = item
+    return reverse("operators:flag" if kind == "flag" else "operators:violation", args=[pk])
+
+
+def _next_item(request: HttpRequest) -> HttpResponse:
+    """After a decision: the next item waiting in the queue, or the queue saying it is empty."""
+    nxt = selectors.next_open_item()
+    if nxt is None:
+        flash.info(request, _("The review queue is empty."))
+        return redirect("operators:queue")
+    return redirect(_item_url(nxt))
+
+
+def _review(
+    request: HttpRequest,
+    *,
+    kind: str,
+    item: Flag | Violation,
+    message: Message | None,
+    seller: Seller,
+    resolve: Callable[[object, object], object],
+    done: dict[str, str],
+) -> HttpResponse:
+    """A review page: Uphold or Dismiss asks for a reason, then for confirmation, then opens the next item."""
+    here = reverse("operators:flag" if kind == "flag" else "operators:violation", args=[item.pk])
+    confirm = note_error = ""
+    note = ""
+    status = 200
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        note = request.POST.get("note", "").strip()
+        if decision not in ("uphold", "dismiss"):
+            flash.error(request, _("Choose uphold or dismiss."))
+            return redirect(here)
+        try:
+            if request.POST.get("confirm") == "yes":
+                resolve(decision, note)
+                flash.success(request, done[decision])
+                return _next_item(request)
+            actions.check_review_note(note=note)
+            confirm = decision
+        except ActionError as e:
+            if e.field != "note":
+                flash.error(request, e.text(_lang()))
+                return redirect(here)
+            note_error, status = e.text(_lang()), e.status
+    ctx = _review_context(kind=kind, item=item, message=message, seller=seller, now=time.now())
+    ctx.update({"confirm": confirm, "note": note, "note_error": note_error})
+    return render(request, "operators/review.html", ctx, status=status)
 
 
 @staff_required
 def flag_detail(request: HttpRequest, flag_id: int) -> HttpResponse:
     flag = get_object_or_404(
-        Flag.objects.select_related("message__seller", "message__reason", "buyer"), pk=flag_id
+        Flag.objects.select_related(
+            "message__seller", "message__reason", "message__conversation__order", "buyer"
+        ),
+        pk=flag_id,
     )
-    if request.method == "POST":
-        try:
-            actions.check_resolve_flag(
-                actor=request.user,
-                flag_id=flag.pk,
-                decision=request.POST.get("decision"),
-                note=request.POST.get("note", ""),
-            )
-        except ActionError as e:
-            flash.error(request, e.text(_lang()))
-        else:
-            flash.success(
-                request,
-                _("Report upheld: a violation was recorded.")
-                if request.POST.get("decision") == "uphold"
-                else _("Report dismissed."),
-            )
-            return redirect("operators:seller", seller_id=flag.message.seller_id)
-        return redirect("operators:flag", flag_id=flag.pk)
-    ctx = _message_context(flag.message, time.now())
-    ctx.update({"nav": "queue", "flag": flag, "item": flag, "kind": "flag"})
-    return render(request, "operators/review.html", ctx)
+    return _review(
+        request,
+        kind="flag",
+        item=flag,
+        message=flag.message,
+        seller=flag.message.seller,
+        resolve=lambda decision, note: actions.check_resolve_flag(
+            actor=request.user, flag_id=flag.pk, decision=decision, note=note
+        ),
+        done={
+            "uphold": _("Report upheld: a violation was recorded."),
+            "dismiss": _("Report dismissed."),
+        },
+    )
 
 
 @staff_required
 def violation_detail(request: HttpRequest, violation_id: int) -> HttpResponse:
     violation = get_object_or_404(
-        Violation.objects.select_related("seller", "message__reason"), pk=violation_id
+        Violation.objects.select_related("seller", "message__reason", "message__conversation__order"),
+        pk=violation_id,
     )
-    if request.method == "POST":
-        try:
-            actions.check_resolve_violation(
-                actor=request.user,
-                violation_id=violation.pk,
-                decision=request.POST.get("decision"),
-                note=request.POST.get("note", ""),
-            )
-        except ActionError as e:
-            flash.error(request, e.text(_lang()))
-        else:
-            flash.success(
-                request,
-                _("Violation upheld.")
-                if request.POST.get("decision") == "uphold"
-                else _("Violation dismissed."),
-            )
-            return redirect("operators:seller", seller_id=violation.seller_id)
-        return redirect("operators:violation", violation_id=violation.pk)
-    ctx = _message_context(violation.message, time.now())
-    if ctx["history"] is None:
-        ctx["history"] = selectors.seller_history(violation.seller, now=time.now())
-    ctx.update({"nav": "queue", "violation": violation, "item": violation, "kind": "violation"})
-    return render(request, "operators/review.html", ctx)
+    return _review(
+        request,
+        kind="violation",
+        item=violation,
+        message=violation.message,
+        seller=violation.seller,
+        resolve=lambda decision, note: actions.check_resolve_violation(
+            actor=request.user, violation_id=violation.pk, decision=decision, note=note
+        ),
+        done={"uphold": _("Violation upheld."), "dismiss": _("Violation dismissed.")},
+    )
 
 
 @staff_required
@@ -253,7 +302,12 @@ def seller(request: HttpRequest, seller_id: str) -> HttpResponse:
     return render(
         request,
         "operators/seller.html",
-        {"nav": "sellers", "history": selectors.seller_history(obj, now=time.now()), "form": form},
+        {
+            "nav": "sellers",
+            "history": selectors.seller_history(obj, now=time.now()),
+            "form": mark_errors(form),
+        },
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -275,14 +329,34 @@ def logins(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def settings_index(request: HttpRequest) -> HttpResponse:
+    lang = _lang()
+    statuses = dict(Order.Status.choices)
     return render(
         request,
         "operators/settings.html",
         {
             "nav": "settings",
-            "marketplaces": Marketplace.objects.order_by("id"),
-            "reasons": ContactReason.objects.order_by("position", "code"),
-            "changes": SettingsChange.objects.select_related("actor")[:20],
+            "marketplaces": [
+                {
+                    "market": m,
+                    "label": presenters.market_label(m, lang),
+                    "tags": presenters.tag_words(m.tag_words, lang),
+                    "cap": presenters.daily_cap(m.daily_cap_multiplier, m.daily_cap_base),
+                    "ladder": presenters.enforcement_summary(m.enforcement or {}),
+                }
+                for m in Marketplace.objects.order_by("id")
+            ],
+            "reasons": [
+                {
+                    "reason": r,
+                    "name": r.name(lang),
+                    "statuses": ("、" if lang.startswith("zh") else ", ").join(
+                        str(statuses.get(v, v)) for v in r.order_statuses or []
+                    ),
+                }
+                for r in ContactReason.objects.order_by("position", "code")
+            ],
+            "changes": presenters.change_views(SettingsChange.objects.select_related("actor")[:20], lang),
         },
     )
 
@@ -303,15 +377,21 @@ def marketplace_edit(request: HttpRequest, marketplace_id: str) -> HttpResponse:
             return redirect("operators:settings")
     return render(
         request,
-        "operators/edit.html",
+        "operators/marketplace_edit.html",
         {
             "nav": "settings",
-            "form": form,
-            "title": _("Policy settings: %(name)s") % {"name": market},
-            "changes": SettingsChange.objects.filter(kind="marketplace", object_id=market.pk).select_related(
-                "actor"
-            )[:20],
+            "form": mark_errors(form),
+            "title": _("Policy settings: %(name)s") % {"name": presenters.market_label(market, _lang())},
+            "cap_words": presenters.daily_cap(market.daily_cap_multiplier, market.daily_cap_base),
+            "ladder_words": presenters.enforcement_summary(market.enforcement or {}),
+            "changes": presenters.change_views(
+                SettingsChange.objects.filter(kind="marketplace", object_id=market.pk).select_related(
+                    "actor"
+                )[:20],
+                _lang(),
+            ),
         },
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -341,13 +421,15 @@ def categories(request: HttpRequest, marketplace_id: str) -> HttpResponse:
         {
             "nav": "settings",
             "market": market,
-            "form": form,
+            "market_label": presenters.market_label(market, _lang()),
+            "form": mark_errors(form),
             "page": page,
             "q": q,
             "show": show,
             "total": MarketplaceCategory.objects.filter(marketplace=market).count(),
             "outside": MarketplaceCategory.objects.filter(marketplace=market, in_tree=False).count(),
         },
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -370,14 +452,18 @@ def category_edit(request: HttpRequest, marketplace_id: str, code: str) -> HttpR
         "operators/edit.html",
         {
             "nav": "settings",
-            "form": form,
+            "form": mark_errors(form),
             "title": _("Category %(code)s (%(name)s) of %(market)s")
             % {"code": node.code, "name": node.name(_lang()), "market": node.marketplace_id},
             "back": (reverse("operators:categories", args=[marketplace_id]), _("Categories")),
-            "changes": SettingsChange.objects.filter(
-                kind="category", object_id=f"{node.marketplace_id}:{node.code}"[:64]
-            ).select_related("actor")[:20],
+            "changes": presenters.change_views(
+                SettingsChange.objects.filter(
+                    kind="category", object_id=f"{node.marketplace_id}:{node.code}"[:64]
+                ).select_related("actor")[:20],
+                _lang(),
+            ),
         },
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -398,23 +484,29 @@ def reason_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
         "operators/edit.html",
         {
             "nav": "settings",
-            "form": form,
-            "title": _("Contact reason: %(name)s") % {"name": instance}
+            "form": mark_errors(form),
+            "title": _("Contact reason: %(name)s") % {"name": instance.name(_lang())}
             if instance
             else _("New contact reason"),
-            "changes": SettingsChange.objects.filter(kind="reason", object_id=code).select_related("actor")[
-                :20
-            ]
+            "changes": presenters.change_views(
+                SettingsChange.objects.filter(kind="reason", object_id=code).select_related("actor")[:20],
+                _lang(),
+            )
             if code
             else [],
         },
+        status=400 if form.is_bound else 200,
     )
 
 
 @staff_required
 def history(request: HttpRequest) -> HttpResponse:
     page = Paginator(SettingsChange.objects.select_related("actor"), 50).get_page(request.GET.get("page"))
-    return render(request, "operators/history.html", {"nav": "settings", "page": page})
+    return render(
+        request,
+        "operators/history.html",
+        {"nav": "settings", "page": page, "changes": presenters.change_views(page.object_list, _lang())},
+    )
 
 
 def not_found(request: HttpRequest) -> HttpResponse:

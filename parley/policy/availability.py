@@ -127,7 +127,7 @@ def reason_hits(reason: ReasonSpec, order: OrderFacts, now: dt.datetime) -> list
         en, zh = _with_catalog_text(
             "This contact reason is only available for orders with items in these categories: "
             f"{', '.join(listed)}.",
-            f"此联系原因仅适用于包含以下类别商品的订单:{'、'.join(listed)}。",
+            f"此联系原因仅适用于包含以下类别商品的订单：{'、'.join(listed)}。",
             reason,
         )
         hits.append(Hit(RULE, "reason.category", "reject", en, zh, field="reason"))
@@ -151,7 +151,7 @@ def reason_hits(reason: ReasonSpec, order: OrderFacts, now: dt.datetime) -> list
                 "reject",
                 "This contact reason can only be used once per order, and it has already been used for "
                 "this order.",
-                "此联系原因每个订单只能使用一次,此订单已经使用过。",
+                "此联系原因每个订单只能使用一次，此订单已经使用过。",
                 field="reason",
             )
         )

@@ -13,7 +13,7 @@ __all__ = ["action_for", "decide", "resolve"]
 
 _RULE_ERROR = (
     "This message could not be checked automatically; our team will review it before it is delivered.",
-    "此消息无法自动检查,我们的团队将在审核后再决定是否送达。",
+    "此消息无法自动检查，我们的团队将在审核后再决定是否送达。",
 )
 
 

@@ -45,6 +45,8 @@ class ContactReason(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("contact reason")
+        verbose_name_plural = _("contact reasons")
         ordering = ["position", "code"]
 
     def __str__(self) -> str:

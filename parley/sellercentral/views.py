@@ -137,10 +137,23 @@ def _mail_subject(order: Order) -> str:
 
 @seller_view
 def order(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse:
-    obj = ms.access_order_for_seller(seller, order_id)
+    return _render_order(request, seller, ms.access_order_for_seller(seller, order_id))
+
+
+def _render_order(
+    request: HttpRequest,
+    seller: Seller,
+    obj: Order,
+    *,
+    error_for: str = "",
+    error: str = "",
+    body: str = "",
+    status: int = 200,
+) -> HttpResponse:
     items = list(obj.items.select_related("category", "marketplace_category").order_by("id"))
     for it in items:
         it.category_label = it.category_name(get_language() or "en")  # type: ignore[attr-defined]
+    history = _history(obj)
     return render(
         request,
         "sellercentral/order.html",
@@ -152,8 +165,22 @@ def order(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse:
             items=items,
             relay=ms.buyer_relay_address(obj),
             mail_subject=_mail_subject(obj),
-            history=_history(obj),
+            history=history,
+            # The reply form answers the buyer's latest message that reached the seller.
+            reply_to=next(
+                (
+                    row["msg"]
+                    for row in reversed(history)
+                    if row["msg"].direction == Message.Direction.BUYER_TO_SELLER
+                    and row["msg"].state not in (Message.State.BLOCKED, Message.State.BOUNCED)
+                ),
+                None,
+            ),
+            error_for=error_for,
+            error=error,
+            body=body,
         ),
+        status=status,
     )
 
 
@@ -383,14 +410,18 @@ def reply(request: HttpRequest, seller: Seller, message_id: str) -> HttpResponse
             )
         ).message
     except ActionError as e:
-        return _render_messages(
-            request,
-            seller,
-            error_for=target.public_id,
-            error=e.text(get_language()),
-            body=body,
-            status=e.status if 400 <= e.status < 500 else 400,
-        )
+        shown: dict[str, Any] = {
+            "error_for": target.public_id,
+            "error": e.text(get_language()),
+            "body": body,
+            "status": e.status if 400 <= e.status < 500 else 400,
+        }
+        # The error shows on the page the reply was written on: the order page or Messages.
+        if request.POST.get("back") == "order":
+            return _render_order(
+                request, seller, ms.access_order_for_seller(seller, target.conversation.order_id), **shown
+            )
+        return _render_messages(request, seller, **shown)
     return redirect("sellercentral:message", order_id=target.conversation.order_id, message_id=msg.public_id)
 
 
@@ -455,7 +486,20 @@ def permissions(request: HttpRequest, seller: Seller) -> HttpResponse:
 @seller_view
 @require_POST
 def remove_sender(request: HttpRequest, seller: Seller, sender_id: int) -> HttpResponse:
-    market_actions.check_remove_authorized_sender(seller=seller, sender_id=sender_id)
+    try:
+        market_actions.check_remove_authorized_sender(
+            seller=seller, sender_id=sender_id, last_confirmed_ok=request.POST.get("confirm") == "yes"
+        )
+    except ActionError as e:
+        if e.code != "sender.last_confirmed":
+            raise
+        # Asked, not refused: the page says what removing it means and offers both answers.
+        sender = AuthorizedSender.objects.get(seller=seller, pk=sender_id)
+        return render(
+            request,
+            "sellercentral/remove_sender.html",
+            _ctx(request, seller, "settings", sender=sender, question=e.text(get_language())),
+        )
     flash.success(request, _("The address was removed."))
     return redirect("sellercentral:permissions")
 

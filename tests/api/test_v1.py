@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import re
+from pathlib import Path
 from typing import Any
 
+import ninja
 from django.contrib.auth.models import User
 from django.test import Client
 
@@ -301,3 +304,32 @@ def test_openapi_document_and_local_docs(db: None) -> None:
     page_text = re.sub(r'data-csrf-token="[^"]*"', "", html).lower()
     assert "cdn" not in page_text and "//" not in "".join(assets)
     assert c.get("/api/docs/assets/../../settings.py").status_code == 404
+
+
+def test_the_docs_assets_are_served_compressed_and_cached(db: None) -> None:
+    c = Client()
+    html = c.get("/api/docs").content.decode()
+    bundle = f"/api/docs/assets/{ninja.__version__}/swagger-ui-bundle.js"
+    assert f'<script src="{bundle}"></script>' in html
+    raw = (Path(ninja.__file__).parent / "static" / "ninja" / "swagger-ui-bundle.js").read_bytes()
+    plain = c.get(bundle)
+    assert (plain.status_code, plain.content) == (200, raw)
+    assert plain["Content-Type"] == "text/javascript"
+    assert plain["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "Content-Encoding" not in plain
+    packed = c.get(bundle, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == raw
+    assert len(packed.content) < len(raw) / 2
+    again = c.get(bundle, HTTP_IF_NONE_MATCH=plain["ETag"])
+    assert (again.status_code, again.content) == (304, b"")
+    # Another version's URL is not these assets.
+    assert c.get("/api/docs/assets/0.0.1/swagger-ui-bundle.js").status_code == 404
+
+
+def test_the_openapi_document_is_built_once_per_process(db: None) -> None:
+    from parley.api.v1.app import api
+
+    first = Client().get("/api/openapi.json").json()
+    assert api.get_openapi_schema(path_params={}) is api.get_openapi_schema(path_params={})
+    assert Client().get("/api/openapi.json").json() == first

@@ -104,12 +104,15 @@ def test_opt_out_block_deliver_report_uphold(browser: object, live_server: objec
     # 4. The operator reviews the report and upholds it; the seller's standing changes.
     op_page = sign_in(browser, base, "operator", "/operators/queue/")
     op_page.click(f"a[href='/operators/flags/{flag.pk}/']")  # type: ignore[attr-defined]
-    op_page.wait_for_selector("text=Policy decision")  # type: ignore[attr-defined]
+    op_page.wait_for_selector("#id_note")  # type: ignore[attr-defined]
     assert "you lazy buyer" in op_page.inner_text("main")  # type: ignore[attr-defined]
     shot(op_page, "08-operator-review.png")
     op_page.fill("#id_note", "Insulting the buyer.")  # type: ignore[attr-defined]
-    op_page.click("button[value=uphold]")  # type: ignore[attr-defined]
-    op_page.wait_for_url(f"{base}/operators/sellers/{seller.pk}/")  # type: ignore[attr-defined]
+    op_page.click('button[name="decision"][value="uphold"]')  # type: ignore[attr-defined]
+    op_page.click("#confirm")  # type: ignore[attr-defined]
+    # The only report is decided, so the console opens the (now empty) queue.
+    op_page.wait_for_url(f"{base}/operators/queue/")  # type: ignore[attr-defined]
+    op_page.goto(f"{base}/operators/sellers/{seller.pk}/")  # type: ignore[attr-defined]
     assert op_page.inner_text("#standing") == "Warned"  # type: ignore[attr-defined]
     shot(op_page, "09-operator-seller-standing.png")
     seller.refresh_from_db()

@@ -16,7 +16,8 @@ from parley.config import BASE_DIR
 from parley.conversations.models import Flag, Message, Violation
 from parley.core import time
 from parley.demo import story
-from parley.marketplace.models import Buyer, Marketplace, Seller
+from parley.marketplace.models import Buyer, Marketplace, MarketplaceCategory, Seller
+from parley.operators.models import SettingsChange
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are synchronous anyway.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -66,6 +67,19 @@ def pages() -> list[Page]:
     assert Flag.objects.count() == 1
     market = Marketplace.objects.order_by("pk").first()
     assert market is not None
+    MarketplaceCategory.objects.create(
+        marketplace=market, code="1000", names={"en": "Home & Kitchen", "zh-hans": "家居厨房"}
+    )
+    # One change in the settings history, told in sentences.
+    SettingsChange.objects.create(
+        kind=SettingsChange.Kind.MARKETPLACE,
+        object_id=market.pk,
+        before={"reply_window_days": 30, "daily_cap_multiplier": 5, "daily_cap_base": 600},
+        after={"reply_window_days": 14, "daily_cap_multiplier": 3, "daily_cap_base": 600},
+        actor=User.objects.get(username="operator"),
+        note="pilot",
+        created_at=time.now(),
+    )
     return [
         Page("login", "/accounts/login/", None),
         Page("seller-orders", "/sellercentral/orders/", "seller"),
@@ -100,6 +114,10 @@ def pages() -> list[Page]:
         Page("operator-marketplace", f"/operators/settings/marketplaces/{market.pk}/", "operator"),
         Page("operator-reason", "/operators/settings/reasons/confirmDeliveryDetails/", "operator"),
         Page("operator-reason-new", "/operators/settings/reasons/new/", "operator"),
+        Page("operator-categories", f"/operators/settings/marketplaces/{market.pk}/categories/", "operator"),
+        Page(
+            "operator-category", f"/operators/settings/marketplaces/{market.pk}/categories/1000/", "operator"
+        ),
         Page("error-403", "/operators/", "buyer", 403),
         Page("error-404", "/sellercentral/orders/no-such-order/", "seller", 404),
         Page("error-404-visitor", "/no-such-page/", None, 404),

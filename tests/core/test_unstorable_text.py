@@ -51,7 +51,7 @@ def test_contact_buyer_form_with_a_file_and_a_nul_in_chinese() -> None:
         },
     )
     assert r.status_code == 400
-    assert '<p role="alert">form body:文本包含空字符(U+0000),无法保存。</p>' in r.content.decode()
+    assert '<p role="alert">form body:文本包含空字符（U+0000），无法保存。</p>' in r.content.decode()
     assert not Message.objects.exists()
 
 

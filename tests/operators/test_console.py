@@ -80,9 +80,11 @@ def test_uphold_flag_records_violation_decision_and_moves_standing(world: dict) 
     c = client_for(world["op"])
     time.freeze(T0 + dt.timedelta(hours=1))
     r = c.post(
-        f"/operators/flags/{world['flag'].pk}/", {"decision": "uphold", "note": "clear review request"}
+        f"/operators/flags/{world['flag'].pk}/",
+        {"decision": "uphold", "note": "clear review request", "confirm": "yes"},
     )
-    assert r.status_code == 302 and r["Location"] == f"/operators/sellers/{world['seller'].pk}/"
+    # The queue is empty now: back to it, saying so.
+    assert r.status_code == 302 and r["Location"] == "/operators/queue/"
     flag = Flag.objects.get(pk=world["flag"].pk)
     assert (flag.status, flag.resolved_by, flag.resolved_at) == (
         "upheld",
@@ -107,19 +109,28 @@ def test_uphold_flag_records_violation_decision_and_moves_standing(world: dict) 
     assert seller.status == "warned"
     change = StandingChange.objects.get()
     assert (change.actor, change.from_status, change.to_status) == (world["op"], "active", "warned")
-    assert "Latest: buyer report on" in change.reason
+    public_id = world["msg"].public_id
+    assert change.reason == (
+        f"1 upheld violation in 90 days (threshold for Warned: 1). Latest: buyer report on {public_id} upheld."
+    )
+    # In Chinese all of it, with nothing after the full stop but the next sentence.
+    assert (
+        change.reason_zh
+        == f"90 天内有 1 次违规被确认（“警告”的阈值：1）。最近一次：买家对消息 {public_id} 的举报被维持。"
+    )
     page = c.get(f"/operators/sellers/{seller.pk}/").content.decode()
     assert "Active → Warned" in page
     # Deciding again is refused and changes nothing.
-    r = c.post(f"/operators/flags/{flag.pk}/", {"decision": "dismiss"})
-    assert r.status_code == 302
+    r = c.post(f"/operators/flags/{flag.pk}/", {"decision": "dismiss", "note": "no", "confirm": "yes"})
+    assert r.status_code == 302 and r["Location"] == f"/operators/flags/{flag.pk}/"
+    assert "This item was already decided: upheld." in c.get(r["Location"]).content.decode()
     assert Flag.objects.get(pk=flag.pk).status == "upheld"
     assert ReviewDecision.objects.count() == 1
 
 
 def test_dismiss_flag_records_nothing_against_the_seller(world: dict) -> None:
     c = client_for(world["op"])
-    c.post(f"/operators/flags/{world['flag'].pk}/", {"decision": "dismiss"})
+    c.post(f"/operators/flags/{world['flag'].pk}/", {"decision": "dismiss", "note": "fine", "confirm": "yes"})
     assert Flag.objects.get(pk=world["flag"].pk).status == "dismissed"
     assert Violation.objects.count() == 0
     assert Seller.objects.get(pk=world["seller"].pk).status == "active"
@@ -145,8 +156,8 @@ def test_tag_misuse_violation_uphold_and_dismiss(world: dict) -> None:
     )
     assert f'href="/operators/violations/{v1.pk}/"' in c.get("/operators/queue/").content.decode()
     assert "Please leave us 5 stars" in c.get(f"/operators/violations/{v1.pk}/").content.decode()
-    c.post(f"/operators/violations/{v1.pk}/", {"decision": "uphold"})
-    c.post(f"/operators/violations/{v2.pk}/", {"decision": "dismiss"})
+    c.post(f"/operators/violations/{v1.pk}/", {"decision": "uphold", "note": "misuse", "confirm": "yes"})
+    c.post(f"/operators/violations/{v2.pk}/", {"decision": "dismiss", "note": "double", "confirm": "yes"})
     assert Violation.objects.get(pk=v1.pk).status == "upheld"
     assert Violation.objects.get(pk=v2.pk).status == "dismissed"
     assert Seller.objects.get(pk=world["seller"].pk).status == "warned"
@@ -160,7 +171,7 @@ def test_manual_standing_and_reinstate(world: dict) -> None:
     s = Seller.objects.get(pk=world["seller"].pk)
     assert (s.status, s.proactive_blocked_until) == ("blocked", T0 + dt.timedelta(days=3))
     r = c.post(url, {"to_status": "active", "reason": ""})
-    assert r.status_code == 200  # reason is required
+    assert r.status_code == 400  # reason is required
     c.post(url, {"to_status": "active", "reason": "appeal accepted"})
     s.refresh_from_db()
     assert (s.status, s.proactive_blocked_until) == ("active", None)
@@ -189,7 +200,8 @@ def test_sellers_buyers_and_anonymous_cannot_reach_operator_pages(world: dict) -
         c = client_for(user)
         for url in urls:
             assert c.get(url).status_code == 403, url
-        assert c.post(f"/operators/flags/{flag.pk}/", {"decision": "uphold"}).status_code == 403
+        r = c.post(f"/operators/flags/{flag.pk}/", {"decision": "uphold", "note": "x", "confirm": "yes"})
+        assert r.status_code == 403
     anon = Client()
     for url in urls:
         r = anon.get(url)
@@ -201,7 +213,8 @@ def test_sellers_buyers_and_anonymous_cannot_reach_operator_pages(world: dict) -
 def test_operator_posts_need_csrf(world: dict) -> None:
     c = Client(enforce_csrf_checks=True)
     c.force_login(world["op"])
-    assert c.post(f"/operators/flags/{world['flag'].pk}/", {"decision": "uphold"}).status_code == 403
+    r = c.post(f"/operators/flags/{world['flag'].pk}/", {"decision": "uphold", "note": "x", "confirm": "yes"})
+    assert r.status_code == 403
     assert Flag.objects.get(pk=world["flag"].pk).status == "open"
 
 
@@ -233,11 +246,22 @@ def test_marketplace_settings_validation_and_history(world: dict) -> None:
     }
     r = c.post(url, bad)
     html = r.content.decode()
-    assert r.status_code == 200
-    assert "Write the words without brackets" in html
+    assert r.status_code == 400
     assert "Each step needs more violations than the one before" in html
+    # Each invalid field is marked and tied to its message, shown next to it.
+    assert (
+        '<textarea name="tag_words" cols="40" rows="3" aria-invalid="true" '
+        'aria-describedby="help-tag_words err-tag_words" required id="id_tag_words">' in html
+    )
+    assert (
+        '<p class="error" id="err-tag_words">Write the words without brackets: the brackets are added for '
+        "you.</p>" in html
+    )
+    assert 'aria-invalid="true" aria-describedby="help-daily_cap_base err-daily_cap_base"' in html
+    assert 'aria-invalid="true" aria-describedby="help-reply_window_days err-reply_window_days"' in html
+    assert html.count('aria-invalid="true"') == 3  # the step order is the form's, not a field's
     assert SettingsChange.objects.count() == 0
-    assert c.post(url, {**good, "tag_words": "Important, important"}).status_code == 200
+    assert c.post(url, {**good, "tag_words": "Important, important"}).status_code == 400
     r = c.post(url, good)
     assert r.status_code == 302
     m = Marketplace.objects.get(pk=mid)
@@ -270,7 +294,25 @@ def test_marketplace_settings_validation_and_history(world: dict) -> None:
     # Saving the same values again records nothing.
     c.post(url, good)
     assert SettingsChange.objects.count() == 1
-    assert "daily_cap_base" in c.get("/operators/settings/history/").content.decode()
+    history = c.get("/operators/settings/history/").content.decode()
+    assert "daily_cap_base" not in history and "{" not in history.split("<main")[1]
+    for sentence in [
+        "The policy mode changed from Reference text (the [Important] tag makes an email critical) to "
+        "Contact reason only (the tag has no effect).",
+        "The tag words changed from [Important], [重要] to [Important], [重要], [Urgent].",
+        "The daily cap changed from 5 × the seller&#x27;s average daily orders + 600 to 4 × the "
+        "seller&#x27;s average daily orders + 300.",
+        "Answers to each message of an opted-out buyer changed from 1 to 2.",
+        "The reply window changed from 30 days to 14 days.",
+        "The period violations are counted over changed from 90 days to 60 days.",
+        "Restriction to critical reasons changed from 3 upheld violations to 2 upheld violations.",
+        "The block of proactive messaging changed from 5 upheld violations to 4 upheld violations.",
+        "The length of a block changed from 14 days to 10 days.",
+        "Suspension of selling changed from 8 upheld violations to 6 upheld violations.",
+    ]:
+        assert f"<li>{sentence}</li>" in history, sentence
+    assert "The warning changed" not in history  # 1 before and after
+    assert "By operator on <time" in history and "Why: pilot" in history
 
 
 def test_contact_reason_edit_create_and_validation(world: dict) -> None:
@@ -290,9 +332,14 @@ def test_contact_reason_edit_create_and_validation(world: dict) -> None:
     data["note"] = "shorter"
     bad = {**data, "subject_en": "No placeholder", "window_start_days": "10", "window_end_days": "5"}
     r = c.post(url, bad)
-    assert r.status_code == 200
+    assert r.status_code == 400
     assert "The subject must contain {order_id}." in r.content.decode()
     assert "The window must end after it starts." in r.content.decode()
+    html = r.content.decode()
+    assert 'aria-invalid="true" aria-describedby="help-subject_en err-subject_en"' in html
+    assert '<p class="error" id="err-subject_en">The subject must contain {order_id}.</p>' in html
+    assert '<p class="error" id="err-window_end_days">The window must end after it starts.</p>' in html
+    assert html.count('aria-invalid="true"') == 2
     assert ContactReason.objects.get(pk="generalQuestion").max_length == 2000
     r = c.post(url, data)
     assert r.status_code == 302, r.context["form"].errors if r.context else ""
@@ -317,7 +364,7 @@ def test_contact_reason_edit_create_and_validation(world: dict) -> None:
     assert r.status_code == 302
     assert ContactReason.objects.get(pk="giftWrap").name_zh == "礼品包装"
     assert SettingsChange.objects.filter(object_id="giftWrap", before__isnull=True).count() == 1
-    assert c.post("/operators/settings/reasons/new/", {**new, "code": "bad code"}).status_code == 200
+    assert c.post("/operators/settings/reasons/new/", {**new, "code": "bad code"}).status_code == 400
 
 
 def test_dashboard_renders_local_svg_charts(world: dict) -> None:
@@ -403,7 +450,9 @@ def test_tag_misuse_from_email_reaches_the_queue_and_upholding_moves_the_ladder(
     c = client_for(world["op"])
     html = c.get(f"/operators/violations/{v.pk}/").content.decode()
     assert "tag.misuse" in html and "tag.present" in html
-    c.post(f"/operators/violations/{v.pk}/", {"decision": "uphold", "note": "thank-you note"})
+    c.post(
+        f"/operators/violations/{v.pk}/", {"decision": "uphold", "note": "thank-you note", "confirm": "yes"}
+    )
     assert Seller.objects.get(pk=seller.pk).status == "warned"
     assert Violation.objects.get(pk=v.pk).detail.endswith("Operator: thank-you note")
 
@@ -450,7 +499,7 @@ def test_category_pages_map_a_tree_node_onto_a_group(world: dict, lang: str) -> 
     assert "root" in c.get(url + "1000/").content.decode()
     # A code with a slash has a page too; an unknown group is refused with a reason, not a 500.
     r = c.post(url + "a/b/", {"group": "toys"})
-    assert r.status_code == 200 and 'id="err-group"' in r.content.decode()
+    assert r.status_code == 400 and 'id="err-group"' in r.content.decode()
     assert c.post(url + "a/b/", {"group": "books"}).status_code == 302
     assert c.get(url + "nope/").status_code == 404
     # The default group.

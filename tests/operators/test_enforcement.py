@@ -207,7 +207,7 @@ def test_parleys_own_reasons_are_kept_in_chinese_too_and_shown_to_chinese_seller
     change = uphold(seller, T0)
     assert change is not None
     assert change.reason == "1 upheld violation in 30 days (threshold for Warned: 1)."
-    assert change.reason_zh == "30 天内有 1 次违规被确认(“警告”的阈值:1)。"
+    assert change.reason_zh == "30 天内有 1 次违规被确认（“警告”的阈值：1）。"
     c = Client()
     c.force_login(seller.user)  # type: ignore[arg-type]
     zh = c.get("/account-health/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()

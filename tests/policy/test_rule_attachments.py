@@ -129,7 +129,7 @@ def test_explanations_name_the_file() -> None:
     assert hit.en == (
         "The file “setup.exe” is not an allowed type. Allowed: PDF, PNG, JPEG, GIF and WebP images, and plain text."
     )
-    assert hit.zh == "文件“setup.exe”的类型不受支持。支持的类型:PDF、PNG、JPEG、GIF、WebP 图片和纯文本。"
+    assert hit.zh == "文件“setup.exe”的类型不受支持。支持的类型：PDF、PNG、JPEG、GIF、WebP 图片和纯文本。"
     assert (hit.field, hit.span) == ("attachments", (1, 2))  # the second attachment
     big = decide(fitting_sub(REASONS["generalQuestion"], attachments=(att(size=12 * MB),))).hits[0]
     assert big.en == "Your attachments total 12.0 MB; the limit is 10 MB."

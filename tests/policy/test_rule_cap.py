@@ -27,7 +27,7 @@ def test_daily_cap(sent: int, cap: int, expected: list[str]) -> None:
 def test_cap_explains_the_limit() -> None:
     hit = run(seller=SellerFacts("S1", sent_today=10, daily_cap=10)).hits[0]
     assert hit.en == "You have reached your daily limit of 10 messages to buyers. Try again tomorrow."
-    assert hit.zh == "您已达到每日向买家发送 10 条消息的上限,请明天再试。"
+    assert hit.zh == "您已达到每日向买家发送 10 条消息的上限，请明天再试。"
 
 
 def test_buyers_are_not_capped() -> None:

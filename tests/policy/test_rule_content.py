@@ -56,7 +56,7 @@ def test_links_follow_the_reason() -> None:
     hit = decide(fitting_sub(forbids, body=body)).hits[0]
     assert hit.code == "content.link"
     assert hit.en == "Links are not allowed with this contact reason: “https://carrier.example.com/t/1”."
-    assert hit.zh == "此联系原因不允许包含链接:“https://carrier.example.com/t/1”。"
+    assert hit.zh == "此联系原因不允许包含链接：“https://carrier.example.com/t/1”。"
     assert codes(run(reason=None, in_reply_to_buyer=True, body=body)) == ["content.link"]
 
 

@@ -39,7 +39,7 @@ def test_too_long_points_at_the_excess() -> None:
     assert hit.span == (2000, 2005)
     assert hit.field == "body"
     assert hit.en == "Your message is 2,005 characters long; the limit is 2,000."
-    assert hit.zh == "您的消息长度为 2005 个字符,上限为 2000 个字符。"
+    assert hit.zh == "您的消息长度为 2005 个字符，上限为 2000 个字符。"
 
 
 @pytest.mark.parametrize("body", ["", "   ", "\n\t "])

@@ -50,7 +50,7 @@ def test_explanations_say_what_to_do() -> None:
         "The buyer has opted out of messages that are not needed to complete the order, and this contact "
         "reason is not one of them."
     )
-    assert web.zh == "买家已选择不接收完成订单非必需的消息,而此联系原因不属于完成订单所必需的原因。"
+    assert web.zh == "买家已选择不接收完成订单非必需的消息，而此联系原因不属于完成订单所必需的原因。"
     email = run(channel="email", subject="Hi", opted_out=True).hits[0]
     assert email.en == (
         "The buyer has opted out of messages that are not needed to complete the order. If this message is "
@@ -58,7 +58,7 @@ def test_explanations_say_what_to_do() -> None:
     )
     assert (
         email.zh
-        == "买家已选择不接收完成订单非必需的消息。如果此消息是完成订单所必需的,请在主题行中添加 [重要]。"
+        == "买家已选择不接收完成订单非必需的消息。如果此消息是完成订单所必需的，请在主题行中添加 [重要]。"
     )
     strict = run(channel="email", subject="[Important] Hi", opted_out=True, marketplace=REASON_ONLY).hits[0]
     assert "use the Contact Buyer page and select a contact reason" in strict.en

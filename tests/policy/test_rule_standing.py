@@ -70,7 +70,7 @@ def test_block_end_is_explained() -> None:
         "You cannot start conversations with buyers until 2025-03-20 00:30 UTC. "
         "You can still reply to messages that buyers send you."
     )
-    assert hit.zh == "您目前不能主动联系买家(至 2025-03-20 00:30 UTC)。您仍可以回复买家发给您的消息。"
+    assert hit.zh == "您目前不能主动联系买家（至 2025-03-20 00:30 UTC）。您仍可以回复买家发给您的消息。"
 
 
 def test_naive_block_time_is_taken_as_utc() -> None:

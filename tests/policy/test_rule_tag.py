@@ -23,7 +23,7 @@ def test_tag_is_noted_with_its_span() -> None:
     assert hit.en == (
         "The subject line contains [Important], so this message is treated as needed to complete the order."
     )
-    assert hit.zh == "主题行包含 [重要],因此此消息被视为完成订单所必需的消息。"
+    assert hit.zh == "主题行包含 [重要]，因此此消息被视为完成订单所必需的消息。"
 
 
 def test_span_is_in_the_decoded_subject() -> None:
@@ -71,7 +71,7 @@ def test_misuse_alone_still_delivers() -> None:
         "privileges."
     )
     assert misuse.zh == (
-        "主题行包含 [重要],但此消息并非完成订单所必需(感谢信)。对非关键消息使用 [重要] 可能会导致您的销售权限被暂停。"
+        "主题行包含 [重要]，但此消息并非完成订单所必需（感谢信）。对非关键消息使用 [重要] 可能会导致您的销售权限被暂停。"
     )
     assert (misuse.field, misuse.span) == ("body", (0, 24))
 
@@ -80,7 +80,7 @@ def test_misuse_names_everything_and_points_at_the_first() -> None:
     decision = email("[Important] New arrivals", "Leave a review and use coupon X. Thank you for your order!")
     misuse = next(h for h in decision.hits if h.code == "tag.misuse")
     assert "(it is a review request and marketing)" in misuse.en
-    assert "(评价请求、营销内容)" in misuse.zh
+    assert "（评价请求、营销内容）" in misuse.zh
     assert (misuse.field, misuse.span) == ("body", (0, 14))
 
 

@@ -10,7 +10,7 @@ import pytest
 from parley import testing
 from parley.config import BASE_DIR
 from parley.conversations.models import Message
-from parley.marketplace.models import Order
+from parley.marketplace.models import AuthorizedSender, Order
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are synchronous anyway.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -161,3 +161,60 @@ def test_language_switcher_and_other_pages(browser: Any, live_server: Any, setti
         page.goto(f"{base}{path}")
         shot(page, f"zh-page-{name}.png")
     assert "[重要]" in page.inner_text("main")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_removing_the_only_confirmed_address_asks_first(
+    browser: Any, live_server: Any, settings: Any, lang: str
+) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    base = live_server.url
+    seller = testing.seller(senders=("ops@acme.example",))
+    words = {
+        "en": (
+            "Remove ops@acme.example",
+            "Remove your only confirmed address?",
+            "Keep it",
+            "The address was removed.",
+        ),
+        "zh": ("删除 ops@acme.example", "要删除您唯一已确认的地址吗？", "保留", "地址已删除。"),
+    }[lang]
+    page = sign_in(browser, base, seller.user.username, locale=TEXT[lang]["locale"], phone=True)  # type: ignore[union-attr]
+    page.goto(f"{base}/sellercentral/settings/messaging/")
+    page.click(f"button[aria-label='{words[0]}']")
+    page.wait_for_selector(f"h1:has-text('{words[1]}')")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, f"{lang}-phone-remove-last-sender.png")
+    page.click(f"a:has-text('{words[2]}')")
+    page.wait_for_url(f"{base}/sellercentral/settings/messaging/")
+    assert AuthorizedSender.objects.filter(seller=seller).count() == 1
+    page.click(f"button[aria-label='{words[0]}']")
+    page.click("#confirm-remove")
+    page.wait_for_url(f"{base}/sellercentral/settings/messaging/")
+    assert words[3] in page.inner_text("main")
+    assert not AuthorizedSender.objects.filter(seller=seller).exists()
+
+
+@pytest.mark.parametrize("phone", [False, True])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_manage_orders_numbers_never_wrap_and_the_filters_line_up(
+    browser: Any, live_server: Any, settings: Any, lang: str, phone: bool
+) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    seller = testing.seller()
+    for _ in range(3):
+        testing.order(seller=seller)
+    page = sign_in(browser, live_server.url, seller.user.username, locale=TEXT[lang]["locale"], phone=phone)  # type: ignore[union-attr]
+    lines = page.evaluate(
+        "() => [...document.querySelectorAll('a.order-id')].map(a => a.getClientRects().length)"
+    )
+    assert lines == [1, 1, 1]
+    fields = page.evaluate(
+        """() => [...document.querySelectorAll('form.filters input:not([type=hidden]), form.filters select')]
+        .map(e => { const r = e.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.bottom)]; })"""
+    )
+    assert len(fields) == 4
+    lefts, bottoms = {left for left, _ in fields}, {bottom for _, bottom in fields}
+    # A grid: every field's left edge in a column and its bottom edge in a row (one row on a desktop).
+    assert len(lefts) * len(bottoms) == 4
+    assert len(bottoms) == (2 if phone else 1)

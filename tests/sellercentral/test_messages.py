@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from parley import testing
-from parley.conversations.models import Message
+from parley.conversations.models import Attachment, Message
 from parley.core import time
+from parley.delivery.models import OutboundMail
 from parley.marketplace.models import Seller
 
 from .helpers import buyer_message
@@ -172,3 +176,93 @@ def test_replies_to_buyers_who_did_not_opt_out_are_not_counted(client_en: Client
     assert set(Message.objects.filter(direction="seller_to_buyer").values_list("state", flat=True)) == {
         "delivered"
     }
+
+
+PDF = testing.pdf_bytes()
+
+
+def test_the_reply_forms_take_files(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller)
+    question = buyer_message(o, "Can you send the invoice?")
+    field = (
+        f'<input type="file" id="reply-{question.public_id}-files" name="attachments" multiple'
+        f' aria-describedby="reply-{question.public_id}-files-help">'
+    )
+    form = f'<form method="post" action="/sellercentral/messages/{question.public_id}/reply/" enctype="multipart/form-data"'
+    messages = client_en.get("/sellercentral/messages/").content.decode()
+    assert form in messages and field in messages
+    page = client_en.get(f"/sellercentral/orders/{o.id}/").content.decode()
+    assert '<h2 id="reply-h">Reply to the buyer\'s latest message</h2>' in page
+    assert form in page and field in page
+    assert '<input type="hidden" name="back" value="order">' in page
+
+
+def test_no_reply_form_on_an_order_without_a_buyer_message(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller)
+    page = client_en.get(f"/sellercentral/orders/{o.id}/").content.decode()
+    assert 'id="reply-h"' not in page
+
+
+def test_reply_with_an_attachment_is_delivered_with_it(client_en: Client, seller: Seller) -> None:
+    o = testing.order(seller=seller)
+    question = buyer_message(o, "Can you send the invoice?")
+    resp = client_en.post(
+        f"/sellercentral/messages/{question.public_id}/reply/",
+        {"body": "Here it is.", "attachments": [SimpleUploadedFile("../invoice 12.pdf", PDF, "text/html")]},
+    )
+    reply = Message.objects.get(direction="seller_to_buyer")
+    assert resp.status_code == 302
+    assert resp["Location"] == f"/sellercentral/orders/{o.id}/messages/{reply.public_id}/"
+    assert (reply.state, reply.in_reply_to_id, reply.body) == ("delivered", question.pk, "Here it is.")
+    att = Attachment.objects.get(message=reply)
+    assert (att.filename, att.content_type, att.size) == ("invoice 12.pdf", "application/pdf", len(PDF))
+    mail = email.message_from_bytes(
+        bytes(OutboundMail.objects.get(message=reply).data), policy=email.policy.default
+    )
+    parts = [(p.get_filename(), p.get_content_type(), p.get_content()) for p in mail.iter_attachments()]
+    assert parts == [("invoice 12.pdf", "application/pdf", PDF)]
+    history = client_en.get(f"/sellercentral/orders/{o.id}/").content.decode()
+    assert f'href="/sellercentral/attachments/{att.public_id}/">invoice 12.pdf</a>' in history
+    buyer = Client()
+    buyer.force_login(o.buyer.user)  # type: ignore[arg-type]
+    dl = buyer.get(f"/buyers/attachments/{att.public_id}/")
+    assert (dl.status_code, b"".join(dl)) == (200, PDF)
+
+
+def test_reply_from_the_order_page_with_a_refused_file_says_why_there(
+    client_en: Client, seller: Seller
+) -> None:
+    o = testing.order(seller=seller)
+    question = buyer_message(o, "Can you send the invoice?")
+    exe = SimpleUploadedFile("invoice.pdf", b"MZ\x90\x00" + b"\x00" * 200, content_type="application/pdf")
+    resp = client_en.post(
+        f"/sellercentral/messages/{question.public_id}/reply/",
+        {"body": "Here it is.", "attachments": [exe], "back": "order"},
+    )
+    assert resp.status_code == 415
+    html = resp.content.decode()
+    assert f"<h1>Order {o.id}</h1>" in html
+    assert (
+        '<p class="outcome bad" role="alert"><strong>Not sent:</strong>'
+        " “invoice.pdf” is a Windows program, so it cannot be sent.</p>"
+    ) in html
+    assert 'name="body" maxlength="2000" required>Here it is.</textarea>' in html
+    assert not Message.objects.filter(direction="seller_to_buyer").exists()
+    assert Attachment.objects.count() == 0
+
+
+def test_reply_from_messages_with_a_refused_file_says_why_in_chinese(seller: Seller) -> None:
+    o = testing.order(seller=seller)
+    question = buyer_message(o, "发票呢？")
+    zh = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    zh.force_login(seller.user)  # type: ignore[arg-type]
+    resp = zh.post(
+        f"/sellercentral/messages/{question.public_id}/reply/",
+        {"body": "附件是发票。", "attachments": [SimpleUploadedFile("a.pdf", b"MZ" + b"\x00" * 50)]},
+    )
+    assert resp.status_code == 415
+    html = resp.content.decode()
+    assert "<h1>等待您回复的买家消息</h1>" in html
+    assert "“a.pdf”是 Windows 程序，不能发送。" in html
+    assert ">附件是发票。</textarea>" in html
+    assert not Message.objects.filter(direction="seller_to_buyer").exists()

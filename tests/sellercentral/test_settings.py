@@ -63,10 +63,57 @@ def test_add_confirm_list_remove(client_en: Client, seller: Seller) -> None:
 
     html = client_en.get("/sellercentral/settings/messaging/").content.decode()
     assert "Confirmed" in html
-    resp = client_en.post(f"/sellercentral/settings/messaging/{sender.pk}/remove/")
+    resp = client_en.post(f"/sellercentral/settings/messaging/{sender.pk}/remove/", {"confirm": "yes"})
     assert resp.status_code == 302
     assert not AuthorizedSender.objects.exists()
     assert "The address was removed." in client_en.get("/sellercentral/settings/messaging/").content.decode()
+
+
+def test_removing_the_only_confirmed_address_asks_first(client_en: Client, seller: Seller) -> None:
+    only = AuthorizedSender.objects.create(seller=seller, email="ops@acme.example", confirmed_at=T0)
+    AuthorizedSender.objects.create(seller=seller, email="new@acme.example")  # not confirmed: no help
+    url = f"/sellercentral/settings/messaging/{only.pk}/remove/"
+    resp = client_en.post(url)
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert '<h1 id="remove-h">Remove your only confirmed address?</h1>' in html
+    assert (
+        '<p id="remove-why">ops@acme.example is your only confirmed address: without it, mail you write to'
+        " buyers from your own mail client is refused until you add and confirm another address.</p>"
+    ) in html
+    assert f'<form method="post" action="{url}" class="actions">' in html
+    assert '<input type="hidden" name="confirm" value="yes">' in html
+    assert '<a class="button" href="/sellercentral/settings/messaging/" id="keep-sender">Keep it</a>' in html
+    assert AuthorizedSender.objects.filter(pk=only.pk).exists()
+    assert client_en.post(url, {"confirm": "no"}).status_code == 200
+    assert AuthorizedSender.objects.filter(pk=only.pk).exists()
+    assert client_en.post(url, {"confirm": "yes"}).status_code == 302
+    assert sorted(AuthorizedSender.objects.values_list("email", flat=True)) == ["new@acme.example"]
+
+
+def test_removing_the_only_confirmed_address_asks_in_chinese(client_zh: Client, seller: Seller) -> None:
+    only = AuthorizedSender.objects.create(seller=seller, email="ops@acme.example", confirmed_at=T0)
+    html = client_zh.post(f"/sellercentral/settings/messaging/{only.pk}/remove/").content.decode()
+    assert '<h1 id="remove-h">要删除您唯一已确认的地址吗？</h1>' in html
+    assert (
+        '<p id="remove-why">ops@acme.example 是您唯一已确认的地址：删除后，您用自己的邮件客户端写给买家的邮件'
+        "都会被拒收，直到您添加并确认另一个地址。</p>"
+    ) in html
+    assert "通过【联系买家】和【消息】页面发送的消息不受影响。" in html
+    assert ">删除 ops@acme.example</button>" in html
+    assert AuthorizedSender.objects.filter(pk=only.pk).exists()
+
+
+def test_removing_one_of_two_confirmed_or_an_unconfirmed_address_does_not_ask(
+    client_en: Client, seller: Seller
+) -> None:
+    a = AuthorizedSender.objects.create(seller=seller, email="a@acme.example", confirmed_at=T0)
+    b = AuthorizedSender.objects.create(seller=seller, email="b@acme.example", confirmed_at=T0)
+    waiting = AuthorizedSender.objects.create(seller=seller, email="c@acme.example")
+    assert client_en.post(f"/sellercentral/settings/messaging/{waiting.pk}/remove/").status_code == 302
+    assert client_en.post(f"/sellercentral/settings/messaging/{a.pk}/remove/").status_code == 302
+    assert list(AuthorizedSender.objects.values_list("pk", flat=True)) == [b.pk]
+    assert client_en.post(f"/sellercentral/settings/messaging/{b.pk}/remove/").status_code == 200
 
 
 def test_add_errors(client_en: Client, seller: Seller) -> None:
@@ -133,7 +180,8 @@ def remove_all(seller: Seller) -> None:
     for sender in AuthorizedSender.objects.filter(seller=seller):  # the page's remove button
         c = Client()
         c.force_login(seller.user)  # type: ignore[arg-type]
-        assert c.post(f"/sellercentral/settings/messaging/{sender.pk}/remove/").status_code == 302
+        url = f"/sellercentral/settings/messaging/{sender.pk}/remove/"
+        assert c.post(url, {"confirm": "yes"}).status_code == 302
 
 
 def mails_to(address: str) -> int:

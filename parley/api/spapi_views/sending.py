@@ -68,7 +68,7 @@ def coverage(body: dict[str, Any], buyer_locale: str) -> str:
     if not start and not end:
         return ""
     if buyer_locale.lower().startswith("zh"):
-        return f"保修期:{start or '—'} 至 {end or '—'}"
+        return f"保修期：{start or '—'} 至 {end or '—'}"
     return f"Warranty coverage: {start or '—'} to {end or '—'}"
 
 

@@ -20,7 +20,7 @@ def solicitation_actions(ctx: Ctx, order_id: str) -> tuple[int, dict[str, Any]]:
 SOLICITATION_TEXT = {
     "en": "Your seller would appreciate it if you shared your experience with order {order_id}: "
     "please review the product and rate the seller.",
-    "zh": "卖家希望您分享订单 {order_id} 的购物体验:请评价商品并为卖家打分。",
+    "zh": "卖家希望您分享订单 {order_id} 的购物体验：请评价商品并为卖家打分。",
 }
 
 

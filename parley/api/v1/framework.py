@@ -106,6 +106,17 @@ class Bucket(BaseThrottle):
 
 
 class ParleyApi(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        # The routes are fixed once the process runs: the schema is built once per path prefix.
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        cache: dict[str, Any] = self.__dict__.setdefault("_schemas", {})
+        if path_prefix not in cache:
+            cache[path_prefix] = super().get_openapi_schema(path_prefix=path_prefix)
+        return cache[path_prefix]
+
     def get_openapi_operation_id(self, operation: Any) -> str:
         # The handlers live in one module per router; the operationIds (and the rate-limit names
         # PARLEY_API_RATE_LIMITS uses) stay those of the one module they started in.

@@ -47,7 +47,7 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
                     "attachments.too_many",
                     "reject",
                     f"You attached {len(files)} files; at most {limit} are allowed.",
-                    f"您添加了 {len(files)} 个附件,最多允许 {limit} 个。",
+                    f"您添加了 {len(files)} 个附件，最多允许 {limit} 个。",
                     field="attachments",
                 )
             )
@@ -76,7 +76,7 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
                     "reject",
                     f"The file “{name}” is not an allowed type. Allowed: PDF, PNG, JPEG, GIF and WebP "
                     "images, and plain text.",
-                    f"文件“{name}”的类型不受支持。支持的类型:PDF、PNG、JPEG、GIF、WebP 图片和纯文本。",
+                    f"文件“{name}”的类型不受支持。支持的类型：PDF、PNG、JPEG、GIF、WebP 图片和纯文本。",
                     field="attachments",
                     span=(i, i + 1),
                 )
@@ -90,7 +90,7 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
                 "attachments.too_large",
                 "reject",
                 f"Your attachments total {mb:.1f} MB; the limit is 10 MB.",
-                f"附件总大小为 {mb:.1f} MB,上限为 10 MB。",
+                f"附件总大小为 {mb:.1f} MB，上限为 10 MB。",
                 field="attachments",
             )
         )

@@ -19,6 +19,6 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
             "reject",
             f"You have reached your daily limit of {seller.daily_cap} messages to buyers. "
             "Try again tomorrow.",
-            f"您已达到每日向买家发送 {seller.daily_cap} 条消息的上限,请明天再试。",
+            f"您已达到每日向买家发送 {seller.daily_cap} 条消息的上限，请明天再试。",
         )
     ]

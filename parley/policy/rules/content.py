@@ -27,13 +27,13 @@ MESSAGES: Final[dict[Kind, tuple[str, str, str]]] = {
     "marketing": (
         "content.marketing",
         "Marketing and promotions (coupons, discounts, sales) are not allowed in messages to buyers",
-        "发送给买家的消息中不允许包含营销或促销内容(优惠券、折扣、促销活动)",
+        "发送给买家的消息中不允许包含营销或促销内容（优惠券、折扣、促销活动）",
     ),
     "review_manipulation": (
         "content.review_manipulation",
         "You may not ask for a positive review, offer anything in return for a review, or ask a buyer "
         "to change or remove a review",
-        "不得要求买家给予好评、以任何回报换取评价,或要求买家修改或删除评价",
+        "不得要求买家给予好评、以任何回报换取评价，或要求买家修改或删除评价",
     ),
     "review_request": (
         "content.review_request",
@@ -48,7 +48,7 @@ MESSAGES: Final[dict[Kind, tuple[str, str, str]]] = {
     "html": (
         "content.html",
         "HTML is not allowed in messages; send plain text",
-        "消息中不允许使用 HTML,请发送纯文本",
+        "消息中不允许使用 HTML，请发送纯文本",
     ),
 }
 # Keeps a pattern from matching across two file names (no pattern matches a NUL, nor spans a newline).
@@ -67,13 +67,13 @@ _LINK_NO_REASON = (
 _LINK_EMAIL = (
     "Links are not allowed in messages sent by email; use the Contact Buyer page with a contact reason "
     "that allows links",
-    "通过电子邮件发送的消息不允许包含链接;请使用【联系买家】页面并选择允许链接的联系原因",
+    "通过电子邮件发送的消息不允许包含链接；请使用【联系买家】页面并选择允许链接的联系原因",
 )
 
 
 def _hit(code: str, en: str, zh: str, field: str, span: tuple[int, int], text: str, part: str = "") -> Hit:
     q = quote(text)
-    return Hit(NAME, code, "reject", f"{en}: “{q}”.", f"{zh}:“{q}”。", field=field, span=span, part=part)
+    return Hit(NAME, code, "reject", f"{en}: “{q}”.", f"{zh}：“{q}”。", field=field, span=span, part=part)
 
 
 def _part_of(parts: tuple[tuple[str, int], ...], offset: int) -> str:

@@ -23,7 +23,7 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
             "length.too_long",
             "reject",
             f"Your message is {len(body):,} characters long; the limit is {limit:,}.",
-            f"您的消息长度为 {len(body)} 个字符,上限为 {limit} 个字符。",
+            f"您的消息长度为 {len(body)} 个字符，上限为 {limit} 个字符。",
             field="body",
             span=(limit, len(body)),  # the part over the limit
         )

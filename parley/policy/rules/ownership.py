@@ -19,7 +19,7 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
                 "ownership.not_your_order",
                 "reject",
                 "This order does not belong to your account, so you cannot send messages about it.",
-                "此订单不属于您的账户,因此您无法就此订单发送消息。",
+                "此订单不属于您的账户，因此您无法就此订单发送消息。",
             )
         )
     if order.buyer_id != sub.buyer.id:

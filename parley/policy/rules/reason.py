@@ -22,7 +22,7 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
                 "reason.missing",
                 "reject",
                 "Select a contact reason before sending your message.",
-                "发送消息前,请选择联系原因。",
+                "发送消息前，请选择联系原因。",
                 field="reason",
             )
         ]

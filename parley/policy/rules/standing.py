@@ -37,7 +37,7 @@ def standing_hits(
                 "standing.suspended",
                 "reject",
                 "Your selling account is suspended, so you cannot send messages to buyers.",
-                "您的销售账户已被暂停,因此无法向买家发送消息。",
+                "您的销售账户已被暂停，因此无法向买家发送消息。",
             )
         ]
     hits: list[Hit] = []
@@ -48,7 +48,7 @@ def standing_hits(
         if still_blocked and until is not None:
             utc = until if until.tzinfo is None else until.astimezone(dt.UTC)
             date = f"{utc:%Y-%m-%d %H:%M} UTC"
-            en_until, zh_until = f" until {date}", f"(至 {date})"
+            en_until, zh_until = f" until {date}", f"（至 {date}）"
         else:
             en_until = zh_until = ""
         hits.append(
@@ -71,7 +71,7 @@ def standing_hits(
                 "reject",
                 "Your messaging is restricted: you can only send messages that are needed to complete "
                 "an order.",
-                "您的消息权限受到限制:您只能发送完成订单所必需的消息。",
+                "您的消息权限受到限制：您只能发送完成订单所必需的消息。",
             )
         )
     if status == "warned":

@@ -36,7 +36,7 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
             "note",
             f"The subject line contains {tag_en}, so this message is treated as needed to complete "
             "the order.",
-            f"主题行包含 {tag_zh},因此此消息被视为完成订单所必需的消息。",
+            f"主题行包含 {tag_zh}，因此此消息被视为完成订单所必需的消息。",
             field="subject",
             span=ctx.tag_span,
         )
@@ -61,7 +61,7 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
                 f"The subject line contains {tag_en}, but this message is not needed to complete the order "
                 f"(it is {what_en}). Using {tag_en} for such messages may result in the suspension of your "
                 "selling privileges.",
-                f"主题行包含 {tag_zh},但此消息并非完成订单所必需({what_zh})。对非关键消息使用 {tag_zh} "
+                f"主题行包含 {tag_zh}，但此消息并非完成订单所必需（{what_zh}）。对非关键消息使用 {tag_zh} "
                 "可能会导致您的销售权限被暂停。",
                 field=field,
                 span=(first.start, first.end),

@@ -27,7 +27,7 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
                 "hold",
                 "Your account has a messaging warning and this message contains promotional wording "
                 f"(“{q}”), so our team will review it before it is delivered.",
-                f"您的账户已收到消息警告,且此消息包含促销性措辞(“{q}”),我们的团队将在审核后再决定是否送达。",
+                f"您的账户已收到消息警告，且此消息包含促销性措辞（“{q}”），我们的团队将在审核后再决定是否送达。",
                 field=field,
                 span=(f.start, f.end),
             )

@@ -1,4 +1,4 @@
-# The webhook outbox moved to the delivery app (delivery 0004 takes over its tables unchanged).
+# The webhook outbox moved to the delivery app (delivery 0005 takes over its tables unchanged).
 
 from django.db import migrations
 
@@ -6,8 +6,8 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("api", "0002_ratebucket_key"),
-        ("delivery", "0004_webhooks_from_api"),
+        ("api", "0003_verbose_names"),
+        ("delivery", "0005_webhooks_from_api"),
     ]
 
     operations = [

@@ -10,8 +10,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("api", "0002_ratebucket_key"),
-        ("delivery", "0003_delivery_report"),
+        ("api", "0003_verbose_names"),
+        ("delivery", "0004_verbose_names"),
         ("marketplace", "0001_initial"),
     ]
 
@@ -30,7 +30,11 @@ class Migration(migrations.Migration):
                         ("created_at", models.DateTimeField()),
                         ("seller", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="marketplace.seller")),
                     ],
-                    options={"db_table": "api_webhookendpoint"},
+                    options={
+                        "db_table": "api_webhookendpoint",
+                        "verbose_name": "webhook endpoint",
+                        "verbose_name_plural": "webhook endpoints",
+                    },
                 ),
                 migrations.CreateModel(
                     name="WebhookDelivery",
@@ -51,6 +55,8 @@ class Migration(migrations.Migration):
                     ],
                     options={
                         "db_table": "api_webhookdelivery",
+                        "verbose_name": "webhook delivery",
+                        "verbose_name_plural": "webhook deliveries",
                         "indexes": [models.Index(fields=["status", "next_attempt_at"], name="webhook_due")],
                         "constraints": [models.UniqueConstraint(condition=models.Q(("dedupe_key", ""), _negated=True), fields=("endpoint", "dedupe_key"), name="uniq_webhook_dedupe")],
                     },
