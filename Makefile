@@ -43,6 +43,7 @@ check: lint typecheck
 lint:
 	$(BIN)/ruff check parley tests bench
 	$(BIN)/ruff format --check parley tests bench
+	$(BIN)/lint-imports
 
 typecheck:
 	$(BIN)/mypy parley

@@ -93,7 +93,7 @@ import sys, django
 django.setup()
 from django.core.management import call_command
 call_command("migrate", interactive=False, verbosity=0)
-from parley.core import testing
+from parley import testing
 from parley.marketplace.models import AuthorizedSender, RelayAddress, Marketplace, Order
 from parley.core import time as ptime
 n, sellers_n, sender, base = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]

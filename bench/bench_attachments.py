@@ -34,7 +34,7 @@ def _child(phase: str, data_dir: str) -> None:
     from django.core.management import call_command
     from django.test import Client
 
-    from parley.core import testing
+    from parley import testing
 
     out: dict[str, object] = {"code": str(Path(testing.__file__).parents[2])}
     if phase == "send":

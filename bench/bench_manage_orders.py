@@ -44,7 +44,7 @@ def bulk_generate(n_orders: int, seed: int = 7) -> None:
     from django.contrib.auth.models import User
     from django.db import connection, transaction
 
-    from parley.core import testing
+    from parley import testing
     from parley.marketplace.models import Buyer, Order, OrderItem, Seller
 
     rnd = random.Random(seed)

@@ -49,7 +49,7 @@ def _seeded_catalog(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("db")
     else:
         return
-    from parley.policy.seed import ensure_seeded
+    from parley.testing import ensure_seeded
 
     ensure_seeded()
 

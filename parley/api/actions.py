@@ -14,12 +14,13 @@ from urllib.parse import unquote
 from django.db import transaction
 
 from parley.api.auth import digest
-from parley.api.models import UploadDestination, WebhookEndpoint
+from parley.api.models import UploadDestination
 from parley.conversations import actions as conv_actions
 from parley.conversations import files
 from parley.conversations.models import Attachment, Message
 from parley.core import time
 from parley.core.errors import ActionError
+from parley.delivery.models import WebhookEndpoint
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Seller
 from parley.policy.filecheck import inspect_file, name_problem, safe_name

@@ -1,4 +1,4 @@
-"""API credentials and access tokens (hashed), rate-limit buckets, upload destinations, webhook outbox."""
+"""API credentials and access tokens (hashed), rate-limit buckets, upload destinations."""
 
 from __future__ import annotations
 
@@ -93,61 +93,3 @@ class UploadDestination(models.Model):
 
     def __str__(self) -> str:
         return self.id
-
-
-class WebhookEndpoint(models.Model):
-    """Where a seller wants to hear about events; the secret signs every delivery (HMAC-SHA256)."""
-
-    public_id = models.CharField(max_length=40, unique=True, default=partial(public_id, "whk"))
-    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="+")
-    url = models.URLField(max_length=500)
-    # Kept in clear: signing needs it (it is a shared key, not a password).
-    secret = models.CharField(max_length=100)
-    events = models.JSONField(default=list)  # empty: every event
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField()
-
-    class Meta:
-        verbose_name = _("webhook endpoint")
-        verbose_name_plural = _("webhook endpoints")
-
-    def __str__(self) -> str:
-        return self.url
-
-
-class WebhookDelivery(models.Model):
-    """The webhook outbox: one row per (endpoint, event); written inside the caller's transaction."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        DELIVERED = "delivered", _("Delivered")
-        FAILED = "failed", _("Failed")
-
-    public_id = models.CharField(max_length=40, unique=True, default=partial(public_id, "evt"))
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.CharField(max_length=60)
-    # Two callers emitting the same fact (e.g. "message.blocked" for one message) make one delivery.
-    dedupe_key = models.CharField(max_length=120, blank=True)
-    payload = models.JSONField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    last_status = models.IntegerField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField()
-    delivered_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("webhook delivery")
-        verbose_name_plural = _("webhook deliveries")
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_due")]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["endpoint", "dedupe_key"],
-                condition=~models.Q(dedupe_key=""),
-                name="uniq_webhook_dedupe",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.event} → {self.endpoint_id}"

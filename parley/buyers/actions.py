@@ -11,6 +11,7 @@ from parley.buyers.models import PreferenceChange
 from parley.conversations.models import Conversation, Flag, Message
 from parley.core import time
 from parley.core.errors import ActionError
+from parley.delivery import webhooks
 from parley.marketplace.models import Buyer
 
 MAX_NOTE = 2000
@@ -89,9 +90,7 @@ def do_flag_message(
                 message=message, buyer=buyer, category=category, note=note, created_at=now
             )
             # The seller's webhooks hear of it; the rows commit with the flag.
-            from parley.api.webhooks import flag_event
-
-            flag_event(flag)
+            webhooks.flag_event(flag)
             if hide:
                 Message.objects.filter(pk=message.pk).update(hidden_by_buyer=True)
     except IntegrityError:

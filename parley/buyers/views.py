@@ -17,12 +17,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from parley.buyers import actions, selectors, texts
+from parley.buyers import actions, selectors
 from parley.conversations import actions as conv_actions
 from parley.conversations.models import Flag
+from parley.core import time
 from parley.core.errors import ActionError
 from parley.core.storage import file_response
 from parley.core.uploads import read_uploads
+from parley.marketplace import texts
 from parley.marketplace.models import Buyer
 
 View = Callable[..., HttpResponseBase]
@@ -136,8 +138,6 @@ def thread(request: HttpRequest, buyer: Buyer, order_id: str) -> HttpResponse:
 
 
 def _now() -> Any:
-    from parley.core import time
-
     return time.now()
 
 

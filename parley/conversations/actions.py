@@ -15,7 +15,7 @@ from django.db import transaction
 from parley.conversations import files, scrub
 from parley.conversations import selectors as cs
 from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
-from parley.core import inserts, metrics, time, uploads
+from parley.core import effects, inserts, metrics, time, uploads
 from parley.core.errors import ActionError
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Buyer, Order, RelayAddress, Seller
@@ -446,9 +446,7 @@ def do_send_message(*, send: CheckedSend) -> SendResult:
             if request.outbound is not None:
                 request.outbound(msg)
             else:
-                from parley.delivery.compose import notify_buyer, notify_seller
-
-                (notify_buyer if from_seller else notify_seller)(msg)
+                effects.record(effects.NotifyRecipient(msg))
     return SendResult(message=msg, decision=decision)
 
 
@@ -561,9 +559,7 @@ def _record(
         Attachment.objects.filter(pk__in=[u.pk for u in send.uploads]).update(message=msg)
     if not new_conversation:
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
-    from parley.api.webhooks import message_event
-
-    message_event(msg)  # rows in the webhook outbox, committed with the message
+    effects.record(effects.MessageRecorded(msg))  # rows in the webhook outbox, committed with the message
     # Counted once the message is durable (a rolled-back savepoint drops the count with it).
     codes = [h.code for h in decision.hits]
     log.info(

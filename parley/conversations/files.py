@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from django.db.models.fields.files import FieldFile
 
+from parley.conversations.models import Attachment
 from parley.core.storage import attachments
 
 
@@ -58,8 +59,6 @@ def collect(*, grace: dt.timedelta, now: dt.datetime, dry_run: bool = False) -> 
     For each file: first the rows are asked, then the file's modification time, then it is removed.
     A send that stores bytes already there renews that time before its row commits, so a file is
     removed only if no row named it and nobody stored it again within the grace period."""
-    from parley.conversations.models import Attachment
-
     storage = attachments()
     cutoff = now - grace
     kept = young = removed = 0

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from pythonjsonlogger.json import JsonFormatter
+
 T = TypeVar("T")
 
 # The ids this line is about; set for a web request, an SMTP session, a group-commit job.
@@ -65,7 +67,6 @@ class ContextFilter(logging.Filter):
 
 def json_formatter() -> logging.Formatter:
     """PARLEY_LOG_FORMAT=json: one JSON object a line; the ids that are set, none that are empty."""
-    from pythonjsonlogger.json import JsonFormatter
 
     class Formatter(JsonFormatter):
         def process_log_record(self, log_data: dict[str, object]) -> dict[str, object]:

@@ -7,6 +7,7 @@ import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
@@ -83,8 +84,6 @@ class UserLanguageMiddleware:
 
 
 def _language_of(request: HttpRequest, user: Any) -> str:
-    from django.conf import settings
-
     choice = getattr(user, "language_choice", None)
     if choice is not None:
         return str(choice.language)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+from django.db import DatabaseError, connection
+
 from parley import config
 
 # Commands that create the data dir and the database, or that need neither.
@@ -62,8 +64,6 @@ def before_settings() -> None:
 def after_setup(command: str) -> None:
     """The database has been migrated at least once. A database that cannot be reached is left to the
     services, which wait for it (a web process answers /readyz with 503 until then)."""
-    from django.db import DatabaseError, connection
-
     try:
         tables = connection.introspection.table_names()
     except DatabaseError as exc:

@@ -11,7 +11,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseServerError, Json
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
+from django.views.i18n import set_language as django_set_language
+
+from parley.core.actions import do_remember_language
 
 
 @login_required
@@ -127,10 +131,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 def set_language(request: HttpRequest) -> HttpResponse:
     """Django's language switch, and for a signed-in person the choice is kept with their account."""
-    from django.utils.translation import check_for_language
-    from django.views.i18n import set_language as django_set_language
-
-    from parley.core.actions import do_remember_language
 
     response = django_set_language(request)
     language = request.POST.get("language", "")

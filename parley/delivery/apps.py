@@ -10,7 +10,11 @@ class DeliveryConfig(AppConfig):
     verbose_name = _("Mail delivery")
 
     def ready(self) -> None:
-        from parley.core import metrics
-        from parley.delivery.outbox import gauges
+        # Imported here because Django loads models only after every AppConfig is built.
+        from parley.core import effects, metrics  # noqa: PLC0415 - see above
+        from parley.delivery import outbox, webhooks  # noqa: PLC0415 - see above
+        from parley.delivery.effects import carry_out  # noqa: PLC0415 - see above
 
-        metrics.add_source(gauges)
+        effects.install(carry_out)
+        metrics.add_source(outbox.gauges)
+        metrics.add_source(webhooks.gauges)

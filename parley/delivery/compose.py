@@ -90,3 +90,8 @@ def notify_seller(msg: Message) -> None:
         purpose="notify", mail_from=buyer_relay, rcpt_to=[order.seller.email], data=mail.as_bytes()
     )
     enqueue(spec=spec, message=msg, now=msg.created_at)
+
+
+def notify(msg: Message) -> None:
+    """Queue a delivered web or API message to its recipient's real mailbox."""
+    (notify_buyer if msg.direction == Message.Direction.SELLER_TO_BUYER else notify_seller)(msg)

@@ -1,11 +1,15 @@
-"""The durable outbox: every mail Parley sends is a row here first, committed with its cause."""
+"""The durable outboxes: every mail and webhook event Parley sends is a row here first, committed with its cause."""
 
 from __future__ import annotations
+
+from functools import partial
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from parley.conversations.models import Message
+from parley.core.ids import public_id
+from parley.marketplace.models import Seller
 
 
 class OutboundMail(models.Model):
@@ -71,3 +75,63 @@ class DeliveryReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} for outbox {self.outbound_id}"
+
+
+class WebhookEndpoint(models.Model):
+    """Where a seller wants to hear about events; the secret signs every delivery (HMAC-SHA256)."""
+
+    public_id = models.CharField(max_length=40, unique=True, default=partial(public_id, "whk"))
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="+")
+    url = models.URLField(max_length=500)
+    # Kept in clear: signing needs it (it is a shared key, not a password).
+    secret = models.CharField(max_length=100)
+    events = models.JSONField(default=list)  # empty: every event
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "api_webhookendpoint"  # the table the API app created before the outbox moved here
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """The webhook outbox: one row per (endpoint, event); written inside the caller's transaction."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    public_id = models.CharField(max_length=40, unique=True, default=partial(public_id, "evt"))
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=60)
+    # Two callers emitting the same fact (e.g. "message.blocked" for one message) make one delivery.
+    dedupe_key = models.CharField(max_length=120, blank=True)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_status = models.IntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "api_webhookdelivery"
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_due")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "dedupe_key"],
+                condition=~models.Q(dedupe_key=""),
+                name="uniq_webhook_dedupe",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint_id}"

@@ -21,13 +21,14 @@ from pathlib import Path
 import dkim
 from django.conf import settings
 
-from parley.conversations import scrub, selectors
-from parley.conversations.models import Message
+from parley.conversations import files, scrub, selectors
+from parley.conversations.models import Attachment, Message
 from parley.core import time
 from parley.delivery import conf
 from parley.delivery.outbox import OutboundSpec, enqueue
 from parley.mailgate import htmltext
 from parley.mailgate.parse import Incoming, codecs_for, split_headers
+from parley.policy.subject import decode_subject
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,6 @@ def address_header(name: str, display: str, address: str) -> bytes:
 def _subject(value: bytes, hide: Sequence[str], alias: str) -> bytes:
     """Keep the Subject bytes unless they must change: a hidden address in the decoded text, or 8-bit
     text that is not UTF-8 (raw GBK, say); then it is re-encoded (RFC 2047, UTF-8)."""
-    from parley.policy.subject import decode_subject
-
     if value.isascii() and b"=?" not in value and "&" not in (low := value.decode("ascii").lower()):
         if "%" not in low and not any(a.lower() in low for a in hide):
             return b"Subject:" + value
@@ -214,8 +213,6 @@ def _with_checked_files(incoming: Incoming, msg: Message) -> tuple[list[bytes], 
     body is relayed as it came."""
     if not incoming.attachments:
         return None
-    from parley.conversations import files
-    from parley.conversations.models import Attachment
 
     # The text as recorded: every displayed part, the hidden addresses already replaced.
     mail = EmailMessage(policy=SMTP)

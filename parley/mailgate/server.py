@@ -10,7 +10,7 @@ import ssl
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
@@ -21,10 +21,16 @@ from parley.core import logs, metrics
 from parley.delivery import committer, conf
 from parley.mailgate import gateway
 
-if TYPE_CHECKING:
-    from parley.mailgate.receivers import WriterLink
-
 log = logging.getLogger(__name__)
+
+
+class Writer(Protocol):
+    """Where a receiver process's sessions send their decisions (receivers.WriterLink)."""
+
+    async def open(self) -> None: ...
+    def ready(self) -> None: ...
+    async def close(self) -> None: ...
+    async def decide(self, *, route: gateway.Route, raw: bytes, **kw: Any) -> str: ...
 
 
 TEMPFAIL = gateway.reply("451", "4.3.0", "Temporary failure on our side; please try again later.")
@@ -177,7 +183,7 @@ class Server:
         port: int | None = None,
         *,
         sock: socket.socket | None = None,
-        writer: WriterLink | None = None,
+        writer: Writer | None = None,
     ) -> None:
         """Listens on host:port, or accepts on `sock` (a receiver's inherited socket); decides in this
         process's group committer, or through `writer`, the link of a receiver to its gateway process."""
@@ -288,16 +294,3 @@ class Server:
         readers.shutdown(wait=True)
         if self.committer is not None:
             committer.release()
-
-
-def start() -> Callable[[], None]:
-    """Start the gateway on PARLEY_SMTP_LISTEN (used by `parley run` and `parley smtpd`); returns its stop.
-
-    With PARLEY_SMTP_RECEIVERS=N the SMTP sessions run in N receiver processes (see receivers.py).
-    """
-    count = int(conf.number("SMTP_RECEIVERS"))
-    if count > 0:
-        from parley.mailgate.receivers import Receivers
-
-        return Receivers(count).start()
-    return Server().start()

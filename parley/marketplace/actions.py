@@ -16,7 +16,7 @@ from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 
-from parley.core import time
+from parley.core import effects, time
 from parley.core.errors import ActionError
 from parley.core.ids import token
 from parley.marketplace.categories import effective_groups
@@ -132,8 +132,6 @@ def _check_confirmation_limits(*, seller: Seller, address: str, now: dt.datetime
 
 def do_add_authorized_sender(*, seller: Seller, email: str, now: dt.datetime) -> tuple[AuthorizedSender, str]:
     """Store the address unconfirmed and queue the confirmation mail; returns the raw token."""
-    from parley.delivery.outbox import OutboundSpec, enqueue
-
     raw = token(24)
     with transaction.atomic():
         sender = AuthorizedSender.objects.create(
@@ -155,11 +153,14 @@ def do_add_authorized_sender(*, seller: Seller, email: str, now: dt.datetime) ->
             f"请在 {CONFIRM_VALID_DAYS} 天内打开以下链接确认：\n{url}\n\n"
             "If you did not expect this, ignore this message. / 如果这不是您的操作，请忽略此邮件。\n"
         )
-        enqueue(
-            spec=OutboundSpec(
-                purpose="system", mail_from=settings.MAIL_FROM, rcpt_to=[email], data=mail.as_bytes()
-            ),
-            now=now,
+        effects.record(
+            effects.Mail(
+                purpose="system",
+                mail_from=settings.MAIL_FROM,
+                rcpt_to=(email,),
+                data=mail.as_bytes(),
+                now=now,
+            )
         )
     return sender, raw
 

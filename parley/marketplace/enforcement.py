@@ -11,6 +11,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from parley.conversations.models import Violation
+from parley.core import effects
 from parley.marketplace.models import Marketplace, Seller, StandingChange, default_enforcement
 from parley.marketplace.selectors import effective_status
 
@@ -127,8 +129,6 @@ def counted_since(seller: Seller, *, now: dt.datetime, window_days: int) -> dt.d
 
 
 def upheld_count(seller: Seller, *, now: dt.datetime, window_days: int) -> int:
-    from parley.conversations.models import Violation
-
     since = counted_since(seller, now=now, window_days=window_days)
     return Violation.objects.filter(
         seller=seller, status=Violation.Status.UPHELD, created_at__gt=since, created_at__lte=now
@@ -182,11 +182,8 @@ def _change(
     seller.status = to_status
     seller.proactive_blocked_until = until
     seller.save(update_fields=["status", "proactive_blocked_until"])
-    # Imported here: the API app depends on marketplace, not the other way round. Callers hold a
-    # transaction, so the webhook rows commit with the change.
-    from parley.api.webhooks import standing_event
-
-    standing_event(change)
+    # Callers hold a transaction, so the webhook rows commit with the change.
+    effects.record(effects.StandingChanged(change))
     return change
 
 

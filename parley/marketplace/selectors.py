@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from django.db import connection
 from django.http import Http404
 
+from parley.conversations.models import Conversation, Message
 from parley.core import driver, time
 from parley.marketplace.models import Buyer, MarketplaceCategory, Order, OrderItem, RelayAddress, Seller
+from parley.policy import available_reasons
+from parley.policy.models import ContactReason
 from parley.policy.types import BuyerFacts, MarketplaceFacts, OrderFacts, SellerFacts
 
 
@@ -42,8 +45,6 @@ def buyer_relay_address(order: Order) -> str:
 
 @functools.cache
 def _tallies_sql() -> str:
-    from parley.conversations.models import Conversation, Message
-
     item, msg, conv = OrderItem._meta.db_table, Message._meta.db_table, Conversation._meta.db_table
     node = MarketplaceCategory._meta.db_table
     # One round trip for the three things the engine counts (this runs for every message sent). An
@@ -70,8 +71,6 @@ class Tallies:
 
 
 def tallies(order: Order, *, now: dt.datetime) -> Tallies:
-    from parley.conversations.models import Message
-
     start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     params = [
         order.id,
@@ -152,9 +151,6 @@ def marketplace_facts(order: Order) -> MarketplaceFacts:
 
 def contact_reasons_for(order: Order, *, now: dt.datetime) -> list[dict[str, object]]:
     """The active contact reasons for `order` at `now`: open or not, and why not (in both languages)."""
-    from parley.policy import available_reasons
-    from parley.policy.models import ContactReason
-
     catalog = list(ContactReason.objects.filter(active=True))
     names = {r.code: r for r in catalog}
     out: list[dict[str, object]] = []

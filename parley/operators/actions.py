@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from axes.utils import reset
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 from django.http import Http404
@@ -305,8 +306,6 @@ def check_unlock_login(*, actor: Actor, kind: object, value: object) -> int:
 
 
 def do_unlock_login(*, kind: str, value: str) -> int:
-    from axes.utils import reset
-
     return reset(username=value) if kind == "username" else reset(ip=value)
 
 

@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from parley.buyers.models import PreferenceChange
 from parley.conversations.models import Attachment, Conversation, Flag, Message, PolicyDecision, Violation
 from parley.delivery.models import OutboundMail
 from parley.marketplace.models import (
@@ -313,11 +312,14 @@ class ReviewDecisionAdmin(ReadOnlyAdmin):
     list_filter = ["decision"]
 
 
-@admin.register(PreferenceChange)
 class PreferenceChangeAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "buyer", "opted_out"]
     list_filter = ["opted_out"]
     search_fields = ["buyer__id"]
+
+
+# Looked up by name: the buyers app is a sibling channel, which the operators' app does not import.
+admin.site.register(apps.get_model("buyers", "PreferenceChange"), PreferenceChangeAdmin)
 
 
 def _register_remaining() -> None:

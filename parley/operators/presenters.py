@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from parley.conversations.models import Message, PolicyDecision, Violation
 from parley.marketplace.models import Marketplace, Order, ProductCategory
+from parley.operators.forms import REASON_LABELS
 from parley.operators.models import SettingsChange
 from parley.policy.models import ContactReason
 
@@ -273,8 +274,6 @@ def _reason_value(field: str, value: object, language: str) -> str:
 
 
 def _reason_sentences(before: dict[str, Any], after: dict[str, Any], language: str) -> list[str]:
-    from parley.operators.forms import REASON_LABELS
-
     out = []
     for key, label in REASON_LABELS.items():
         if key in after and before.get(key) != after.get(key):

@@ -6,7 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.utils import timezone
 
 from parley.conversations import metrics
 from parley.conversations.metrics import UtcDate
@@ -226,11 +229,6 @@ class Lockout:
 
 def login_lockouts() -> list[Lockout]:
     """Who cannot sign in now: usernames and addresses at the failure limit within the lockout time."""
-    from axes.models import AccessAttempt
-    from django.conf import settings
-    from django.db.models import Max, Sum
-    from django.utils import timezone
-
     # django-axes records its attempts on Django's clock, not Parley's (which tests may freeze).
     recent = AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME)
     out: list[Lockout] = []

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages as flash
 from django.contrib.auth.views import redirect_to_login
@@ -19,7 +20,8 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from parley.conversations.models import Flag, Message, PolicyDecision, Violation
+from parley.conversations import metrics
+from parley.conversations.models import Attachment, Flag, Message, PolicyDecision, Violation
 from parley.core import time
 from parley.core.errors import ActionError
 from parley.core.storage import file_response
@@ -59,8 +61,6 @@ def _lang() -> str:
 
 @staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    from parley.conversations import metrics
-
     now = time.now()
     days_n = 30
     days, outcomes = selectors.outcomes_per_day(now=now, days=days_n)
@@ -517,9 +517,6 @@ def not_found(request: HttpRequest) -> HttpResponse:
 def attachment(request: HttpRequest, attachment_id: str) -> HttpResponseBase:
     """Any attachment, quarantined ones included, for an operator: always a download, never typed as
     what it claims to be (a quarantined file is what a browser must not open)."""
-    from urllib.parse import quote
-
-    from parley.conversations.models import Attachment
 
     att = get_object_or_404(Attachment, public_id=attachment_id)
     ctype = "application/octet-stream" if att.quarantined else att.content_type

@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 
-from parley.buyers.texts import opt_out_explanation
 from parley.core import time
 from parley.marketplace.models import Seller
+from parley.marketplace.texts import opt_out_explanation
 from parley.operators import selectors
 
 

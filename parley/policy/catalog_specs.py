@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from .catalog import DEFAULT_REASONS
 from .types import ReasonSpec
 
 __all__ = ["default_reasons", "reason_from_dict"]
@@ -37,6 +38,4 @@ def reason_from_dict(data: Mapping[str, Any]) -> ReasonSpec:
 
 def default_reasons() -> tuple[ReasonSpec, ...]:
     """The default catalog (catalog.DEFAULT_REASONS) as ReasonSpec values."""
-    from .catalog import DEFAULT_REASONS
-
     return tuple(reason_from_dict(d) for d in DEFAULT_REASONS)

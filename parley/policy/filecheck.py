@@ -9,6 +9,9 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any, Final
 
+from PIL import Image
+from pypdf import PdfReader
+
 from .sniff import GIF, JPEG, OCTET, PDF, PNG, TEXT, WEBP, sniff
 
 __all__ = ["ACTIVE_EXTENSIONS", "Inspection", "inspect_file", "name_problem", "safe_name"]
@@ -194,7 +197,6 @@ def _pdf_problem(data: bytes) -> tuple[str, str] | None:
                 "is a PDF with scripts, actions or embedded files, so it cannot be sent.",
                 "是含有脚本、自动操作或内嵌文件的 PDF，不能发送。",
             )
-    from pypdf import PdfReader
 
     try:
         with warnings.catch_warnings():
@@ -221,8 +223,6 @@ def _pdf_problem(data: bytes) -> tuple[str, str] | None:
 
 
 def _image_problem(ctype: str, data: bytes) -> tuple[str, str] | None:
-    from PIL import Image
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -26,12 +26,3 @@ def seed(contact_reason: Any, product_category: Any) -> None:
         contact_reason.objects.update_or_create(code=data["code"], defaults={**data, "position": position})
     for code, en, zh in CATEGORIES:
         product_category.objects.update_or_create(code=code, defaults={"name_en": en, "name_zh": zh})
-
-
-def ensure_seeded() -> None:
-    """Seed when the catalog is empty (a transactional test flushes what the migration wrote)."""
-    from parley.marketplace.models import ProductCategory
-    from parley.policy.models import ContactReason
-
-    if not ContactReason.objects.exists() or not ProductCategory.objects.exists():
-        seed(ContactReason, ProductCategory)

@@ -6,13 +6,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.html import conditional_escape
+from django.utils import timezone
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from parley.conversations.models import Message
+from parley.core.templatetags.when import zone_label
 from parley.policy.models import ContactReason
+from parley.policy.rules.standing import standing_hits
 
 RESPONSE_CLOCK = dt.timedelta(hours=24)
 
@@ -103,8 +106,6 @@ _STANDING_WHY = {
 
 def standing_preflight(seller: Any, choices: list[ReasonChoice], now: dt.datetime) -> StandingNotice | None:
     """Ask the standing rule about each offered reason; mark those it would refuse, and say why."""
-    from parley.policy.rules.standing import standing_hits
-
     notice: StandingNotice | None = None
     for c in choices:
         hits = standing_hits(
@@ -269,10 +270,6 @@ def order_rows(orders: list[Any], orders_url: str) -> SafeString:
 
     Every value goes through format_html (escaped); labels are translated once per page, not per row.
     """
-    from django.utils import timezone
-    from django.utils.html import format_html, format_html_join
-
-    from parley.core.templatetags.when import zone_label
 
     tz = timezone.get_current_timezone()
     l_date, l_details, l_product, l_status = _("Order date"), _("Order details"), _("Product"), _("Status")

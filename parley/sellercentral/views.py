@@ -16,12 +16,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from parley.buyers.texts import opt_out_explanation
+from parley.conversations.actions import (
+    NewAttachment,
+    SendRequest,
+    check_send_message,
+    clean_filename,
+    do_mark_no_response_needed,
+)
 from parley.conversations.models import Attachment, Message
 from parley.core import time
 from parley.core.errors import ActionError
@@ -30,6 +37,8 @@ from parley.core.uploads import read_uploads
 from parley.marketplace import actions as market_actions
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import AuthorizedSender, Order, Seller
+from parley.marketplace.texts import opt_out_explanation
+from parley.policy import available_reasons
 from parley.policy.models import ContactReason
 from parley.sellercentral import presenters
 from parley.sellercentral.forms import AddSenderForm, OrderFilterForm
@@ -122,8 +131,6 @@ def _history(order: Order) -> list[dict[str, Any]]:
 def _mail_subject(order: Order) -> str:
     """The subject the order page's mail link starts with: the order number, in the buyer's language,
     so the gateway files the mail under this order (the relay address serves all of the buyer's)."""
-    from django.utils import translation
-
     with translation.override("zh-hans" if (order.buyer.locale or "").startswith("zh") else "en"):
         return _("About your order %(id)s") % {"id": order.id}
 
@@ -179,8 +186,6 @@ def _render_order(
 
 def reason_choices(order: Order, now: dt.datetime) -> list[presenters.ReasonChoice]:
     """Every active reason, with whether the policy makes it available for this order and why not."""
-    from parley.policy import available_reasons
-
     reasons = {r.code: r for r in ContactReason.objects.filter(active=True)}
     out = []
     for av in available_reasons([r.spec() for r in reasons.values()], ms.order_facts(order, now=now), now):
@@ -198,8 +203,6 @@ def reason_choices(order: Order, now: dt.datetime) -> list[presenters.ReasonChoi
 
 def _uploads(request: HttpRequest) -> list[Any]:
     """The uploaded files as NewAttachment, refusing oversize ones before reading them."""
-    from parley.conversations.actions import NewAttachment, clean_filename
-
     out = []
     for filename, data in read_uploads(request):
         f = NewAttachment(filename=clean_filename(filename), data=data)
@@ -246,7 +249,6 @@ def contact(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse
                 )
             if not body.strip():
                 raise ActionError("body.empty", "Write a message.", "请填写消息内容。", field="body")
-            from parley.conversations.actions import SendRequest, check_send_message
 
             # An unavailable reason is the policy's to refuse, and recorded like any refusal.
             msg = check_send_message(
@@ -396,7 +398,6 @@ def reply(request: HttpRequest, seller: Seller, message_id: str) -> HttpResponse
     try:
         if not body.strip():
             raise ActionError("body.empty", "Write a message.", "请填写消息内容。", field="body")
-        from parley.conversations.actions import SendRequest, check_send_message
 
         msg = check_send_message(
             request=SendRequest(
@@ -427,8 +428,6 @@ def reply(request: HttpRequest, seller: Seller, message_id: str) -> HttpResponse
 @seller_view
 @require_POST
 def no_response(request: HttpRequest, seller: Seller, message_id: str) -> HttpResponse:
-    from parley.conversations.actions import do_mark_no_response_needed
-
     target = _buyer_message(seller, message_id)
     do_mark_no_response_needed(message=target, now=time.now())
     flash.success(request, _("Marked as not needing a response."))
@@ -447,8 +446,6 @@ def attachment(request: HttpRequest, seller: Seller, attachment_id: str) -> Http
         raise Http404("No such attachment.")
     resp = file_response(att.file, content_type=att.content_type or "application/octet-stream")
     # Always a download, never rendered inline: the bytes come from other people.
-    from django.utils.http import content_disposition_header
-
     resp["Content-Disposition"] = content_disposition_header(True, att.filename)
     resp["Content-Security-Policy"] = "default-src 'none'; sandbox"
     resp["Cache-Control"] = "private, no-store"

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from parley import testing
 from parley.api import auth
-from parley.core import testing
 from parley.core.i18n import compile_catalogs
 from parley.marketplace.models import Seller
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from parley import testing
 from parley.conversations.models import Message
-from parley.core import testing
 from parley.marketplace.models import Seller
 from tests.api.conftest import Api, token_for
 

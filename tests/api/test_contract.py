@@ -22,7 +22,8 @@ from django.db import OperationalError
 from django.test import Client
 
 import parley.api
-from parley.core import testing, time
+from parley import testing
+from parley.core import time
 from parley.marketplace.models import Order, Seller
 from parley.policy.models import ContactReason
 from tests.api.conftest import token_for

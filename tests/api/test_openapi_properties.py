@@ -13,8 +13,8 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi import checks
 
+from parley import testing
 from parley.conversations import actions as conv_actions
-from parley.core import testing
 from tests.api.conftest import token_for
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from parley import testing
 from parley.api import auth
 from parley.api.models import RateBucket
-from parley.core import testing, time
+from parley.core import time
 from parley.marketplace.models import Seller
 from tests.api.conftest import Api, token_for
 

@@ -24,9 +24,10 @@ from sp_api.base import (
 )
 from sp_api.base.helpers import create_md5
 
+from parley import testing
 from parley.api.auth import issue_credentials
 from parley.conversations.models import Message
-from parley.core import testing, time
+from parley.core import time
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

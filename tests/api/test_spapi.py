@@ -11,9 +11,10 @@ from urllib.parse import quote, urlparse
 
 import pytest
 
+from parley import testing
 from parley.api.models import UploadDestination
 from parley.conversations.models import Attachment, Message
-from parley.core import testing, time
+from parley.core import time
 from parley.marketplace.models import Seller
 from parley.policy.models import ContactReason
 from tests.api.conftest import Api, token_for

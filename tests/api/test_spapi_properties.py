@@ -14,8 +14,8 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi import checks
 
+from parley import testing
 from parley.api import spapi
-from parley.core import testing
 from tests.api.conftest import token_for
 
 

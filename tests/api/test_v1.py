@@ -12,10 +12,11 @@ import ninja
 from django.contrib.auth.models import User
 from django.test import Client
 
+from parley import testing
 from parley.conversations import actions as conv_actions
 from parley.conversations.actions import NewAttachment
 from parley.conversations.models import Message
-from parley.core import testing, time
+from parley.core import time
 from parley.marketplace.models import Order, Seller
 from tests.api.conftest import Api, token_for
 
@@ -327,7 +328,7 @@ def test_the_docs_assets_are_served_compressed_and_cached(db: None) -> None:
 
 
 def test_the_openapi_document_is_built_once_per_process(db: None) -> None:
-    from parley.api.v1 import api
+    from parley.api.v1.app import api
 
     first = Client().get("/api/openapi.json").json()
     assert api.get_openapi_schema(path_params={}) is api.get_openapi_schema(path_params={})

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import trustme
 
-from parley.api import webhooks
-from parley.api.models import WebhookDelivery
+from parley.delivery import webhooks
+from parley.delivery.models import WebhookDelivery
 from parley.marketplace.models import Seller
 from tests.api.conftest import Api
 

@@ -16,10 +16,12 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
-from parley.api import webhooks
-from parley.api.models import AccessToken, ApiCredential, WebhookDelivery, WebhookEndpoint
+from parley import testing
+from parley.api.models import AccessToken, ApiCredential
 from parley.conversations import actions as conv_actions
-from parley.core import testing, time
+from parley.core import time
+from parley.delivery import webhooks
+from parley.delivery.models import WebhookDelivery, WebhookEndpoint
 from parley.marketplace.models import Seller
 from tests.api.conftest import Api, token_for
 

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
+from parley import testing
 from parley.config import BASE_DIR
 from parley.conversations.models import Flag, Message
-from parley.core import testing
 from parley.marketplace.models import Seller, StandingChange
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are synchronous anyway.

@@ -9,10 +9,11 @@ import email.policy
 import pytest
 from django.test import Client
 
+from parley import testing
 from parley.buyers import actions as buyer_actions
 from parley.conversations import actions
 from parley.conversations.models import Message
-from parley.core import testing, time
+from parley.core import time
 from parley.delivery.models import OutboundMail
 from parley.marketplace import enforcement
 from parley.marketplace.models import Seller

@@ -8,11 +8,13 @@ import pytest
 from django.test import Client
 from django.utils.html import escape
 
-from parley.buyers import actions, texts
+from parley import testing
+from parley.buyers import actions
 from parley.buyers.models import PreferenceChange
 from parley.conversations.models import Flag, Message
-from parley.core import testing, time
+from parley.core import time
 from parley.core.errors import ActionError
+from parley.marketplace import texts
 from tests.buyers.helpers import message
 
 pytestmark = pytest.mark.django_db

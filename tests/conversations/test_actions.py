@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 
-from parley.api.models import WebhookDelivery, WebhookEndpoint
+from parley import testing
 from parley.conversations import actions
 from parley.conversations.models import Message
-from parley.core import testing, time
+from parley.core import time
+from parley.delivery.models import WebhookDelivery, WebhookEndpoint
 from parley.marketplace.models import Seller
 
 pytestmark = pytest.mark.django_db

@@ -16,10 +16,10 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
-from parley import config
+from parley import config, testing
 from parley.conversations import files
 from parley.conversations.models import Attachment
-from parley.core import testing, time
+from parley.core import time
 from parley.core.storage import AttachmentFileStorage, attachments
 from parley.delivery.worker import MaildirTransport
 from parley.marketplace.models import Order, Seller

@@ -6,8 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from parley import testing
 from parley.conversations.models import Attachment, Message
-from parley.core import testing
 from parley.core.i18n import compile_catalogs
 from tests.api.conftest import Api, token_for
 

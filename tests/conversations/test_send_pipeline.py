@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from parley import testing
 from parley.conversations import actions
 from parley.conversations.models import Message
-from parley.core import testing
 from parley.marketplace.models import Order, RelayAddress, Seller
 from parley.marketplace.selectors import relay_address
 from tests.api.conftest import Api, token_for

@@ -14,7 +14,7 @@ pytestmark = [postgresql_only, pytest.mark.django_db(transaction=True)]
 
 
 def test_stopping_the_webhook_loop_closes_its_connection() -> None:
-    from parley.api import webhooks
+    from parley.delivery import webhooks
 
     before = sessions()
     stop = webhooks.start(poll=0.05)
@@ -26,7 +26,7 @@ def test_stopping_the_webhook_loop_closes_its_connection() -> None:
 
 
 def test_stopping_housekeeping_closes_its_connection() -> None:
-    from parley.core.services import start_housekeeping
+    from parley.runner import start_housekeeping
 
     before = sessions()
     stop = start_housekeeping(interval=0.05)

@@ -8,7 +8,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from parley.core import driver, testing
+from parley import testing
+from parley.core import driver
 from parley.marketplace.models import Order
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import path
 
-from parley.core import testing
+from parley import testing
 from parley.urls import handler400, handler403, handler404, handler500
 from parley.urls import urlpatterns as parley_urls
 

@@ -15,7 +15,7 @@ from django.test import Client
 from parley.config import BASE_DIR
 from parley.conversations.models import Flag, Message, Violation
 from parley.core import time
-from parley.marketplace import demo
+from parley.demo import story
 from parley.marketplace.models import Buyer, Marketplace, MarketplaceCategory, Seller
 from parley.operators.models import SettingsChange
 
@@ -43,14 +43,14 @@ def pages() -> list[Page]:
     """The demo marketplace, one report and one violation: a URL for each page every role sees."""
     from parley.buyers import actions as buyer_actions
 
-    demo.seed_demo()
+    story.seed_demo()
     seller = Seller.objects.get(user__username="seller")
     cn_seller = Seller.objects.get(user__username="seller-cn")
     li = Buyer.objects.get(user__username="li.wei")
-    custom = demo.story_order_id("customization")
-    promo = demo.story_order_id("promo-opted-out")
-    question = demo.story_order_id("buyer-question")
-    critical = demo.story_order_id("critical-opted-out")
+    custom = story.story_order_id("customization")
+    promo = story.story_order_id("promo-opted-out")
+    question = story.story_order_id("buyer-question")
+    critical = story.story_order_id("critical-opted-out")
     sent = Message.objects.filter(conversation__order_id=custom, direction="seller_to_buyer").get()
     blocked = Message.objects.filter(conversation__order_id=promo).get()
     to_li = Message.objects.filter(conversation__order_id=critical).get()

@@ -10,8 +10,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.db.models.functions import Now
 
+from parley import testing
 from parley.conversations.models import Conversation, Message, PolicyDecision
-from parley.core import inserts, testing
+from parley.core import inserts
 from parley.delivery.models import OutboundMail
 
 pytestmark = pytest.mark.django_db

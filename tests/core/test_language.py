@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from parley.core import testing
+from parley import testing
 from parley.core.models import LanguageChoice
 
 pytestmark = pytest.mark.django_db

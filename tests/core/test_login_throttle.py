@@ -11,7 +11,7 @@ from axes.models import AccessAttempt
 from django.core.management import call_command
 from django.test import Client
 
-from parley.core import testing
+from parley import testing
 
 pytestmark = pytest.mark.django_db
 

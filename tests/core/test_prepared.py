@@ -8,8 +8,8 @@ import threading
 import pytest
 from django.db.models import QuerySet
 
+from parley import testing
 from parley.conversations.models import Conversation
-from parley.core import testing
 from parley.core.prepared import Prepared
 from parley.marketplace.models import Order
 

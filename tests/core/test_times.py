@@ -8,7 +8,8 @@ import zoneinfo
 import pytest
 from django.test import Client
 
-from parley.core import testing, time
+from parley import testing
+from parley.core import time
 from parley.core.templatetags.when import zone_label
 from parley.marketplace.models import Seller
 from tests.buyers.helpers import message

@@ -6,8 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from parley import testing
 from parley.conversations.models import Message
-from parley.core import testing
 from parley.marketplace.models import Order
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,10 @@ from django.conf import settings
 from django.test import Client
 from waitress import wasyncore
 
+from parley import testing
 from parley.conversations.models import Message
-from parley.core import testing
-from parley.core.services import web_server
 from parley.core.uploads import MAX_FILE_BYTES
+from parley.runner import web_server
 
 MB = 1024 * 1024
 CSRF = "a" * 32

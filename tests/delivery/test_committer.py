@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from parley import testing
 from parley.conversations import actions
 from parley.conversations.models import Conversation, Message
-from parley.core import testing, time
+from parley.core import time
 from parley.core.errors import ActionError
 from parley.delivery.committer import GroupCommitter
 from parley.marketplace.models import Order

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from parley.core import testing
+from parley import testing
 from parley.delivery.worker import MaildirTransport, Worker
 from parley.marketplace.models import Buyer, Order, ProductCategory, RelayAddress, Seller
 from parley.marketplace.selectors import relay_address

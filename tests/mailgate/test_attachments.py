@@ -6,8 +6,8 @@ import email
 import email.policy
 from email.message import EmailMessage
 
+from parley import testing
 from parley.conversations.models import Attachment, Message
-from parley.core import testing
 from parley.delivery.models import OutboundMail
 from tests.mailgate.conftest import SELLER_ADDR, World
 from tests.mailgate.test_smtp import send

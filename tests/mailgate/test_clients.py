@@ -11,9 +11,9 @@ from email.header import Header
 
 import pytest
 
+from parley import testing
 from parley.conversations import files
 from parley.conversations.models import Attachment, Message
-from parley.core import testing
 from parley.delivery.models import OutboundMail
 from tests.mailgate.conftest import SELLER_ADDR, World
 from tests.mailgate.test_smtp import send

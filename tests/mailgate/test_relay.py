@@ -144,7 +144,7 @@ def test_only_the_buyer_may_write_to_the_sellers_relay_address(
 
 
 def test_the_order_is_found_by_its_id_else_the_most_recent(gateway: tuple[str, int], world: World) -> None:
-    from parley.core import testing
+    from parley import testing
 
     newer = testing.order(seller=world.seller, buyer=world.buyer, marketplace=world.order.marketplace)
     send(

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from parley.core import testing, time
+from parley import testing
+from parley.core import time
 from parley.marketplace import selectors
 from parley.marketplace.categories import effective_groups
 from parley.marketplace.importer import import_data

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from django.db import connection
 
+from parley import testing
 from parley.conversations.models import Conversation, Message
-from parley.core import driver, testing
+from parley.core import driver
 from parley.marketplace import selectors
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from parley.core import testing, time
+from parley import testing
+from parley.core import time
 from parley.marketplace.models import Order, RelayAddress
 from parley.policy.models import ContactReason
 from tests.marketplace.cli import parley, run, run_failing

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from parley.core import testing
+from parley import testing
 from parley.marketplace import store
 from parley.marketplace.models import MarketplaceCategory, Order, OrderItem
 

@@ -24,8 +24,8 @@ SELLER_ADDR = "shop@seller-mail.example"
 # prints what the tests need.
 WORLD = """
 import json, sys
-from parley.core import testing
-from parley.api.models import WebhookEndpoint
+from parley import testing
+from parley.delivery.models import WebhookEndpoint
 from parley.core import time
 from parley.marketplace.models import RelayAddress
 from parley.marketplace.selectors import relay_address

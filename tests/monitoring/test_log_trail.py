@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from parley.core.testing import PASSWORD
+from parley.testing import PASSWORD
 from tests.mailgate.sink import Sink
 from tests.monitoring import procs
 

@@ -9,7 +9,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from parley.core.testing import PASSWORD
+from parley.testing import PASSWORD
 from tests.monitoring import procs
 
 CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')

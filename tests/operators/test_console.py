@@ -8,11 +8,12 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 
+from parley import testing
 from parley.buyers import actions as buyer_actions
-from parley.buyers.texts import OPT_OUT_EXPLANATION
 from parley.conversations.models import Flag, Message, Violation
-from parley.core import testing, time
+from parley.core import time
 from parley.marketplace.models import Marketplace, Seller, StandingChange
+from parley.marketplace.texts import OPT_OUT_EXPLANATION
 from parley.operators.models import ReviewDecision, SettingsChange
 from parley.policy.models import ContactReason
 from tests.buyers.helpers import message

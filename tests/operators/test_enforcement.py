@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
+from parley import testing
 from parley.conversations.models import Violation
-from parley.core import testing, time
+from parley.core import time
 from parley.marketplace import enforcement
 from parley.marketplace.models import Marketplace, Seller, StandingChange
 
@@ -180,8 +181,8 @@ def test_expire_blocks_command(seller: Seller) -> None:
 
 
 def test_flags_and_standing_changes_reach_the_sellers_webhooks(seller: Seller) -> None:
-    from parley.api.models import WebhookDelivery, WebhookEndpoint
     from parley.buyers import actions as buyer_actions
+    from parley.delivery.models import WebhookDelivery, WebhookEndpoint
     from tests.buyers.helpers import message
 
     WebhookEndpoint.objects.create(

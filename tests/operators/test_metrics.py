@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
+from parley import testing
 from parley.conversations import metrics
 from parley.conversations.models import Message
-from parley.core import testing, time
+from parley.core import time
 from tests.buyers.helpers import message
 
 pytestmark = pytest.mark.django_db

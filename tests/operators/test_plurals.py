@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from parley import testing
 from parley.conversations.models import Violation
-from parley.core import testing, time
+from parley.core import time
 
 pytestmark = pytest.mark.django_db
 

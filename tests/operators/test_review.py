@@ -9,9 +9,10 @@ import re
 import pytest
 from django.test import Client
 
+from parley import testing
 from parley.buyers import actions as buyer_actions
 from parley.conversations.models import Flag, Message, Violation
-from parley.core import testing, time
+from parley.core import time
 from parley.operators.models import ReviewDecision
 from parley.policy.models import ContactReason
 from tests.buyers.helpers import message

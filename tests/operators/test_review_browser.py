@@ -10,10 +10,10 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
+from parley import testing
 from parley.buyers import actions as buyer_actions
 from parley.config import BASE_DIR
 from parley.conversations.models import Flag
-from parley.core import testing
 from parley.operators.models import ReviewDecision
 from tests.buyers.helpers import message
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.test import Client
 
-from parley.core import testing
+from parley import testing
 from parley.operators import actions
 
 pytestmark = pytest.mark.django_db

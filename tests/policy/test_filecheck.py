@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from parley.core import testing
+from parley import testing
 from parley.policy.filecheck import inspect_file, safe_name
 from parley.policy.types import AttachmentFacts
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from parley.core import testing
+from parley import testing
 from parley.marketplace.models import Seller
 
 

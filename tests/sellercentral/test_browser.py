@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from parley import testing
 from parley.config import BASE_DIR
 from parley.conversations.models import Message
-from parley.core import testing
 from parley.marketplace.models import AuthorizedSender, Order
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are synchronous anyway.

@@ -11,8 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils.html import escape
 
+from parley import testing
 from parley.conversations.models import Attachment, Message
-from parley.core import testing, time
+from parley.core import time
 from parley.delivery.models import OutboundMail
 from parley.marketplace.models import Buyer, Order, Seller
 
@@ -402,7 +403,7 @@ def test_a_blocked_seller_is_told_until_when_in_their_zone(seller: Seller) -> No
 def test_contact_page_shows_the_same_opt_out_words_buyers_read(client_en: Client, seller: Seller) -> None:
     from django.utils.html import escape as esc
 
-    from parley.buyers.texts import OPT_OUT_EXPLANATION
+    from parley.marketplace.texts import OPT_OUT_EXPLANATION
 
     o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
     html = client_en.get(f"/sellercentral/orders/{o.id}/contact/").content.decode()

@@ -11,8 +11,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from parley import testing
 from parley.conversations.models import Attachment, Message
-from parley.core import testing, time
+from parley.core import time
 from parley.delivery.models import OutboundMail
 from parley.marketplace.models import Seller
 

@@ -8,7 +8,8 @@ import re
 import pytest
 from django.test import Client
 
-from parley.core import testing, time
+from parley import testing
+from parley.core import time
 from parley.marketplace.models import Order, OrderItem, ProductCategory, Seller
 
 from .helpers import buyer_message, seller_message, zh_client

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from parley.core import testing
+from parley import testing
 from parley.marketplace.actions import do_add_authorized_sender
 from parley.marketplace.models import AuthorizedSender, Order, Seller
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from parley.core import testing, time
+from parley import testing
+from parley.core import time
 from parley.delivery.models import OutboundMail
 from parley.marketplace.actions import hash_token
 from parley.marketplace.models import AuthorizedSender, Seller

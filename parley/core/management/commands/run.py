@@ -8,7 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from parley.core.services import Stop, start_housekeeping, start_web
+from parley.delivery import webhooks, worker
+from parley.mailgate import service
+from parley.runner import Stop, start_housekeeping, start_web
 
 
 class Command(BaseCommand):
@@ -18,16 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--web-only", action="store_true", help="Start only the web server.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from parley.api import webhooks
-        from parley.delivery import worker
-        from parley.mailgate import server
-
         done = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: done.set())
         stops: list[Stop] = [start_web()]
         if not options["web_only"]:
-            stops += [server.start(), worker.start(), webhooks.start(), start_housekeeping()]
+            stops += [service.start(), worker.start(), webhooks.start(), start_housekeeping()]
         self.stdout.write("Parley is running. Press Ctrl+C to stop.")
         done.wait()
         for stop in reversed(stops):

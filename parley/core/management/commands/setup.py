@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from parley.core.i18n import compile_catalogs
+from parley.demo.story import OPERATOR
+from parley.marketplace.models import Order
 
 
 class Command(BaseCommand):
@@ -19,11 +23,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         compile_catalogs()
         call_command("migrate", interactive=False, verbosity=0)
-        from django.conf import settings
-        from django.contrib.auth.models import User
-
-        from parley.marketplace.demo import OPERATOR
-        from parley.marketplace.models import Order
 
         # The demo goes into an empty database only; once there, loading it again changes nothing
         # and prints its logins, so every `make run` says where to log in.

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from parley.mailgate import server
+from parley.mailgate import service
+from parley.mailgate.receivers import run_receiver
 
 
 class Command(BaseCommand):
@@ -23,14 +24,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["receiver"]:
-            from parley.mailgate.receivers import run_receiver
-
             run_receiver(*options["receiver"])
             return
         done = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: done.set())
-        stop = server.start()
+        stop = service.start()
         self.stdout.write("SMTP gateway running. Press Ctrl+C to stop.")
         done.wait()
         stop()

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from parley.marketplace.demo import iter_lines, seed_bulk, seed_demo
+from parley.demo.bulk import seed_bulk
+from parley.demo.story import iter_lines, seed_demo
 
 
 class Command(BaseCommand):

@@ -19,13 +19,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Min, Q
 
 from parley import config
-from parley.api.models import WebhookDelivery, WebhookEndpoint
 from parley.conversations.models import Message
 from parley.core import metrics, time
+from parley.delivery.models import WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def message_event(msg: Message) -> int:
 
 
 def flag_event(flag: Any) -> int:
-    """message.flagged: call where a buyer's flag is recorded (parley.buyers.actions.do_flag_message)."""
+    """message.flagged: called where a buyer's flag is recorded (parley.buyers.actions.do_flag_message)."""
     msg = flag.message
     payload = {
         "flag_id": flag.pk,
@@ -121,7 +121,7 @@ def flag_event(flag: Any) -> int:
 
 
 def standing_event(change: Any) -> int:
-    """seller.standing_changed: call where a StandingChange is recorded (parley.marketplace.enforcement)."""
+    """seller.standing_changed: a StandingChange recorded (parley.marketplace.enforcement records the effect)."""
     payload = {
         "seller_id": change.seller_id,
         "from": change.from_status,
@@ -415,8 +415,6 @@ def _wake() -> None:
 
 def start(poll: float = 1.0) -> Callable[[], None]:
     """Run deliver_due in a background thread (for `parley run`); returns a function that stops it."""
-    from django.db import close_old_connections, connection
-
     stop = threading.Event()
     wake = threading.Event()
     _wakers.append(wake.set)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from parley.api.webhooks import deliver_due
+from parley.delivery.webhooks import deliver_due
 
 
 class Command(BaseCommand):

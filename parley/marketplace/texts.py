@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# What opting out means. Seller Central shows the same text (import it from here).
+# What opting out means. The buyer pages, Seller Central and the operators' console show the same text.
 OPT_OUT_EXPLANATION = {
     "en": (
         "If you opt out, sellers can no longer send you unsolicited messages, such as marketing,"

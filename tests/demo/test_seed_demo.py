@@ -13,7 +13,7 @@ from django.test import RequestFactory
 
 from parley.conversations.models import Message
 from parley.core.ids import is_order_id
-from parley.marketplace import demo
+from parley.demo import bulk, story
 from parley.marketplace.models import (
     AuthorizedSender,
     Buyer,
@@ -105,12 +105,12 @@ def test_demo_covers_every_status_and_category_with_consistent_dates() -> None:
     assert set(OrderItem.objects.values_list("category_id", flat=True)) == set(
         ProductCategory.objects.exclude(code="other").values_list("code", flat=True)
     )
-    main = Order.objects.filter(seller_id=demo.MAIN_SELLER)
+    main = Order.objects.filter(seller_id=story.MAIN_SELLER)
     # The main demo seller has an order in every (status, category) cell, so every reason shows up.
     cells = {(o.status, c) for o in main for c in o.items.values_list("category_id", flat=True)}
-    assert cells >= {(s, c) for s in ALL_STATUSES for c in demo.DEMO_CATEGORIES}
+    assert cells >= {(s, c) for s in ALL_STATUSES for c in story.DEMO_CATEGORIES}
     assert set(Order.objects.values_list("fulfillment", flat=True)) == {"merchant", "marketplace"}
-    assert set(Order.objects.values_list("marketplace_id", flat=True)) == {demo.US, demo.CN}
+    assert set(Order.objects.values_list("marketplace_id", flat=True)) == {story.US, story.CN}
     assert all(is_order_id(o.id) for o in orders)
     _assert_dates_fit_status(orders)
 
@@ -118,9 +118,9 @@ def test_demo_covers_every_status_and_category_with_consistent_dates() -> None:
 def test_demo_conversations_go_through_the_policy() -> None:
     run("seed-demo")
 
-    story = {demo.story_order_id(name): name for name, *_ in demo.STORY_ORDERS}
+    by_order = {story.story_order_id(name): name for name, *_ in story.STORY_ORDERS}
     got = [
-        (story[m.conversation.order_id], m.direction, m.state, m.state_code, m.reason_id, m.critical)
+        (by_order[m.conversation.order_id], m.direction, m.state, m.state_code, m.reason_id, m.critical)
         for m in Message.objects.select_related("conversation").order_by("id")
     ]
     assert got == [
@@ -142,13 +142,13 @@ def test_demo_logins_work_and_are_linked() -> None:
 
     operator = authenticate(username="operator", password="operator-demo")
     assert operator is not None and operator.is_staff and operator.is_superuser
-    for sid, username, name, *_ in demo.SELLERS:
+    for sid, username, name, *_ in story.SELLERS:
         user = authenticate(username=username, password="seller-demo")
         assert user is not None and not user.is_staff
         seller = Seller.objects.get(user=user)
         assert (seller.id, seller.display_name) == (sid, name)
         assert [s.confirmed_at is not None for s in seller.authorized_senders.all()] == [True]
-    for bid, username, *_ in demo.BUYERS:
+    for bid, username, *_ in story.BUYERS:
         user = authenticate(username=username, password="buyer-demo")
         assert user is not None and Buyer.objects.get(user=user).id == bid
     buyers = Buyer.objects.all()
@@ -159,7 +159,7 @@ def test_demo_logins_work_and_are_linked() -> None:
         ("zh", True): 1,
     }
     assert Seller.objects.get(id="A3YUNFANTECH02").display_name == "深圳云帆电子商务有限公司"
-    assert Marketplace.objects.get(id=demo.CN).default_locale == "zh-hans"
+    assert Marketplace.objects.get(id=story.CN).default_locale == "zh-hans"
 
 
 def test_seed_demo_orders_generates_a_large_set_quickly_and_only_once() -> None:
@@ -175,11 +175,11 @@ def test_seed_demo_orders_generates_a_large_set_quickly_and_only_once() -> None:
     assert 2400 <= items <= 2800  # ~1.3 per order
     assert Buyer.objects.filter(id__startswith="BS").count() == 400
     assert Seller.objects.filter(id__startswith="AS").count() == 49
-    main_share = sum(o.seller_id == demo.MAIN_SELLER for o in bulk) / len(bulk)
+    main_share = sum(o.seller_id == story.MAIN_SELLER for o in bulk) / len(bulk)
     assert 0.55 <= main_share <= 0.65
     assert {o.status for o in bulk} == ALL_STATUSES
     _assert_dates_fit_status(bulk)
-    assert Seller.objects.get(id=demo.MAIN_SELLER).avg_daily_orders > 0
+    assert Seller.objects.get(id=story.MAIN_SELLER).avg_daily_orders > 0
 
     again = run("seed-demo", "--orders", "2000", "--no-messages").out.splitlines()
 
@@ -197,26 +197,26 @@ def test_negative_order_count_is_refused() -> None:
 
 
 def _index_names() -> set[str]:
-    return {name for name, _ in demo._secondary_indexes(["marketplace_order", "marketplace_orderitem"])}
+    return {name for name, _ in bulk._secondary_indexes(["marketplace_order", "marketplace_orderitem"])}
 
 
 def test_a_big_load_rebuilds_the_indexes_it_dropped() -> None:
-    demo.seed_demo(messages=False)
+    story.seed_demo(messages=False)
     before = _index_names()
     assert "order_seller_recent" in before
 
     lines: list[str] = []
-    demo.seed_bulk(300, drop_indexes=True, progress=lines.append)
+    bulk.seed_bulk(300, drop_indexes=True, progress=lines.append)
 
     assert _index_names() == before
     assert lines[-1].startswith(f"  rebuilt {len(before)} indexes in ")
-    assert not demo._index_note().exists()
+    assert not bulk._index_note().exists()
 
 
 def test_indexes_dropped_by_an_interrupted_load_come_back_on_the_next_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    demo.seed_demo(messages=False)
+    story.seed_demo(messages=False)
     before = _index_names()
 
     class Interrupted(Exception):
@@ -225,17 +225,17 @@ def test_indexes_dropped_by_an_interrupted_load_come_back_on_the_next_run(
     def crash(*args: object) -> tuple[int, int]:
         # As if the process were killed mid-load: the indexes are gone, only the note remains.
         assert "order_seller_recent" not in _index_names()
-        assert demo._index_note().exists()
+        assert bulk._index_note().exists()
         raise Interrupted
 
     with monkeypatch.context() as m:
-        m.setattr(demo._OrderGen, "batch", crash)
-        m.setattr(demo, "_restore_indexes", lambda progress: None)
+        m.setattr(bulk._OrderGen, "batch", crash)
+        m.setattr(bulk, "_restore_indexes", lambda progress: None)
         with pytest.raises(Interrupted):
-            demo.seed_bulk(300, drop_indexes=True)
+            bulk.seed_bulk(300, drop_indexes=True)
     assert "order_seller_recent" not in _index_names()
 
-    demo.seed_bulk(300)
+    bulk.seed_bulk(300)
 
     assert _index_names() == before
-    assert not demo._index_note().exists()
+    assert not bulk._index_note().exists()

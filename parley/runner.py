@@ -12,8 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db import close_old_connections, connection
+from waitress.server import create_server
 
 from parley import config
+from parley.core import time
+from parley.marketplace.enforcement import expire_blocks
+from parley.wsgi import application
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +28,6 @@ Stop = Callable[[], None]
 def web_server(host: str, port: int) -> Any:
     """The waitress server for the web app; it refuses bodies over PARLEY_MAX_REQUEST_BYTES (413) as
     soon as their length is known, before reading them."""
-    from waitress.server import create_server
-
-    from parley.wsgi import application
 
     return create_server(
         application,
@@ -48,10 +50,6 @@ def start_web() -> Stop:
 
 def start_housekeeping(interval: float = 60.0) -> Stop:
     """Periodic chores: write down proactive-messaging blocks whose days are over."""
-    from django.db import close_old_connections, connection
-
-    from parley.core import time
-    from parley.marketplace.enforcement import expire_blocks
 
     done = threading.Event()
 

@@ -6,10 +6,15 @@ import datetime as dt
 import functools
 import io
 import itertools
+import zipfile
 from typing import Any
 
 from django.contrib.auth.models import User
+from PIL import Image
+from pypdf import PdfWriter
 
+from parley.conversations import files
+from parley.conversations.models import Attachment
 from parley.core import time
 from parley.marketplace.models import (
     AuthorizedSender,
@@ -20,6 +25,8 @@ from parley.marketplace.models import (
     ProductCategory,
     Seller,
 )
+from parley.policy.models import ContactReason
+from parley.policy.seed import seed
 
 _seq = itertools.count(1)
 PASSWORD = "parley-test-pw"  # noqa: S105 - test accounts only
@@ -92,8 +99,6 @@ def order(
 @functools.cache
 def pdf_bytes(pad: int = 0) -> bytes:
     """A real one-page PDF (pypdf opens it); `pad` bytes of metadata make it larger."""
-    from pypdf import PdfWriter
-
     writer = PdfWriter()
     writer.add_blank_page(width=200, height=200)
     if pad:
@@ -106,8 +111,6 @@ def pdf_bytes(pad: int = 0) -> bytes:
 @functools.cache
 def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (4, 4)) -> bytes:
     """A real image (Pillow verifies it) in `fmt`: PNG, JPEG, GIF or WEBP."""
-    from PIL import Image
-
     out = io.BytesIO()
     Image.new("RGB", size, (200, 30, 30)).save(out, format=fmt)
     return out.getvalue()
@@ -115,8 +118,6 @@ def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (4, 4)) -> bytes:
 
 def zip_bytes(name: str, data: bytes) -> bytes:
     """A ZIP archive holding one file (to append to another file: a polyglot)."""
-    import zipfile
-
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         z.writestr(name, data)
@@ -136,10 +137,13 @@ def attachment(
     *, data: bytes, filename: str = "file.pdf", content_type: str = "application/pdf", **kw: Any
 ) -> Any:
     """An Attachment row with its bytes in the attachments storage, as the send actions keep them."""
-    from parley.conversations import files
-    from parley.conversations.models import Attachment
-
     sha256, name = files.put(data)
     return Attachment.objects.create(
         filename=filename, content_type=content_type, size=len(data), sha256=sha256, file=name, **kw
     )
+
+
+def ensure_seeded() -> None:
+    """Seed when the catalog is empty (a transactional test flushes what the migration wrote)."""
+    if not ContactReason.objects.exists() or not ProductCategory.objects.exists():
+        seed(ContactReason, ProductCategory)
