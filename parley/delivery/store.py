@@ -1,4 +1,4 @@
-"""The outbox's hot-path SQL: the claim's compiled read, the leases' and outcomes' UPDATE, the next due time."""
+"""The outbox's hot-path SQL: a new mail's INSERT, the claim's compiled read, the leases' UPDATE, the next due time."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
-from parley.core import driver
+from parley.conversations.models import Message
+from parley.core import driver, inserts
 from parley.core.prepared import Prepared
 from parley.delivery.models import OutboundMail
 
@@ -27,7 +28,54 @@ COLUMNS = (
     "message__public_id",
 )
 
-DueRow = tuple[Any, ...]  # the values of COLUMNS, in that order
+DueRow = tuple[Any, ...]
+
+
+def insert_outbound(
+    *,
+    message: Message | None,
+    purpose: str,
+    mail_from: str,
+    rcpt_to: list[str],
+    data: bytes,
+    dsn_to: str,
+    now: dt.datetime,
+) -> OutboundMail:
+    """A new queued mail, due at `now`."""
+    return inserts.create(
+        OutboundMail,
+        message=message,
+        purpose=purpose,
+        mail_from=mail_from,
+        rcpt_to=rcpt_to,
+        data=data,
+        dsn_to=dsn_to,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def insert_outbound_orm(
+    *,
+    message: Message | None,
+    purpose: str,
+    mail_from: str,
+    rcpt_to: list[str],
+    data: bytes,
+    dsn_to: str,
+    now: dt.datetime,
+) -> OutboundMail:
+    """insert_outbound() through the ORM: the reference it is tested against."""
+    return OutboundMail.objects.create(
+        message=message,
+        purpose=purpose,
+        mail_from=mail_from,
+        rcpt_to=rcpt_to,
+        data=data,
+        dsn_to=dsn_to,
+        next_attempt_at=now,
+        created_at=now,
+    )  # the values of COLUMNS, in that order
 
 
 def _due_queryset(limit: int, now: Any, also_now: Any) -> Any:
