@@ -51,6 +51,9 @@ def _run(
         # django.db.connection looks the thread's connection up again on every attribute read (about
         # 3 µs each, several times a statement here): look it up once.
         connection = connections[connection._alias]
+    # As Django's cursor does: after an error inside atomic(), nothing runs until the block is left
+    # (TransactionManagementError), so a statement cannot act on a transaction that will roll back.
+    connection.validate_no_broken_transaction()
     if connection.queries_logged or connection.execute_wrappers:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
