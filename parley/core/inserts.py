@@ -132,8 +132,8 @@ def _plan(model: type[Model], alias: str, unique: str = "") -> _Plan | None:
 def create(model: type[M], /, *, using: str = "default", **values: Any) -> M:
     """`model.objects.create(**values)` without building and compiling a query on every call.
 
-    Model.save() builds an InsertQuery and compiles it for each row: for the mail gateway's rows that
-    cost about four times the INSERT itself. The row and the object are the same: field defaults and
+    Model.save() builds an InsertQuery and compiles it for each row, which for the mail gateway's rows
+    costs more than the INSERT itself (docs/performance.md). The row and the object are the same: field defaults and
     pre_save (auto_now) apply, values are prepared by each field as the ORM does (plain str, int and
     bool values, and datetimes in UTC, need none), and related objects given are cached on the new
     one. Neither save() nor any signal runs, so a model with a save() override or pre_save/post_save

@@ -191,7 +191,7 @@ def _kind(code: int) -> str:
 
 def _crlf(data: bytes) -> bytes:
     """`data` with CRLF line ends, ending in CRLF, as aiosmtplib makes it. Parley writes its mail so:
-    that is checked with three counts, without the rewrite's regular expression (five times slower)."""
+    that is checked with three counts, cheaper than the rewrite's regular expression (docs/performance.md)."""
     crlf = data.count(b"\r\n")
     if data.count(b"\r") == crlf and data.count(b"\n") == crlf and data.endswith(b"\r\n"):
         return data
