@@ -1,17 +1,20 @@
-"""Delivery's writes: leasing due mail to a worker, recording outcomes, bounces and their reports."""
+"""Delivery's writes: leasing due mail to a worker, recording outcomes, bounces and their reports, webhook rows."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from email.utils import make_msgid
+from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 
 from parley.conversations.models import Message
 from parley.core import time
 from parley.delivery import bounces, conf, journal, store
 from parley.delivery.dsn import build_dsn, enhanced_status, visible_recipient
-from parley.delivery.models import OutboundMail
+from parley.delivery.models import DeliveryReport, OutboundMail, WebhookDelivery, WebhookEndpoint
 from parley.delivery.outbox import OutboundSpec, enqueue
 from parley.delivery.transports import Job, Outcome
 
@@ -158,4 +161,114 @@ def do_bounce(*, row: OutboundMail, outcome: Outcome, now: dt.datetime) -> None:
     enqueue(
         spec=OutboundSpec(purpose=OutboundMail.Purpose.DSN, mail_from="", rcpt_to=[row.dsn_to], data=data),
         now=now,
+    )
+
+
+def do_record_late_bounce(*, outbox_id: int, status: str, diagnostic: str, now: dt.datetime) -> bool:
+    """Record a report that a mail the smarthost took failed later; its email author gets a notice.
+
+    Whoever received the mail can forge such a report (the bounce address is in the mail they got), so
+    it changes nothing but the record: the message keeps its state (and the seller what they must
+    answer), and the notice is in Parley's words, the status explained, never the report's text.
+    """
+    row = (
+        OutboundMail.objects.select_related("message")
+        .filter(id=outbox_id, state=OutboundMail.State.SENT)
+        .first()
+    )
+    if row is None or DeliveryReport.objects.filter(outbound=row).exists():
+        return False  # unknown, never sent, or already reported: a second report changes nothing
+    try:
+        with transaction.atomic():
+            DeliveryReport.objects.create(
+                outbound=row,
+                message=row.message,
+                status=status,
+                remote_text=diagnostic[:2000],
+                reported_at=now,
+            )
+    except IntegrityError:
+        return False  # the same report, recorded by another process a moment ago
+    log.warning("outbox %s: reported undeliverable after delivery (%s)", row.id, status)
+    _notify_author(row, status=status, now=now)
+    return True
+
+
+def _notify_author(row: OutboundMail, *, status: str, now: dt.datetime) -> None:
+    """An email author hears of the report: the status and what it means, in Parley's words."""
+    if not row.dsn_to or row.purpose == OutboundMail.Purpose.DSN or not row.mail_from:
+        return  # a web or API message (the conversation shows it), or a report about a report
+    real = row.rcpt_to[0] if row.rcpt_to else ""
+    data = build_dsn(
+        dsn_to=row.dsn_to,
+        real_rcpt=real,
+        alias_rcpt=visible_recipient(row.message, real),
+        code=int(status[0]) * 100 + 50,
+        text="",
+        original=bytes(row.data),
+        arrival=row.created_at,
+        now=now,
+        late_status=status,
+    )
+    enqueue(
+        spec=OutboundSpec(purpose=OutboundMail.Purpose.DSN, mail_from="", rcpt_to=[row.dsn_to], data=data),
+        now=now,
+    )
+
+
+def do_assign_relay_id(*, message: Message) -> None:
+    """Give `message` the Message-ID its recipient's copy carries, unless it has one."""
+    if not message.relay_message_id:
+        message.relay_message_id = make_msgid(domain=settings.RELAY_DOMAIN)
+        Message.objects.filter(pk=message.pk).update(relay_message_id=message.relay_message_id)
+
+
+def do_queue_webhook(
+    *, endpoint: WebhookEndpoint, event: str, dedupe_key: str, payload: Any, now: dt.datetime
+) -> WebhookDelivery:
+    """One pending delivery of `event` (its JSON `payload`) to `endpoint`, due at `now`."""
+    return WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event=event,
+        dedupe_key=dedupe_key,
+        payload=payload,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def do_lease_webhook(*, row: WebhookDelivery, until: dt.datetime) -> bool:
+    """Claim a pending delivery by moving its next attempt to `until`; False if another worker
+    claimed it first (whoever updates the row first posts it)."""
+    return bool(
+        WebhookDelivery.objects.filter(
+            pk=row.pk, status=WebhookDelivery.Status.PENDING, next_attempt_at=row.next_attempt_at
+        ).update(next_attempt_at=until)
+    )
+
+
+def do_record_webhook_delivered(
+    *, row: WebhookDelivery, status: int, attempts: int, now: dt.datetime
+) -> None:
+    """The endpoint took the delivery (`status`, a 2xx) on attempt `attempts`."""
+    WebhookDelivery.objects.filter(pk=row.pk).update(
+        status=WebhookDelivery.Status.DELIVERED,
+        attempts=attempts,
+        last_status=status,
+        last_error="",
+        delivered_at=now,
+    )
+
+
+def do_record_webhook_failed(
+    *, row: WebhookDelivery, status: int | None, error: str, attempts: int, final: bool, retry_at: dt.datetime
+) -> None:
+    """Attempt `attempts` failed (`status`, None when nothing came back, and `error`): retried at
+    `retry_at`, or given up when `final`."""
+    WebhookDelivery.objects.filter(pk=row.pk).update(
+        status=WebhookDelivery.Status.FAILED if final else WebhookDelivery.Status.PENDING,
+        attempts=attempts,
+        last_status=status,
+        last_error=error,
+        next_attempt_at=retry_at,
     )

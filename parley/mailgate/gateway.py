@@ -14,6 +14,7 @@ from parley.conversations import actions
 from parley.conversations.models import Message
 from parley.core import logs, time
 from parley.core.errors import ActionError
+from parley.delivery import actions as delivery_actions
 from parley.delivery import bounces
 from parley.mailgate import auth, rewrite, store
 from parley.mailgate.parse import Incoming, MailError, parse
@@ -148,7 +149,7 @@ def _late_bounce(route: Route, raw: bytes) -> str:
         log.info("report for outbox %s names no failure; nothing to do", route.outbox_id)
         return reply("250", "2.0.0", "Report received; it names no failed recipient.")
     status, diagnostic = failed
-    bounces.do_record_late_bounce(
+    delivery_actions.do_record_late_bounce(
         outbox_id=route.outbox_id, status=status, diagnostic=diagnostic, now=time.now()
     )
     return reply("250", "2.0.0", "Report received.")
