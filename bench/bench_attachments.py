@@ -71,7 +71,8 @@ def _child(phase: str, data_dir: str) -> None:
         size = sum(len(chunk) for chunk in resp)
         out.update(before=before, peak=_peak_kib(), bytes=size)
     else:
-        from parley.delivery.worker import MaildirTransport, Worker
+        from parley.delivery.transports import MaildirTransport
+        from parley.delivery.worker import Worker
 
         maildir = Path(data_dir) / "bench-maildir"
         worker = Worker(transport=MaildirTransport(maildir))  # type: ignore[arg-type]

@@ -62,3 +62,23 @@ def test_no_import_inside_a_function() -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout
+
+
+HOT_PATH_SQL = {"parley.core.driver", "parley.core.inserts", "parley.core.prepared"}
+
+
+def test_hot_path_sql_is_used_only_by_store_modules() -> None:
+    graph = grimp.build_graph("parley")
+    importers = {
+        (importer, module)
+        for module in HOT_PATH_SQL
+        for importer in graph.find_modules_that_directly_import(module)
+        if importer not in HOT_PATH_SQL
+    }
+    assert sorted(i for i, _ in importers if not i.endswith(".store")) == []
+    assert {i for i, _ in importers} == {
+        "parley.conversations.store",
+        "parley.delivery.store",
+        "parley.mailgate.store",
+        "parley.marketplace.store",
+    }

@@ -12,10 +12,10 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.db import transaction
 
-from parley.conversations import files, scrub
+from parley.conversations import files, scrub, store
 from parley.conversations import selectors as cs
-from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
-from parley.core import effects, inserts, metrics, time, uploads
+from parley.conversations.models import Attachment, Conversation, Message, Violation
+from parley.core import effects, metrics, time, uploads
 from parley.core.errors import ActionError
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Buyer, Order, RelayAddress, Seller
@@ -82,14 +82,7 @@ def conversation_for(order: Order, *, now: dt.datetime) -> tuple[Conversation, b
         return order.conversation, False  # no query when the order was read with select_related
     except Conversation.DoesNotExist:
         pass
-    conv = inserts.create_unless_exists(
-        Conversation,
-        unique="order",
-        order=order,
-        seller_id=order.seller_id,
-        buyer_id=order.buyer_id,
-        last_message_at=now,
-    )
+    conv = store.create_conversation(order=order, now=now)
     created = conv is not None
     if conv is None:  # another transaction created it first
         conv = Conversation.objects.get(order=order)
@@ -420,8 +413,7 @@ def do_send_message(*, send: CheckedSend) -> SendResult:
         )
         if from_seller:
             for hit in decision.violations:
-                inserts.create(
-                    Violation,
+                store.insert_violation(
                     seller=seller,
                     message=msg,
                     kind=Violation.Kind.TAG_MISUSE if hit.code.startswith("tag.") else Violation.Kind.OTHER,
@@ -505,8 +497,7 @@ def _record(
     conversation, new_conversation = conversation_for(order, now=now)
     state = STATE_FOR_ACTION[decision.action]
     first = decision.reasons[0].code if decision.reasons else ""
-    msg = inserts.create(
-        Message,
+    msg = store.insert_message(
         conversation=conversation,
         seller_id=order.seller_id,
         buyer_id=order.buyer_id,
@@ -527,8 +518,7 @@ def _record(
         # The id the recipient's copy carries, whichever way it is sent.
         relay_message_id=make_msgid(domain=settings.RELAY_DOMAIN),
     )
-    inserts.create(
-        PolicyDecision,
+    store.insert_decision(
         message=msg,
         action=decision.action,
         critical=decision.critical,
@@ -542,8 +532,7 @@ def _record(
         # The file is durable before the row that names it commits (it only grows the storage if the
         # transaction rolls back: parley collect-attachments removes what no row names).
         sha256, name = files.put(f.data)
-        inserts.create(
-            Attachment,
+        store.insert_attachment(
             message=msg,
             seller_id=order.seller_id if from_seller else None,
             buyer_id=None if from_seller else order.buyer_id,

@@ -26,10 +26,10 @@ def fetch(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> l
     """The rows of `sql` (with Django's %s placeholders) for `params`.
 
     Django's cursor rewrites the placeholders of every SQLite statement with a regular expression and
-    passes each statement through several wrappers: on the mail gateway's short statements that is
-    about as much CPU as the database's own work. Here a statement goes straight to the driver, with
-    the same error translation; while queries are logged or wrapped (debug, tests counting them),
-    Django's cursor runs it so that it is seen.
+    passes each statement through several wrappers, a cost that counts next to the database's own work
+    on the mail gateway's short statements (docs/performance.md). Here a statement goes straight to
+    the driver, with the same error translation; while queries are logged or wrapped (debug, tests
+    counting them), Django's cursor runs it so that it is seen.
     """
     rows = _run(connection, sql, params, rows=True)
     assert isinstance(rows, list)
@@ -48,9 +48,12 @@ def _run(
     connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any], *, rows: bool
 ) -> list[tuple[Any, ...]] | int:
     if isinstance(connection, ConnectionProxy):
-        # django.db.connection looks the thread's connection up again on every attribute read (about
-        # 3 µs each, several times a statement here): look it up once.
+        # django.db.connection looks the thread's connection up again on every attribute read, several
+        # times a statement here: look it up once.
         connection = connections[connection._alias]
+    # As Django's cursor does: after an error inside atomic(), nothing runs until the block is left
+    # (TransactionManagementError), so a statement cannot act on a transaction that will roll back.
+    connection.validate_no_broken_transaction()
     if connection.queries_logged or connection.execute_wrappers:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

@@ -10,7 +10,7 @@ from typing import Any, TypeVar, cast
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import NOT_PROVIDED, Field, Model
+from django.db.models import NOT_PROVIDED, Field, Model, signals
 from django.db.models.base import ModelState
 
 from parley.core import driver
@@ -132,13 +132,14 @@ def _plan(model: type[Model], alias: str, unique: str = "") -> _Plan | None:
 def create(model: type[M], /, *, using: str = "default", **values: Any) -> M:
     """`model.objects.create(**values)` without building and compiling a query on every call.
 
-    Model.save() builds an InsertQuery and compiles it for each row: for the mail gateway's rows that
-    cost about four times the INSERT itself. The row and the object are the same: field defaults and
+    Model.save() builds an InsertQuery and compiles it for each row, which for the mail gateway's rows
+    costs more than the INSERT itself (docs/performance.md). The row and the object are the same: field defaults and
     pre_save (auto_now) apply, values are prepared by each field as the ORM does (plain str, int and
     bool values, and datetimes in UTC, need none), and related objects given are cached on the new
-    one; no signals are sent (Parley uses none for its models). Models that are not a single table
-    with an auto id, and values the ORM must look at (expressions, unknown names, related objects of
-    another model or unsaved) go through the ORM.
+    one. Neither save() nor any signal runs, so a model with a save() override or pre_save/post_save
+    receivers is refused (ValueError). Models that are not a single table with an auto id, and
+    values the ORM must look at (expressions, unknown names, related objects of another model or
+    unsaved) go through the ORM.
     """
     obj = _insert(model, values, using=using, unique="")
     if obj is None:
@@ -198,7 +199,18 @@ def _build(
     return obj, params
 
 
+def _refuse_hooks(model: type[Model]) -> None:
+    # An INSERT written out here runs neither save() nor the model signals: a model that relies on
+    # either would lose what they do without a word.
+    if model.save is not Model.save:
+        raise ValueError(f"{model.__name__} overrides save(): parley.core.inserts cannot write it")
+    for name, signal in (("pre_save", signals.pre_save), ("post_save", signals.post_save)):
+        if signal.has_listeners(model):
+            raise ValueError(f"{model.__name__} has {name} receivers: parley.core.inserts cannot write it")
+
+
 def _insert(model: type[M], values: dict[str, Any], *, using: str, unique: str) -> M | None:
+    _refuse_hooks(model)
     plan = _plan(model, using, unique)
     connection = connections[using]
     built = None

@@ -32,9 +32,8 @@ class _Compiled:
 class Prepared(Generic[M]):
     """A queryset shape whose values change from call to call.
 
-    Building and compiling a queryset costs about ten times what SQLite takes to run a small indexed
-    query (1.8 ms against 0.14 ms for the mail gateway's order look-up with its select_related). Here
-    the queryset is built once with placeholder values, compiled once, and each call runs the SQL
+    Building and compiling a queryset costs far more than SQLite takes to run a small indexed query
+    (docs/performance.md has the figures for the mail gateway's order look-up). Here the queryset is built once with placeholder values, compiled once, and each call runs the SQL
     with its own values and builds the objects exactly as Django's ModelIterable does
     (select_related included); a values_list() queryset's rows come from rows(). Values go to the
     database as they are: pass strings and numbers, not dates or model instances (a datetime as

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import email
-import logging
 import re
 from email import policy
 from email.message import Message
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
-
-from parley.delivery.dsn import build_dsn, visible_recipient
-from parley.delivery.models import DeliveryReport, OutboundMail
-from parley.delivery.outbox import OutboundSpec, enqueue
-
-log = logging.getLogger(__name__)
 
 # A smarthost can take a mail and the buyer's (or seller's) mail server refuse it hours later; that
 # report goes to the envelope sender. Sending each mail from bounces+<outbox id>-<signature>@<relay
@@ -69,55 +60,3 @@ def failure(raw: bytes) -> tuple[str, str] | None:
                     status = "5.0.0"
                 return status, diagnostic[:900]
     return None
-
-
-def do_record_late_bounce(*, outbox_id: int, status: str, diagnostic: str, now: dt.datetime) -> bool:
-    """Record a report that a mail the smarthost took failed later; its email author gets a notice.
-
-    Whoever received the mail can forge such a report (the bounce address is in the mail they got), so
-    it changes nothing but the record: the message keeps its state (and the seller what they must
-    answer), and the notice is in Parley's words, the status explained, never the report's text.
-    """
-    row = (
-        OutboundMail.objects.select_related("message")
-        .filter(id=outbox_id, state=OutboundMail.State.SENT)
-        .first()
-    )
-    if row is None or DeliveryReport.objects.filter(outbound=row).exists():
-        return False  # unknown, never sent, or already reported: a second report changes nothing
-    try:
-        with transaction.atomic():
-            DeliveryReport.objects.create(
-                outbound=row,
-                message=row.message,
-                status=status,
-                remote_text=diagnostic[:2000],
-                reported_at=now,
-            )
-    except IntegrityError:
-        return False  # the same report, recorded by another process a moment ago
-    log.warning("outbox %s: reported undeliverable after delivery (%s)", row.id, status)
-    _notify_author(row, status=status, now=now)
-    return True
-
-
-def _notify_author(row: OutboundMail, *, status: str, now: dt.datetime) -> None:
-    """An email author hears of the report: the status and what it means, in Parley's words."""
-    if not row.dsn_to or row.purpose == OutboundMail.Purpose.DSN or not row.mail_from:
-        return  # a web or API message (the conversation shows it), or a report about a report
-    real = row.rcpt_to[0] if row.rcpt_to else ""
-    data = build_dsn(
-        dsn_to=row.dsn_to,
-        real_rcpt=real,
-        alias_rcpt=visible_recipient(row.message, real),
-        code=int(status[0]) * 100 + 50,
-        text="",
-        original=bytes(row.data),
-        arrival=row.created_at,
-        now=now,
-        late_status=status,
-    )
-    enqueue(
-        spec=OutboundSpec(purpose=OutboundMail.Purpose.DSN, mail_from="", rcpt_to=[row.dsn_to], data=data),
-        now=now,
-    )

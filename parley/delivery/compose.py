@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from parley.conversations import files
 from parley.conversations.models import Attachment, Message
+from parley.delivery import actions
 from parley.delivery.outbox import OutboundSpec, enqueue
 from parley.marketplace.models import RelayAddress
 from parley.marketplace.selectors import relay_address
@@ -41,16 +42,10 @@ def _mail(*, msg: Message, from_name: str, from_addr: str, to_addr: str, footer:
     return mail
 
 
-def _assign_relay_id(msg: Message) -> None:
-    if not msg.relay_message_id:
-        msg.relay_message_id = make_msgid(domain=settings.RELAY_DOMAIN)
-        Message.objects.filter(pk=msg.pk).update(relay_message_id=msg.relay_message_id)
-
-
 def notify_buyer(msg: Message) -> None:
     """Queue a web/API seller message to the buyer's real address, replies going to the seller's relay."""
     order = msg.conversation.order
-    _assign_relay_id(msg)
+    actions.do_assign_relay_id(message=msg)
     seller_relay = relay_address(
         buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.SELLER
     ).address()
@@ -77,7 +72,7 @@ def notify_buyer(msg: Message) -> None:
 def notify_seller(msg: Message) -> None:
     """Queue a buyer's web message to the seller's primary address from the buyer's relay address."""
     order = msg.conversation.order
-    _assign_relay_id(msg)
+    actions.do_assign_relay_id(message=msg)
     buyer_relay = relay_address(
         buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.BUYER
     ).address()

@@ -10,7 +10,8 @@ from django.db import transaction
 from django.db.models import Count, Min
 
 from parley.conversations.models import Message
-from parley.core import inserts, metrics, time
+from parley.core import metrics, time
+from parley.delivery import store
 from parley.delivery.models import OutboundMail
 
 # In-process workers register here so a commit wakes them at once instead of at their next poll.
@@ -45,16 +46,14 @@ def enqueue(
 ) -> OutboundMail:
     """Store one outbound mail; it is sent only if the surrounding transaction commits."""
     at = now or time.now()
-    row = inserts.create(
-        OutboundMail,
+    row = store.insert_outbound(
         message=message,
         purpose=spec.purpose,
         mail_from=spec.mail_from,
         rcpt_to=spec.rcpt_to,
         data=spec.data,
         dsn_to=spec.extra.get("dsn_to", ""),
-        next_attempt_at=at,
-        created_at=at,
+        now=at,
     )
     transaction.on_commit(_wake)
     return row

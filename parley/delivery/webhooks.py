@@ -25,6 +25,7 @@ from django.db.models import Min, Q
 from parley import config
 from parley.conversations.models import Message
 from parley.core import metrics, time
+from parley.delivery import actions
 from parley.delivery.models import WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -54,13 +55,12 @@ def emit(*, seller: Any, event: str, payload: dict[str, Any], dedupe_key: str = 
             continue
         if dedupe_key and WebhookDelivery.objects.filter(endpoint=ep, dedupe_key=dedupe_key).exists():
             continue
-        WebhookDelivery.objects.create(
+        actions.do_queue_webhook(
             endpoint=ep,
             event=event,
             dedupe_key=dedupe_key,
             payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
-            next_attempt_at=at,
-            created_at=at,
+            now=at,
         )
         written += 1
     if written:
@@ -318,11 +318,7 @@ def deliver_due(now: dt.datetime | None = None) -> int:
     )
     delivered = 0
     for row in due:
-        # Claim by moving next_attempt_at forward; whoever updates the row first posts it.
-        claimed = WebhookDelivery.objects.filter(
-            pk=row.pk, status=WebhookDelivery.Status.PENDING, next_attempt_at=row.next_attempt_at
-        ).update(next_attempt_at=at + LEASE)
-        if not claimed:
+        if not actions.do_lease_webhook(row=row, until=at + LEASE):
             continue
         body = json.dumps(
             {
@@ -352,24 +348,19 @@ def deliver_due(now: dt.datetime | None = None) -> int:
             log.info("webhook %s to %s: %s: %s", row.public_id, row.endpoint.url, type(e).__name__, e)
         attempts = row.attempts + 1
         if status is not None and 200 <= status < 300:
-            WebhookDelivery.objects.filter(pk=row.pk).update(
-                status=WebhookDelivery.Status.DELIVERED,
-                attempts=attempts,
-                last_status=status,
-                last_error="",
-                delivered_at=at,
-            )
+            actions.do_record_webhook_delivered(row=row, status=status, attempts=attempts, now=at)
             delivered += 1
             metrics.WEBHOOKS.labels("delivered").inc()
             metrics.WEBHOOK_LAG.observe(max(0.0, (at - row.created_at).total_seconds()))
             continue
         final = attempts >= MAX_ATTEMPTS
-        WebhookDelivery.objects.filter(pk=row.pk).update(
-            status=WebhookDelivery.Status.FAILED if final else WebhookDelivery.Status.PENDING,
+        actions.do_record_webhook_failed(
+            row=row,
+            status=status,
+            error=error or f"HTTP {status}",
             attempts=attempts,
-            last_status=status,
-            last_error=error or f"HTTP {status}",
-            next_attempt_at=at + backoff(attempts),
+            final=final,
+            retry_at=at + backoff(attempts),
         )
         metrics.WEBHOOKS.labels("failed" if final else "retry").inc()
         log.info(

@@ -9,16 +9,14 @@ import textwrap
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import QuerySet
 
 from parley.conversations import actions
 from parley.conversations.models import Message
-from parley.core import driver, logs, time
+from parley.core import logs, time
 from parley.core.errors import ActionError
-from parley.core.prepared import Prepared
+from parley.delivery import actions as delivery_actions
 from parley.delivery import bounces
-from parley.mailgate import auth, rewrite
+from parley.mailgate import auth, rewrite, store
 from parley.mailgate.parse import Incoming, MailError, parse
 from parley.marketplace.models import AuthorizedSender, Buyer, Order, RelayAddress, Seller
 from parley.marketplace.selectors import relay_address
@@ -28,7 +26,7 @@ from parley.policy.subject import decode_subject
 log = logging.getLogger(__name__)
 
 # An order number's hyphens and what follows them: a pattern that starts with a literal is searched
-# for quickly; one that starts with \d is tried at every character (twenty times slower on a body).
+# for quickly; one that starts with \d is tried at every character (docs/performance.md).
 _ORDER_TAIL = re.compile(r"-\d{7}-\d{7}")
 
 
@@ -94,26 +92,6 @@ def _sender_is_authorized(seller_id: str, address: str) -> bool:
     ).exists()
 
 
-@functools.cache
-def _route_sql() -> str:
-    relay, buyer = RelayAddress._meta.db_table, Buyer._meta.db_table
-    senders = AuthorizedSender._meta.db_table
-    # One round trip per RCPT: the address, the pair's reverse address, and whether the envelope
-    # sender may write to it (a confirmed sender of the seller, or the buyer themself).
-    return f"""
-        SELECT r.kind, r.seller_id, r.buyer_id,
-               (SELECT o.local_part FROM {relay} o
-                 WHERE o.buyer_id = r.buyer_id AND o.seller_id = r.seller_id AND o.kind <> r.kind),
-               CASE WHEN r.kind = %s
-                    THEN EXISTS (SELECT 1 FROM {senders} s
-                                  WHERE s.seller_id = r.seller_id AND s.confirmed_at IS NOT NULL
-                                    AND LOWER(s.email) = LOWER(%s))
-                    ELSE LOWER(b.email) = LOWER(%s) END
-          FROM {relay} r JOIN {buyer} b ON b.id = r.buyer_id
-         WHERE r.local_part = %s
-    """  # noqa: S608 (table names come from the models; every value is a parameter)
-
-
 def check_rcpt(*, mail_from: str, rcpt: str, taken: Route | None) -> tuple[str, Route | None]:
     """The answer to RCPT TO:<rcpt> in a transaction from `mail_from`."""
     local, _, domain = rcpt.rpartition("@")
@@ -123,10 +101,7 @@ def check_rcpt(*, mail_from: str, rcpt: str, taken: Route | None) -> tuple[str, 
         ), None
     if local.lower().startswith(bounces.PREFIX):
         return _bounce_rcpt(rcpt, local, taken)
-    rows = driver.fetch(
-        connection, _route_sql(), [RelayAddress.Kind.BUYER, mail_from, mail_from, local.lower()]
-    )
-    found = rows[0] if rows else None
+    found = store.route(local_part=local.lower(), mail_from=mail_from)
     if found is None:
         return reply(
             "550", "5.1.1", f"<{rcpt}>: no such relay address; check that it was copied correctly."
@@ -174,7 +149,7 @@ def _late_bounce(route: Route, raw: bytes) -> str:
         log.info("report for outbox %s names no failure; nothing to do", route.outbox_id)
         return reply("250", "2.0.0", "Report received; it names no failed recipient.")
     status, diagnostic = failed
-    bounces.do_record_late_bounce(
+    delivery_actions.do_record_late_bounce(
         outbox_id=route.outbox_id, status=status, diagnostic=diagnostic, now=time.now()
     )
     return reply("250", "2.0.0", "Report received.")
@@ -201,27 +176,14 @@ def _relay(buyer: Buyer, seller: Seller, kind: str, known: str | None = None) ->
     return _relay_cache[key]
 
 
-def _pair(seller_id: str, buyer_id: str) -> QuerySet[Order]:
-    # The conversation comes in the same query: the message is recorded in it next.
-    return Order.objects.filter(seller_id=seller_id, buyer_id=buyer_id).select_related(
-        "buyer", "seller", "marketplace", "conversation"
-    )
-
-
-# The gateway reads an order for every message: compiled once (see parley.core.prepared).
-_named_order = Prepared(lambda seller, buyer, order: _pair(seller, buyer).filter(id=order), 3)
-_latest_order = Prepared(lambda seller, buyer: _pair(seller, buyer).order_by("-purchased_at", "-id")[:1], 2)
-
-
 def _find_order(*, seller_id: str, buyer_id: str, subject: str, text: str) -> Order | None:
     """The order a message names (subject first, then body), else the pair's latest order."""
     ids = list(dict.fromkeys(order_ids(subject) + order_ids(text[:20000])))
     for order_id in ids[:20]:
-        found = _named_order(seller_id, buyer_id, order_id)
-        if found:
-            return found[0]
-    latest = _latest_order(seller_id, buyer_id)
-    return latest[0] if latest else None
+        found = store.named_order(seller_id=seller_id, buyer_id=buyer_id, order_id=order_id)
+        if found is not None:
+            return found
+    return store.latest_order(seller_id=seller_id, buyer_id=buyer_id)
 
 
 def _attachments(incoming: Incoming) -> list[actions.NewAttachment]:

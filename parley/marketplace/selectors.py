@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 
-from django.db import connection
 from django.http import Http404
 
-from parley.conversations.models import Conversation, Message
-from parley.core import driver, time
-from parley.marketplace.models import Buyer, MarketplaceCategory, Order, OrderItem, RelayAddress, Seller
+from parley.core import time
+from parley.marketplace import store
+from parley.marketplace.models import Buyer, Order, RelayAddress, Seller
 from parley.policy import available_reasons
 from parley.policy.models import ContactReason
 from parley.policy.types import BuyerFacts, MarketplaceFacts, OrderFacts, SellerFacts
@@ -43,26 +41,6 @@ def buyer_relay_address(order: Order) -> str:
     return relay_address(buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.BUYER).address()
 
 
-@functools.cache
-def _tallies_sql() -> str:
-    item, msg, conv = OrderItem._meta.db_table, Message._meta.db_table, Conversation._meta.db_table
-    node = MarketplaceCategory._meta.db_table
-    # One round trip for the three things the engine counts (this runs for every message sent). An
-    # item's group is its tree node's (worked out when the tree or a mapping changes), else the group
-    # it names directly.
-    return f"""
-        SELECT 'c', COALESCE(n.effective_group_id, i.category_id) FROM {item} i
-          LEFT JOIN {node} n ON n.id = i.marketplace_category_id
-         WHERE i.order_id = %s
-        UNION ALL
-        SELECT 'r', m.reason_id FROM {msg} m JOIN {conv} c ON c.id = m.conversation_id
-         WHERE c.order_id = %s AND m.reason_id IS NOT NULL AND m.state NOT IN (%s, %s)
-        UNION ALL
-        SELECT 'n', CAST(COUNT(*) AS VARCHAR(20)) FROM {msg}
-         WHERE seller_id = %s AND direction = %s AND created_at >= %s AND state <> %s
-    """  # noqa: S608 (table names come from the models; every value is a parameter)
-
-
 @dataclass(frozen=True)
 class Tallies:
     categories: frozenset[str]  # the category groups of the order's items
@@ -72,17 +50,7 @@ class Tallies:
 
 def tallies(order: Order, *, now: dt.datetime) -> Tallies:
     start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    params = [
-        order.id,
-        order.id,
-        Message.State.BLOCKED,
-        Message.State.BOUNCED,
-        order.seller_id,
-        Message.Direction.SELLER_TO_BUYER,
-        connection.ops.adapt_datetimefield_value(start),
-        Message.State.BLOCKED,
-    ]
-    rows = driver.fetch(connection, _tallies_sql(), params)
+    rows = store.tallies(order_id=order.id, seller_id=order.seller_id, since=start)
     return Tallies(
         categories=frozenset(v for k, v in rows if k == "c"),
         reasons_used=frozenset(v for k, v in rows if k == "r"),

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 
-from parley.marketplace.models import Buyer, Order, OrderItem
+from parley.conversations.models import Conversation, Message
+from parley.core import driver
+from parley.marketplace.models import Buyer, MarketplaceCategory, Order, OrderItem
 
 ORDER_COLUMNS = ("id", "marketplace_id", "seller_id", "buyer_id", "status", "fulfillment", "purchased_at",
                  "shipped_at", "delivered_at")  # fmt: skip
@@ -197,3 +201,64 @@ def recent_matches_orm(
         if hit:
             out.append(o.id)
     return out[:need]
+
+
+@functools.cache
+def _tallies_sql() -> str:
+    item, msg, conv = OrderItem._meta.db_table, Message._meta.db_table, Conversation._meta.db_table
+    node = MarketplaceCategory._meta.db_table
+    # One round trip for the three things the engine counts (this runs for every message sent). An
+    # item's group is its tree node's (worked out when the tree or a mapping changes), else the group
+    # it names directly.
+    return f"""
+        SELECT 'c', COALESCE(n.effective_group_id, i.category_id) FROM {item} i
+          LEFT JOIN {node} n ON n.id = i.marketplace_category_id
+         WHERE i.order_id = %s
+        UNION ALL
+        SELECT 'r', m.reason_id FROM {msg} m JOIN {conv} c ON c.id = m.conversation_id
+         WHERE c.order_id = %s AND m.reason_id IS NOT NULL AND m.state NOT IN (%s, %s)
+        UNION ALL
+        SELECT 'n', CAST(COUNT(*) AS VARCHAR(20)) FROM {msg}
+         WHERE seller_id = %s AND direction = %s AND created_at >= %s AND state <> %s
+    """  # noqa: S608 (table names come from the models; every value is a parameter)
+
+
+def tallies(*, order_id: str, seller_id: str, since: dt.datetime) -> list[tuple[str, Any]]:
+    """What the policy engine counts, as (what, value) rows: ("c", an item's category group), ("r", a
+    contact reason used on the order, not blocked or bounced), ("n", how many messages the seller sent
+    buyers since `since`, blocked ones left out)."""
+    params = [
+        order_id,
+        order_id,
+        Message.State.BLOCKED,
+        Message.State.BOUNCED,
+        seller_id,
+        Message.Direction.SELLER_TO_BUYER,
+        connection.ops.adapt_datetimefield_value(since),
+        Message.State.BLOCKED,
+    ]
+    return [(kind, value) for kind, value in driver.fetch(connection, _tallies_sql(), params)]
+
+
+def tallies_orm(*, order_id: str, seller_id: str, since: dt.datetime) -> list[tuple[str, Any]]:
+    """tallies() through the ORM: the reference it is tested against (rows in the same order)."""
+    groups = (
+        OrderItem.objects.filter(order_id=order_id)
+        .annotate(group=Coalesce("marketplace_category__effective_group_id", "category_id"))
+        .order_by("id")
+        .values_list("group", flat=True)
+    )
+    reasons = (
+        Message.objects.filter(conversation__order_id=order_id, reason_id__isnull=False)
+        .exclude(state__in=[Message.State.BLOCKED, Message.State.BOUNCED])
+        .order_by("id")
+        .values_list("reason_id", flat=True)
+    )
+    sent = (
+        Message.objects.filter(
+            seller_id=seller_id, direction=Message.Direction.SELLER_TO_BUYER, created_at__gte=since
+        )
+        .exclude(state=Message.State.BLOCKED)
+        .aggregate(n=Count("id"))["n"]
+    )
+    return [*(("c", g) for g in groups), *(("r", r) for r in reasons), ("n", str(sent))]

@@ -76,7 +76,8 @@ FOLD: Final = _build_fold()
 
 def _class(chars: Iterable[str]) -> str:
     """A character class of `chars` as ranges. The characters outside the BMP are given as three
-    wide ranges: a class with many ranges there loses the regex engine's bitmap and is ~50x slower."""
+    wide ranges: a class with many ranges there loses the regex engine's bitmap and matches much more
+    slowly (docs/performance.md)."""
     ranges: list[list[int]] = []
     for cp in sorted(ord(c) for c in chars if ord(c) < 0x10000):
         if ranges and ranges[-1][1] == cp - 1:

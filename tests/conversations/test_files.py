@@ -21,7 +21,7 @@ from parley.conversations import files
 from parley.conversations.models import Attachment
 from parley.core import time
 from parley.core.storage import AttachmentFileStorage, attachments
-from parley.delivery.worker import MaildirTransport
+from parley.delivery.transports import MaildirTransport
 from parley.marketplace.models import Order, Seller
 from tests.mailgate.conftest import deliver_all
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from parley import testing
@@ -82,3 +83,18 @@ def test_execute_runs_a_statement_without_rows_and_counts_what_it_changed(watche
     assert changed == 2
     assert driver.execute(connection, sql, params) == 0  # already changed
     assert sorted(Order.objects.values_list("status", flat=True)) == ["Shipped", "Shipped", "Unshipped"]
+
+
+@pytest.mark.parametrize("run", ["fetch", "execute"])
+def test_nothing_runs_in_a_transaction_marked_for_rollback(run: str) -> None:
+    order = testing.order()
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            Order.objects.create(
+                id=order.id, seller=order.seller, buyer=order.buyer, marketplace=order.marketplace
+            )
+        assert connection.needs_rollback
+        with pytest.raises(TransactionManagementError, match="until the end of the 'atomic' block"):
+            getattr(driver, run)(connection, f"UPDATE {Order._meta.db_table} SET status = %s", ["Canceled"])
+        transaction.set_rollback(True)
+    assert Order.objects.get(id=order.id).status == order.status

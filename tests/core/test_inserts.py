@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Model, signals
 from django.db.models.functions import Now
 
 from parley import testing
@@ -209,3 +209,42 @@ def test_a_datetime_is_stored_as_the_orm_stores_it(when: dt.datetime) -> None:
             stored.append(cursor.fetchone())
     assert stored[1] == stored[0]
     assert Message.objects.get(pk=fast.pk).created_at == when
+
+
+def test_a_model_with_its_own_save_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = message_values()
+
+    def save(self: Message, *args: Any, **kw: Any) -> None:
+        Model.save(self, *args, **kw)
+
+    monkeypatch.setattr(Message, "save", save)
+    with pytest.raises(
+        ValueError, match=r"^Message overrides save\(\): parley\.core\.inserts cannot write it$"
+    ):
+        inserts.create(Message, **values)
+    with pytest.raises(
+        ValueError, match=r"^Message overrides save\(\): parley\.core\.inserts cannot write it$"
+    ):
+        inserts.create_unless_exists(Message, unique="public_id", **values)
+    assert Message.objects.count() == 0
+
+
+@pytest.mark.parametrize("signal", [signals.pre_save, signals.post_save], ids=["pre_save", "post_save"])
+def test_a_model_with_save_receivers_is_refused(signal: signals.ModelSignal) -> None:
+    values = message_values()
+    seen: list[object] = []
+
+    def receiver(sender: type[Model], instance: Model, **kw: Any) -> None:
+        seen.append(instance)
+
+    signal.connect(receiver, sender=Message)
+    try:
+        name = "pre_save" if signal is signals.pre_save else "post_save"
+        with pytest.raises(
+            ValueError, match=rf"^Message has {name} receivers: parley\.core\.inserts cannot write it$"
+        ):
+            inserts.create(Message, **values)
+    finally:
+        signal.disconnect(receiver, sender=Message)
+    assert (seen, Message.objects.count()) == ([], 0)
+    assert inserts.create(Message, **values).pk is not None  # and again once they are gone

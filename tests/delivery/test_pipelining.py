@@ -13,7 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from parley.delivery import conf
-from parley.delivery.worker import Job, Outcome, SmtpTransport, _crlf, _dots_doubled
+from parley.delivery.transports import Job, Outcome, SmtpTransport, _crlf, _dots_doubled
 
 T0 = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 EHLO = b"250-smarthost.example\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"

@@ -16,7 +16,7 @@ from parley.conversations.models import Message
 from parley.core import time
 from parley.delivery import conf
 from parley.delivery.models import OutboundMail
-from parley.delivery.worker import SmtpTransport
+from parley.delivery.transports import SmtpTransport
 from tests.delivery.test_worker import relay_row
 from tests.mailgate.conftest import World, deliver_all
 from tests.mailgate.sink import Sink

@@ -14,9 +14,11 @@ from parley.conversations import actions
 from parley.conversations.models import Message
 from parley.core import time
 from parley.delivery import bounces, conf
+from parley.delivery.actions import backoff
 from parley.delivery.models import OutboundMail
 from parley.delivery.outbox import OutboundSpec, enqueue
-from parley.delivery.worker import MaildirTransport, SmtpTransport, Worker, backoff
+from parley.delivery.transports import MaildirTransport, SmtpTransport
+from parley.delivery.worker import Worker
 from tests.mailgate.conftest import SELLER_ADDR, World, deliver_all
 from tests.mailgate.sink import Sink
 
@@ -91,7 +93,7 @@ def test_maildir_delivery_is_durable_and_idempotent(world: World, tmp_path: Path
     assert (row.state, row.attempts, row.sent_at is not None) == ("sent", 0, True)
     # A retry of the same row (after a crash before "sent" was recorded) overwrites, never duplicates.
     job = Worker  # noqa: F841
-    from parley.delivery.worker import Job
+    from parley.delivery.transports import Job
 
     MaildirTransport(tmp_path)._write(
         Job(row.id, row.mail_from, row.rcpt_to, bytes(row.data), row.created_at)
@@ -100,7 +102,7 @@ def test_maildir_delivery_is_durable_and_idempotent(world: World, tmp_path: Path
 
 
 def test_default_transport_is_the_maildir_under_the_data_dir(settings: object) -> None:
-    from parley.delivery.worker import make_transport
+    from parley.delivery.transports import make_transport
 
     settings.OUTBOUND_SMTP = ""  # type: ignore[attr-defined]
     transport = make_transport()
@@ -308,7 +310,7 @@ def test_mail_the_smarthost_took_before_its_worker_died_is_not_sent_again(
     # The dead worker claimed two mails; the smarthost had said 250 to one of them (its journal says
     # so) when the worker was killed, before it could record "sent".
     from parley.delivery import journal
-    from parley.delivery.worker import claim
+    from parley.delivery.actions import do_claim as claim
 
     settings.DELIVERY_LEASE = 300  # type: ignore[attr-defined]
     time.freeze(T0)
@@ -339,7 +341,7 @@ def test_a_dead_workers_journal_is_removed_only_when_the_claim_that_read_it_comm
     from django.db import transaction
 
     from parley.delivery import journal
-    from parley.delivery.worker import claim
+    from parley.delivery.actions import do_claim as claim
 
     settings.DELIVERY_LEASE = 300  # type: ignore[attr-defined]
     time.freeze(T0)
@@ -386,8 +388,8 @@ def test_a_worker_keeps_no_journal_once_its_outcomes_are_committed(
 def test_after_a_failed_commit_the_journal_is_kept_for_whoever_takes_the_mail_over(
     world: World, sink: Sink, settings: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from parley.delivery import actions as delivery_actions
     from parley.delivery import journal
-    from parley.delivery import worker as worker_module
 
     settings.DELIVERY_LEASE = 300  # type: ignore[attr-defined]
     time.freeze(T0)
@@ -396,7 +398,7 @@ def test_after_a_failed_commit_the_journal_is_kept_for_whoever_takes_the_mail_ov
     def database_gone(**kw: object) -> None:
         raise RuntimeError("disk I/O error")
 
-    monkeypatch.setattr(worker_module, "record", database_gone)
+    monkeypatch.setattr(delivery_actions, "do_record", database_gone)
     worker = Worker(name="host:2:unlucky", transport=smtp(sink))
 
     async def go() -> None:
@@ -420,7 +422,7 @@ def test_a_claim_reads_its_mails_once_and_leases_them_in_one_update(world: World
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from parley.delivery.worker import claim
+    from parley.delivery.actions import do_claim as claim
 
     rows = [relay_row(world, n=n) for n in range(3)]
     with CaptureQueriesContext(connection) as queries:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import pytest
 
 from parley import testing
-from parley.delivery.worker import MaildirTransport, Worker
+from parley.delivery.transports import MaildirTransport
+from parley.delivery.worker import Worker
 from parley.marketplace.models import Buyer, Order, ProductCategory, RelayAddress, Seller
 from parley.marketplace.selectors import relay_address
 from tests.mailgate.sink import Sink

@@ -8,7 +8,7 @@ import smtplib
 
 from parley.conversations.models import Message
 from parley.delivery import conf
-from parley.delivery.worker import SmtpTransport
+from parley.delivery.transports import SmtpTransport
 from tests.mailgate.conftest import SELLER_ADDR, World, deliver_all, make_world
 from tests.mailgate.sink import Sink
 from tests.mailgate.test_smtp import build, send

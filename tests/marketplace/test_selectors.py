@@ -10,7 +10,7 @@ from django.db import connection
 from parley import testing
 from parley.conversations.models import Conversation, Message
 from parley.core import driver
-from parley.marketplace import selectors
+from parley.marketplace import selectors, store
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def test_the_daily_count_leaves_out_blocked_messages_and_other_days() -> None:
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
 def test_the_daily_count_reads_only_an_index() -> None:
     order = testing.order(seller=testing.seller(login=False), buyer=testing.buyer(login=False))
-    sql = driver.driver_sql("sqlite", selectors._tallies_sql())
+    sql = driver.driver_sql("sqlite", store._tallies_sql())
     params = [
         order.id,
         order.id,

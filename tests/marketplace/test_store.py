@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from parley import testing
+from parley.conversations.models import Conversation, Message
 from parley.marketplace import store
 from parley.marketplace.models import MarketplaceCategory, Order, OrderItem
+from parley.policy.models import ContactReason
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +145,51 @@ def test_recent_matches_agrees_with_the_orm() -> None:
         window=100, need=100, top="\U0010ffff",
     )  # fmt: skip
     assert everything == [o.id for o in made]
+
+
+def test_tallies_agree_with_the_orm() -> None:
+    testing.ensure_seeded()
+    market = testing.marketplace()
+    seller, buyer = testing.seller(login=False), testing.buyer(login=False)
+    order = testing.order(seller=seller, buyer=buyer, marketplace=market, category="books")
+    node = MarketplaceCategory.objects.create(marketplace=market, code="1055398", effective_group_id="home")
+    OrderItem.objects.create(
+        order=order, sku="N-1", title="Mug", marketplace_category=node, category_id="books"
+    )
+    OrderItem.objects.create(order=order, sku="N-2", title="Pan", category_id="home")
+    conversation = Conversation.objects.create(order=order, seller=seller, buyer=buyer)
+    other = testing.order(seller=seller, buyer=buyer, marketplace=market)
+    elsewhere = Conversation.objects.create(order=other, seller=seller, buyer=buyer)
+    first, second = ContactReason.objects.order_by("code").values_list("code", flat=True)[:2]
+    now = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)
+    since = now.replace(hour=0)
+    for conv, reason, state, at in (
+        (conversation, first, Message.State.DELIVERED, now),
+        (conversation, second, Message.State.BLOCKED, now),
+        (conversation, second, Message.State.BOUNCED, now),
+        (conversation, None, Message.State.HELD, now - dt.timedelta(hours=16)),
+        (elsewhere, second, Message.State.DELIVERED, since),
+    ):
+        Message.objects.create(
+            conversation=conv,
+            seller=seller,
+            buyer=buyer,
+            direction=Message.Direction.SELLER_TO_BUYER,
+            channel="web",
+            body="x",
+            reason_id=reason,
+            state=state,
+            created_at=at,
+        )
+    Message.objects.create(
+        conversation=conversation,
+        seller=seller,
+        buyer=buyer,
+        direction=Message.Direction.BUYER_TO_SELLER,
+        channel="web",
+        body="x",
+        created_at=now,
+    )
+    expected = [("c", "books"), ("c", "home"), ("c", "home"), ("n", "3"), ("r", first)]
+    for op in (store.tallies, store.tallies_orm):
+        assert sorted(op(order_id=order.id, seller_id=seller.id, since=since)) == expected

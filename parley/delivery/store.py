@@ -1,0 +1,142 @@
+"""The outbox's hot-path SQL: a new mail's INSERT, the claim's compiled read, the leases' UPDATE, the next due time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
+from parley.conversations.models import Message
+from parley.core import driver, inserts
+from parley.core.prepared import Prepared
+from parley.delivery.models import OutboundMail
+
+# A claim and a record run for every batch the worker sends, in the single writer on SQLite: the
+# claim's SELECT is compiled once (parley.core.prepared) and the UPDATE is written out here, where
+# the ORM would build and compile each of them every time (docs/performance.md).
+COLUMNS = (
+    "id",
+    "locked_until",
+    "locked_by",
+    "mail_from",
+    "rcpt_to",
+    "data",
+    "created_at",
+    "message__public_id",
+)
+
+DueRow = tuple[Any, ...]
+
+
+def insert_outbound(
+    *,
+    message: Message | None,
+    purpose: str,
+    mail_from: str,
+    rcpt_to: list[str],
+    data: bytes,
+    dsn_to: str,
+    now: dt.datetime,
+) -> OutboundMail:
+    """A new queued mail, due at `now`."""
+    return inserts.create(
+        OutboundMail,
+        message=message,
+        purpose=purpose,
+        mail_from=mail_from,
+        rcpt_to=rcpt_to,
+        data=data,
+        dsn_to=dsn_to,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def insert_outbound_orm(
+    *,
+    message: Message | None,
+    purpose: str,
+    mail_from: str,
+    rcpt_to: list[str],
+    data: bytes,
+    dsn_to: str,
+    now: dt.datetime,
+) -> OutboundMail:
+    """insert_outbound() through the ORM: the reference it is tested against."""
+    return OutboundMail.objects.create(
+        message=message,
+        purpose=purpose,
+        mail_from=mail_from,
+        rcpt_to=rcpt_to,
+        data=data,
+        dsn_to=dsn_to,
+        next_attempt_at=now,
+        created_at=now,
+    )  # the values of COLUMNS, in that order
+
+
+def _due_queryset(limit: int, now: Any, also_now: Any) -> Any:
+    return (
+        OutboundMail.objects.filter(
+            state=OutboundMail.State.QUEUED, next_attempt_at__lte=RawSQL("%s", (now,))
+        )
+        .exclude(locked_until__gt=RawSQL("%s", (also_now,)))
+        .order_by("next_attempt_at", "id")
+        # PostgreSQL: rows another worker is claiming are skipped, not waited for. SQLite ignores
+        # this; there the IMMEDIATE transaction already holds the one write lock.
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list(*COLUMNS)[:limit]
+    )
+
+
+@functools.cache
+def _due(limit: int) -> Prepared[OutboundMail]:
+    # The times are RawSQL so that the compiled statement takes them as parameters (see db_time).
+    return Prepared(functools.partial(_due_queryset, limit), 2)
+
+
+def db_time(value: dt.datetime) -> Any:
+    """`value` as the connection's driver takes a datetime column's value."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def due_rows(*, limit: int, now: dt.datetime) -> list[DueRow]:
+    """Up to `limit` queued mails due at `now` and not leased, oldest first, locked (in a transaction)."""
+    at = db_time(now)
+    return _due(limit).rows(at, at)
+
+
+def due_rows_orm(*, limit: int, now: dt.datetime) -> list[DueRow]:
+    """due_rows() through the ORM: the reference it is tested against."""
+    return [tuple(row) for row in _due_queryset(limit, db_time(now), db_time(now))]
+
+
+def update_ids(sets: dict[str, Any], ids: list[int], **where: Any) -> int:
+    """UPDATE the outbox rows `ids` (those that also match `where`) with `sets`; None is NULL.
+    The number of rows changed."""
+    qn = connection.ops.quote_name
+    values = [db_time(v) if isinstance(v, dt.datetime) else v for v in sets.values() if v is not None]
+    assignments = ", ".join(f"{qn(k)} = {'NULL' if v is None else '%s'}" for k, v in sets.items())
+    conditions = "".join(f" AND {qn(k)} = %s" for k in where)
+    marks = ", ".join(["%s"] * len(ids))
+    sql = f"UPDATE {qn(OutboundMail._meta.db_table)} SET {assignments} WHERE {qn('id')} IN ({marks}){conditions}"  # noqa: S608 (names from here; values are parameters)
+    return driver.execute(connection, sql, [*values, *ids, *where.values()])
+
+
+def update_ids_orm(sets: dict[str, Any], ids: list[int], **where: Any) -> int:
+    """update_ids() through the ORM: the reference it is tested against."""
+    return OutboundMail.objects.filter(id__in=ids, **where).update(**sets)
+
+
+def next_due(now: dt.datetime) -> float | None:
+    """Seconds until the next queued mail is due (None: nothing queued)."""
+    first = (
+        OutboundMail.objects.filter(state=OutboundMail.State.QUEUED)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    return None if first is None else max((first - now).total_seconds(), 0.0)
