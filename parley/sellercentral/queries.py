@@ -145,20 +145,17 @@ def search_orders(seller: Seller, f: OrderFilter) -> OrderPage:
     window: int | None = None
     q = f.q.strip()
     searching = bool(q) and not is_order_id(q)
-    narrow: bool | None = None  # asked once, when needed
+    narrow = searching and _narrow(q)
     probed = False  # ids holds every match from the page on
-    if searching:
+    if searching and not narrow:
         # Newest first through the seller's own orders: when the term is common among them, the page
         # fills within the first few hundred, exactly as the full search would have it. (A page past
-        # the window needs the indexes.)
+        # the window needs the indexes.) A narrow term skips this walk: its matches, sorted by date
+        # through the indexes, cost less than testing the newest orders one by one.
         found, cut = _walk_recent(seller, f, need) if offset < RECENT_WINDOW else ([], True)
-        if not cut:
-            ids = found[offset:need]
-        elif narrow := _narrow(q):
-            ids = [row[0] for row in order_ids_query(seller, f)[offset : offset + PROBE]]
-            probed = len(ids) < PROBE
-        else:
-            ids, window = found[offset:need], RECENT_WINDOW
+        ids = found[offset:need]
+        if cut:
+            window = RECENT_WINDOW
     else:
         ids = [row[0] for row in order_ids_query(seller, f)[offset : offset + PROBE]]
         probed = len(ids) < PROBE
@@ -178,7 +175,7 @@ def search_orders(seller: Seller, f: OrderFilter) -> OrderPage:
         total = offset + len(shown)  # the last page: nothing to count
     elif probed:
         total = min(offset + len(ids), COUNT_CAP + 1)  # the probe saw the last match
-    elif searching and (window is not None or not (_narrow(q) if narrow is None else narrow)):
+    elif searching and not narrow:
         # Too broad to count through the indexes: counted among the newest orders, as the page says.
         found, cut = _walk_recent(seller, f, COUNT_CAP + 1)
         total = len(found)
