@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage, storages
 from django.core.files.storage.base import Storage
+from django.core.signals import setting_changed
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse
+from django.utils.functional import LazyObject, empty
 
 
 class AttachmentFileStorage(FileSystemStorage):
@@ -67,10 +69,31 @@ class AttachmentFileStorage(FileSystemStorage):
         return name
 
 
+class _Attachments(LazyObject):
+    """STORAGES["attachments"], looked up on first use and again after STORAGES changes: a FileField
+    calls its storage callable once, when its model is imported, and keeps what it returned."""
+
+    _wrapped: Any  # the storage, or `empty` until the next use
+
+    def _setup(self) -> None:
+        self._wrapped = storages["attachments"]
+
+
+_current = _Attachments()
+
+
+def _storages_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == "STORAGES":
+        _current._wrapped = empty
+
+
+setting_changed.connect(_storages_changed)
+
+
 def attachments() -> Storage:
-    """The storage attachments live in (STORAGES["attachments"]); a callable, so a FileField resolves
-    it when used, not when its model is imported."""
-    return storages["attachments"]
+    """The storage attachments live in (STORAGES["attachments"], through a proxy that follows the
+    setting, so the Attachment FileField and every caller use the same one)."""
+    return cast(Storage, _current)
 
 
 # Read in pieces this size: a 10 MB file goes out in 160 writes, never whole in memory.

@@ -121,8 +121,10 @@ def recent_matches(
 
     Each order is tested on its own (an index look-up of its items and of its buyer): PostgreSQL would
     otherwise turn the tests into hashed sets of every matching item in the marketplace, millions for
-    a common word. The newest orders come from the seller's index in order, so a term common among
-    them stops the walk early.
+    a common word. The buyer is read by its primary key and its name tested afterwards: with the name
+    test inside that look-up, PostgreSQL walks the name index's whole range for every order instead (all
+    the buyers of that name, for each of the orders). The newest orders come from the seller's index
+    in order, so a term common among them stops the walk early.
     """
     order_t, item_t = (
         connection.ops.quote_name(Order._meta.db_table),
@@ -140,7 +142,7 @@ def recent_matches(
     if end:
         where.append("purchased_at < %s")
         params.append(_when(end))
-    name_sql = " OR ".join("(b.name >= %s AND b.name < %s)" for _ in names) or "FALSE"
+    name_sql = " OR ".join("(o.buyer_name >= %s AND o.buyer_name < %s)" for _ in names) or "FALSE"
     sku_sql = " OR ".join("(i.sku >= %s AND i.sku < %s)" for _ in skus) or "FALSE"
     if connection.vendor == "postgresql":
         title_sql = "UPPER(i.title::text) LIKE UPPER(%s)"
@@ -148,10 +150,11 @@ def recent_matches(
         title_sql = "i.title LIKE %s ESCAPE '\\'"
     sql = f"""
         SELECT o.id, o.purchased_at FROM (
-            SELECT id, buyer_id, purchased_at FROM {order_t} WHERE {" AND ".join(where)}
+            SELECT id, purchased_at, (SELECT b.name FROM {buyer_t} b WHERE b.id = buyer_id) AS buyer_name
+              FROM {order_t} WHERE {" AND ".join(where)}
              ORDER BY purchased_at DESC LIMIT %s
         ) o
-        WHERE (SELECT 1 FROM {buyer_t} b WHERE b.id = o.buyer_id AND ({name_sql})) IS NOT NULL
+        WHERE ({name_sql})
            OR (SELECT 1 FROM {item_t} i WHERE i.order_id = o.id AND ({sku_sql} OR {title_sql}) LIMIT 1) IS NOT NULL
         ORDER BY o.purchased_at DESC LIMIT %s
     """  # noqa: S608 (table names from the models; every value is a parameter)

@@ -23,6 +23,9 @@ RECENT_WINDOW = 2000  # each order tested costs two index look-ups
 MAX_PAGE = 400  # deep OFFSETs cost linear time; past this, narrow the search instead
 # Counting stops here: a count costs time linear in what it counts, and no more pages are shown.
 COUNT_CAP = MAX_PAGE * PAGE_SIZE
+# The page's query fetches this many matches from the page on: when fewer come back, they are all
+# there are and no count is run (most searches match fewer; each fetched row costs an index entry).
+PROBE = 200
 # Upper bound for a prefix range: every string starting with p sorts in [p, p + TOP) bytewise.
 TOP = "\U0010ffff"
 
@@ -141,19 +144,21 @@ def search_orders(seller: Seller, f: OrderFilter) -> OrderPage:
     need = offset + PAGE_SIZE + 1
     window: int | None = None
     q = f.q.strip()
-    if q and not is_order_id(q):
+    searching = bool(q) and not is_order_id(q)
+    narrow = searching and _narrow(q)
+    probed = False  # ids holds every match from the page on
+    if searching and not narrow:
         # Newest first through the seller's own orders: when the term is common among them, the page
         # fills within the first few hundred, exactly as the full search would have it. (A page past
-        # the window needs the indexes.)
+        # the window needs the indexes.) A narrow term skips this walk: its matches, sorted by date
+        # through the indexes, cost less than testing the newest orders one by one.
         found, cut = _walk_recent(seller, f, need) if offset < RECENT_WINDOW else ([], True)
-        if not cut:
-            ids = found[offset:need]
-        elif _narrow(q):
-            ids = [row[0] for row in order_ids_query(seller, f)[offset:need]]
-        else:
-            ids, window = found[offset:need], RECENT_WINDOW
+        ids = found[offset:need]
+        if cut:
+            window = RECENT_WINDOW
     else:
-        ids = [row[0] for row in order_ids_query(seller, f)[offset:need]]
+        ids = [row[0] for row in order_ids_query(seller, f)[offset : offset + PROBE]]
+        probed = len(ids) < PROBE
     shown = ids[:PAGE_SIZE]
     by_id = {o.id: o for o in Order.objects.filter(id__in=shown).select_related("buyer")}
     items: dict[str, list[OrderItem]] = {}
@@ -168,7 +173,9 @@ def search_orders(seller: Seller, f: OrderFilter) -> OrderPage:
     has_next = len(ids) > PAGE_SIZE
     if not has_next and (shown or page == 1):
         total = offset + len(shown)  # the last page: nothing to count
-    elif q and not is_order_id(q) and (window is not None or not _narrow(q)):
+    elif probed:
+        total = min(offset + len(ids), COUNT_CAP + 1)  # the probe saw the last match
+    elif searching and not narrow:
         # Too broad to count through the indexes: counted among the newest orders, as the page says.
         found, cut = _walk_recent(seller, f, COUNT_CAP + 1)
         total = len(found)

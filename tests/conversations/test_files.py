@@ -219,4 +219,5 @@ def test_s3_setting_gives_django_storages_bucket(settings: Any) -> None:
         "att",
         "http://127.0.0.1:9",
     )
-    assert Attachment._meta.get_field("file").storage is not None
+    # The model's FileField follows the setting too (it resolves its storage once, at import).
+    assert isinstance(Attachment._meta.get_field("file").storage, S3Storage)

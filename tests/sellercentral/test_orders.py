@@ -6,7 +6,9 @@ import datetime as dt
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from parley import testing
 from parley.core import time
@@ -178,6 +180,39 @@ def test_the_count_stops_at_the_last_page_shown(
     monkeypatch.setattr(queries, "PAGE_SIZE", 5)
     html = client_en.get("/sellercentral/orders/").content.decode()
     assert "More than 10 orders match. Narrow the search to see older ones." in html
+    assert '<span id="page-of">Page 1 of more than 2</span>' in html
+    zh = zh_client(seller).get("/sellercentral/orders/").content.decode()
+    assert "匹配的订单超过 10 个。请缩小搜索范围以查看更早的订单。" in zh
+    assert '<span id="page-of">第 1 页，共 2 页以上</span>' in zh
+
+
+def count_queries(client: Client, params: dict[str, str]) -> tuple[str, int]:
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get("/sellercentral/orders/", params).content.decode()
+    counted = re.search(r'id="result-count" role="status">([^<]*)<', html)
+    assert counted is not None
+    return counted[1], sum(q["sql"].startswith("SELECT COUNT(*)") for q in ctx.captured_queries)
+
+
+def test_no_count_when_the_probe_sees_the_last_match(
+    client_en: Client, seller: Seller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parley.sellercentral import queries
+
+    buyer = testing.buyer(name="Quentin Probe")
+    for i in range(27):
+        testing.order(seller=seller, buyer=buyer, purchased_at=NOW - dt.timedelta(hours=i))
+    testing.order(seller=seller, purchased_at=NOW + dt.timedelta(hours=1))
+    # The page's query fetched PROBE (200) matches: 28 and 27 are all there are, nothing is counted.
+    assert count_queries(client_en, {}) == ("28 orders match.", 0)
+    monkeypatch.setattr(queries, "RECENT_WINDOW", 5)  # the walk ends early: the buyer's index branch
+    page, counts = count_queries(client_en, {"q": "Quentin"})
+    assert page == "27 orders match."
+    assert counts == 2  # asked once whether the term is narrow (items, buyers); the orders not counted
+    # With a probe smaller than the matches, the count runs (capped) and agrees.
+    monkeypatch.setattr(queries, "PROBE", 26)
+    assert count_queries(client_en, {}) == ("28 orders match.", 1)
+    assert count_queries(client_en, {"q": "Quentin"}) == ("27 orders match.", 3)
 
 
 def test_pagination(client_en: Client, seller: Seller) -> None:
