@@ -96,8 +96,11 @@ def _free_port() -> int:
 
 
 def _get(url: str) -> tuple[int, bytes]:
+    # A client that gives up while the server still works on its request leaves waitress writing to a
+    # closed socket, which it logs as a traceback: on a loaded machine a first request, which imports
+    # the views, can take longer than a few seconds.
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(url, timeout=60) as response:
             return response.status, bytes(response.read())
     except urllib.error.HTTPError as e:
         return e.code, bytes(e.read())
