@@ -48,6 +48,7 @@ def do_claim(*, worker: str, limit: int, now: dt.datetime | None = None) -> list
                 OutboundMail.objects.filter(id__in=done).update(
                     state=OutboundMail.State.SENT, sent_at=now, locked_until=None, last_error=""
                 )
+                journal.cleared(sorted(done))
                 log.warning(
                     "outbox %s: accepted by the smarthost before a worker died; not sent again", sorted(done)
                 )
@@ -87,6 +88,7 @@ def do_record(
     give_up = dt.timedelta(seconds=conf.number("DELIVERY_GIVE_UP"))
     sent = [job.id for job, outcome in results if outcome.kind == "sent"]
     recorded: list[Recorded] = [(job, "sent") for job, outcome in results if outcome.kind == "sent"]
+    marked = journal.mode() == "database"
     with transaction.atomic():
         # Every mail sent since the last record in one statement (a row's lease is checked per row).
         for at in range(0, len(sent), 500):
@@ -96,6 +98,8 @@ def do_record(
                 locked_by=worker,
                 state=OutboundMail.State.QUEUED,
             )
+            if marked:  # their journal marks go with this commit, and stay if it fails
+                store.delete_marks(ids=sent[at : at + 500], worker=worker)
         for job, outcome in results:
             if outcome.kind == "sent":
                 continue

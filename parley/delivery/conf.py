@@ -26,6 +26,7 @@ KNOBS: dict[str, tuple[str, str]] = {
     "DELIVERY_LEASE": ("PARLEY_DELIVERY_LEASE", "300"),  # a claimed mail is another worker's after this
     "DELIVERY_CONNECTIONS": ("PARLEY_DELIVERY_CONNECTIONS", "4"),  # parallel smarthost connections
     "DELIVERY_POLL": ("PARLEY_DELIVERY_POLL", "1.0"),  # seconds between outbox polls
+    "DELIVERY_JOURNAL": ("PARLEY_DELIVERY_JOURNAL", ""),  # file or database; default: by the database
     "OUTBOUND_TIMEOUT": ("PARLEY_OUTBOUND_TIMEOUT", "60"),  # seconds per SMTP command to the smarthost
     "OUTBOUND_CA_FILE": ("PARLEY_OUTBOUND_CA_FILE", ""),  # PEM CAs for the smarthost's cert; empty: system's
 }

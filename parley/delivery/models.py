@@ -135,3 +135,21 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint_id}"
+
+
+class SentMark(models.Model):
+    """A mail the smarthost accepted whose "sent" is not committed yet: the delivery journal, kept in
+    the database so that a worker on any host taking the mail over finds it (docs/operations.md)."""
+
+    # The outbox row's id, not a foreign key: written on its own connection right after the 250, it
+    # must not wait on the row's lock held by the worker's batch.
+    outbox_id = models.BigIntegerField(primary_key=True)
+    worker = models.CharField(max_length=100)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("mail accepted by the smarthost")
+        verbose_name_plural = _("mails accepted by the smarthost")
+
+    def __str__(self) -> str:
+        return f"outbox {self.outbox_id} accepted ({self.worker})"

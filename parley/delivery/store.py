@@ -1,4 +1,4 @@
-"""The outbox's hot-path SQL: a new mail's INSERT, the claim's compiled read, the leases' UPDATE, the next due time."""
+"""The outbox's hot-path SQL: a new mail's INSERT, the claim's compiled read, the leases' UPDATE, the journal's marks."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.db.models.expressions import RawSQL
 from parley.conversations.models import Message
 from parley.core import driver, inserts
 from parley.core.prepared import Prepared
-from parley.delivery.models import OutboundMail
+from parley.delivery.models import OutboundMail, SentMark
 
 # A claim and a record run for every batch the worker sends, in the single writer on SQLite: the
 # claim's SELECT is compiled once (parley.core.prepared) and the UPDATE is written out here, where
@@ -140,3 +140,50 @@ def next_due(now: dt.datetime) -> float | None:
         .first()
     )
     return None if first is None else max((first - now).total_seconds(), 0.0)
+
+
+def insert_marks(*, ids: list[int], worker: str, at: dt.datetime) -> int:
+    """Mark the outbox rows `ids` as accepted by the smarthost for `worker`, in one INSERT; an id
+    already marked keeps its mark. The number of marks written."""
+    qn = connection.ops.quote_name
+    rows = ", ".join(["(%s, %s, %s)"] * len(ids))
+    sql = (
+        f"INSERT INTO {qn(SentMark._meta.db_table)} ({qn('outbox_id')}, {qn('worker')}, {qn('at')}) "  # noqa: S608 (names from here; values are parameters)
+        f"VALUES {rows} ON CONFLICT DO NOTHING"
+    )
+    when = db_time(at)
+    return driver.execute(connection, sql, [v for i in ids for v in (i, worker, when)])
+
+
+def insert_marks_orm(*, ids: list[int], worker: str, at: dt.datetime) -> int:
+    """insert_marks() through the ORM: the reference it is tested against."""
+    before = SentMark.objects.filter(outbox_id__in=ids).count()
+    SentMark.objects.bulk_create(
+        [SentMark(outbox_id=i, worker=worker, at=at) for i in ids], ignore_conflicts=True
+    )
+    return SentMark.objects.filter(outbox_id__in=ids).count() - before
+
+
+def delete_marks(*, ids: list[int], worker: str | None = None) -> int:
+    """Remove the marks of the outbox rows `ids` (only `worker`'s, if given); the number removed."""
+    qn = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(ids))
+    sql = f"DELETE FROM {qn(SentMark._meta.db_table)} WHERE {qn('outbox_id')} IN ({marks})"  # noqa: S608 (names from here; values are parameters)
+    if worker is not None:
+        sql += f" AND {qn('worker')} = %s"
+    return driver.execute(connection, sql, [*ids] if worker is None else [*ids, worker])
+
+
+def delete_marks_orm(*, ids: list[int], worker: str | None = None) -> int:
+    """delete_marks() through the ORM: the reference it is tested against."""
+    marks = SentMark.objects.filter(outbox_id__in=ids)
+    if worker is not None:
+        marks = marks.filter(worker=worker)
+    return marks.delete()[0]
+
+
+def unsynchronized_commits() -> None:
+    """PostgreSQL: this connection's commits return before the WAL is flushed. A session setting that
+    gives back no rows, so it has no ORM twin; see journal.DatabaseJournal for why it is safe."""
+    if connection.vendor == "postgresql":
+        driver.execute(connection, "SET synchronous_commit TO OFF", [])

@@ -53,7 +53,7 @@ class Worker:
         self._wake_asked = False
         self._stopping = False
         self._thread: threading.Thread | None = None
-        self._journal: journal.Journal | None = None
+        self._journal: journal.Journal | journal.DatabaseJournal | None = None
         self.sent = 0
 
     async def _in_db(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
@@ -105,10 +105,12 @@ class Worker:
             except Exception as e:  # a transport bug must not lose the mail: retry it later
                 log.exception("outbox %s: delivery attempt crashed", job.id)
                 outcome = Outcome("temp", 0, f"internal error: {type(e).__name__}")
-            if outcome.kind == "sent":
-                self._journal_for().sent(job.id)  # before anything else can run: see journal.py
+            kept = self._journal_for()
+            if outcome.kind == "sent" and isinstance(kept, journal.Journal):
+                kept.sent(job.id)  # before anything else can run: see journal.py
             # The connection takes the next mail while this outcome is committed: a "sent" not yet
-            # stored is in the journal, which whoever takes the lease over reads.
+            # stored is in the journal (in the database: once the marker has written it), which
+            # whoever takes the lease over reads.
             done.put_nowait((job, outcome))
 
     async def _senders(
@@ -128,6 +130,32 @@ class Worker:
             if isinstance(result, BaseException):
                 self._journal_for().keep = True  # some outcomes may never be recorded
                 raise result
+
+    async def _marker(
+        self, marks: asyncio.Queue[Finished | None], done: asyncio.Queue[Finished | None]
+    ) -> None:
+        # The database journal: the 250s that came in while the previous INSERT ran go into the next
+        # one, and their outcomes go on to be recorded only once marked, so that the commit that
+        # records them also removes their marks.
+        kept = self._journal_for()
+        assert isinstance(kept, journal.DatabaseJournal)
+        loop = asyncio.get_running_loop()
+        last = False
+        while not last:
+            batch = [await marks.get()]
+            while not marks.empty():
+                batch.append(marks.get_nowait())
+            last = None in batch
+            results = [item for item in batch if item is not None]
+            sent = [job.id for job, outcome in results if outcome.kind == "sent"]
+            if sent:
+                try:
+                    await loop.run_in_executor(kept.executor(), kept.mark, sent)
+                except Exception:  # the outcomes are still recorded; only a takeover would miss them
+                    log.exception("delivery journal: outbox %s not marked as accepted", sent)
+            for item in results:
+                done.put_nowait(item)
+        done.put_nowait(None)
 
     async def _recorder(self, done: asyncio.Queue[Finished | None], failed: asyncio.Event) -> None:
         # Group commit: whatever finished while the previous commit ran goes into the next one.
@@ -161,18 +189,23 @@ class Worker:
         for job in jobs:
             queue.put_nowait(job)
         failed = asyncio.Event()
-        results = await asyncio.gather(
-            self._senders(queue, done, failed), self._recorder(done, failed), return_exceptions=True
-        )
+        steps = [self._recorder(done, failed)]
+        if isinstance(self._journal_for(), journal.DatabaseJournal):
+            marks: asyncio.Queue[Finished | None] = asyncio.Queue()
+            steps += [self._senders(queue, marks, failed), self._marker(marks, done)]
+        else:
+            steps.append(self._senders(queue, done, failed))
+        results = await asyncio.gather(*steps, return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
         self._journal_for().committed()
         return len(jobs)
 
-    def _journal_for(self) -> journal.Journal:
+    def _journal_for(self) -> journal.Journal | journal.DatabaseJournal:
         if self._journal is None:
-            self._journal = journal.Journal(self.name)
+            kind = journal.DatabaseJournal if journal.mode() == "database" else journal.Journal
+            self._journal = kind(self.name)
         return self._journal
 
     async def main(self) -> None:

@@ -11,7 +11,7 @@ from django.db import transaction
 from parley import testing
 from parley.conversations.models import Conversation, Message
 from parley.delivery import store
-from parley.delivery.models import OutboundMail
+from parley.delivery.models import OutboundMail, SentMark
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +111,30 @@ def test_next_due_is_the_first_queued_mail() -> None:
     OutboundMail.objects.filter(id=rows[0].id).update(state=OutboundMail.State.SENT)
     assert store.next_due(NOW) == 1.0
     assert store.next_due(NOW + dt.timedelta(hours=1)) == 0.0
+
+
+def _marks() -> list[tuple[int, str, dt.datetime]]:
+    return list(SentMark.objects.order_by("outbox_id").values_list("outbox_id", "worker", "at"))
+
+
+def test_marks_are_written_and_removed_the_same_both_ways() -> None:
+    results = []
+    for insert, delete in (
+        (store.insert_marks, store.delete_marks),
+        (store.insert_marks_orm, store.delete_marks_orm),
+    ):
+        SentMark.objects.all().delete()
+        written = [
+            insert(ids=[5, 2, 9], worker="a", at=NOW),
+            insert(ids=[9, 11], worker="b", at=NOW + dt.timedelta(seconds=1)),  # 9 keeps a's mark
+        ]
+        after_insert = _marks()
+        removed = [delete(ids=[2, 9, 11], worker="a"), delete(ids=[11, 12])]
+        results.append((written, after_insert, removed, _marks()))
+    assert results[0] == results[1]
+    assert results[0] == (
+        [3, 1],
+        [(2, "a", NOW), (5, "a", NOW), (9, "a", NOW), (11, "b", NOW + dt.timedelta(seconds=1))],
+        [2, 1],
+        [(5, "a", NOW)],
+    )

@@ -307,6 +307,7 @@ def test_smarthost_login_from_the_url(world: World) -> None:
 def test_mail_the_smarthost_took_before_its_worker_died_is_not_sent_again(
     world: World, sink: Sink, settings: object
 ) -> None:
+    settings.DELIVERY_JOURNAL = "file"  # type: ignore[attr-defined]  # the database one: test_journal.py
     # The dead worker claimed two mails; the smarthost had said 250 to one of them (its journal says
     # so) when the worker was killed, before it could record "sent".
     from parley.delivery import journal
@@ -338,6 +339,7 @@ def test_mail_the_smarthost_took_before_its_worker_died_is_not_sent_again(
 def test_a_dead_workers_journal_is_removed_only_when_the_claim_that_read_it_commits(
     world: World, settings: object
 ) -> None:
+    settings.DELIVERY_JOURNAL = "file"  # type: ignore[attr-defined]  # the database one: test_journal.py
     from django.db import transaction
 
     from parley.delivery import journal
@@ -367,6 +369,7 @@ def test_a_dead_workers_journal_is_removed_only_when_the_claim_that_read_it_comm
 def test_a_worker_keeps_no_journal_once_its_outcomes_are_committed(
     world: World, sink: Sink, settings: object
 ) -> None:
+    settings.DELIVERY_JOURNAL = "file"  # type: ignore[attr-defined]  # the database one: test_journal.py
     from parley.delivery import journal
 
     for n in range(3):
@@ -388,6 +391,7 @@ def test_a_worker_keeps_no_journal_once_its_outcomes_are_committed(
 def test_after_a_failed_commit_the_journal_is_kept_for_whoever_takes_the_mail_over(
     world: World, sink: Sink, settings: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    settings.DELIVERY_JOURNAL = "file"  # type: ignore[attr-defined]  # the database one: test_journal.py
     from parley.delivery import actions as delivery_actions
     from parley.delivery import journal
 
