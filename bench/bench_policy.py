@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -199,6 +199,45 @@ def build_mix(n: int, reasons: Sequence[ReasonSpec], seed: int = 7) -> list[Subm
     return subs
 
 
+# Hostile texts of 10,000 characters (the limit without a reason): what a seller trying to make the
+# scanner slow would send. Each is decided as an email body to an opted-in buyer.
+HOSTILE: Final = {
+    "one char": "a" * 10_000,
+    "dots": "." * 10_000,
+    "ats": "@" * 10_000,
+    "dotted words": "a." * 5_000,
+    "digits": "1" * 10_000,
+    "mixed CJK": ("订单a." + "联系@x " + "ｗｗｗ。") * 625,
+}
+
+
+def hostile_mix(texts: dict[str, str]) -> dict[str, Submission]:
+    order = OrderFacts(
+        id="111-1234567-1234567",
+        seller_id="S1",
+        buyer_id="B1",
+        status="Shipped",
+        fulfillment="merchant",
+        categories=frozenset({"toys"}),
+        purchased_at=NOW - dt.timedelta(days=3),
+        shipped_at=NOW - dt.timedelta(days=2),
+    )
+    return {
+        name: Submission(
+            channel="email",
+            direction="seller_to_buyer",
+            marketplace=MarketplaceFacts("US", policy_mode="seed"),
+            seller=SellerFacts("S1"),
+            buyer=BuyerFacts("B1"),
+            order=order,
+            now=NOW,
+            subject="Question about your order",
+            body=body,
+        )
+        for name, body in texts.items()
+    }
+
+
 def scaled_catalog(base: Sequence[ReasonSpec], factor: int) -> list[ReasonSpec]:
     return [
         dataclasses.replace(r, code=f"{r.code}_{k}" if k else r.code) for k in range(factor) for r in base
@@ -231,6 +270,7 @@ FIGURES: list[tuple[str, str]] = [
     ("web", r"^\s+web\s+([\d,]+)"),
     ("api", r"^\s+api\s+([\d,]+)"),
     ("email", r"^\s+email\s+([\d,]+)"),
+    *((f"hostile {name}", rf"^\s+hostile {re.escape(name)}\s+([\d,]+)") for name in HOSTILE),
 ]
 
 
@@ -333,6 +373,12 @@ def main() -> None:
         part = [s for s in mix if s.channel == channel]
         r = rate(partial(run_decide, part), args.seconds / 2)
         print(f"  {channel:<5}                              {r:14,.0f} decisions/s")
+    print("hostile 10,000-character email bodies (same run's decode_header reference above):")
+    for name, sub in hostile_mix(HOSTILE).items():
+        h_rate = rate(partial(run_decide, [sub]), args.seconds / 4)
+        print(
+            f"  hostile {name:<16}             {h_rate:12,.0f} decisions/s  ({h_rate / dh_rate:.4f}x decode_header)"
+        )
     for factor in (1, 10, 100):
         catalog = scaled_catalog(base, factor)
         big_mix = build_mix(args.n // 4, catalog, seed=11)

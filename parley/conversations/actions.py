@@ -402,7 +402,7 @@ def do_send_message(*, send: CheckedSend) -> SendResult:
                 in_reply_to_buyer=replies_to_buyer,
                 # How far the reply exemption from opt-out is used up (rule reply).
                 reply=cs.reply_facts(
-                    buyer_message=in_reply_to if replies_to_buyer else None, buyer=order.buyer
+                    buyer_message=in_reply_to if replies_to_buyer else None, buyer=order.buyer, seller=seller
                 ),
                 now=now,
                 scans=request.scans,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db.models import Q
 
 from parley.conversations.models import Message
-from parley.marketplace.models import Buyer
+from parley.marketplace.models import Buyer, Seller
 from parley.policy.types import ReplyFacts
 
 # An answer that never reached the buyer (refused by the policy) does not use the reply up.
@@ -29,13 +29,20 @@ def find_referenced(conversation_id: int, ids: Iterable[str]) -> dict[str, Messa
     return found
 
 
-def reply_facts(*, buyer_message: Message | None, buyer: Buyer) -> ReplyFacts | None:
+def reply_facts(
+    *, buyer_message: Message | None, buyer: Buyer, seller: Seller | None = None
+) -> ReplyFacts | None:
     """How often the seller has answered `buyer_message` already, and when the buyer wrote it.
 
-    Counted only for an opted-out buyer (the only case where the count decides anything). The buyer
-    message's row is locked first, so that two answers racing on PostgreSQL are counted one after the
-    other (SQLite's write transactions already are)."""
-    if buyer_message is None or not buyer.opted_out:
+    Counted only where the count decides something: an opted-out buyer, or a restricted or blocked
+    seller (whose answers are bounded the same way, rule standing). The buyer message's row is locked
+    first, so that two answers racing on PostgreSQL are counted one after the other (SQLite's write
+    transactions already are)."""
+    bounded_seller = seller is not None and (
+        seller.status in (Seller.Status.RESTRICTED, Seller.Status.BLOCKED)
+        or seller.proactive_blocked_until is not None
+    )
+    if buyer_message is None or not (buyer.opted_out or bounded_seller):
         return None
     Message.objects.select_for_update().filter(pk=buyer_message.pk).values_list("pk", flat=True).first()
     answers = (

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from parley.policy.types import SellerFacts
+from parley.policy.types import ReplyFacts, SellerFacts
 
 from .helpers import DAY, NOW, codes, run
 
@@ -78,3 +78,40 @@ def test_naive_block_time_is_taken_as_utc() -> None:
     assert codes(run(seller=SellerFacts("S1", proactive_blocked_until=naive))) == [
         "standing.proactive_blocked"
     ]
+
+
+# A restricted or blocked seller's answer to a buyer message is exempt only within the reply bound
+# (default: one answer, within 30 days), whether or not the buyer opted out.
+FRESH = ReplyFacts(buyer_message_at=NOW - DAY, answers=0)
+ANSWERED = ReplyFacts(buyer_message_at=NOW - DAY, answers=1)
+OLD = ReplyFacts(buyer_message_at=NOW - 30 * DAY, answers=0)
+
+
+@pytest.mark.parametrize(
+    ("status", "reply", "opted_out", "expected"),
+    [
+        ("restricted", FRESH, False, []),
+        ("restricted", ANSWERED, False, ["standing.restricted"]),
+        ("restricted", OLD, False, ["standing.restricted"]),
+        ("restricted", FRESH, True, []),
+        ("restricted", ANSWERED, True, ["standing.restricted", "reply.answered"]),
+        ("blocked", FRESH, False, []),
+        ("blocked", ANSWERED, False, ["standing.proactive_blocked"]),
+        ("blocked", OLD, True, ["standing.proactive_blocked", "reply.expired"]),
+        ("active", ANSWERED, False, []),  # buyers who did not opt out are answered without limit
+        ("warned", OLD, False, ["standing.warned"]),
+        ("suspended", FRESH, False, ["standing.suspended"]),
+    ],
+)
+def test_reply_exemption_from_standing_is_bounded(
+    status: str, reply: ReplyFacts, opted_out: bool, expected: list[str]
+) -> None:
+    seller = SellerFacts("S1", status=status)  # type: ignore[arg-type]
+    decision = run(seller=seller, reason=None, in_reply_to_buyer=True, reply=reply, opted_out=opted_out)
+    assert codes(decision) == expected
+
+
+def test_restricted_reply_beyond_the_bound_passes_with_a_critical_reason() -> None:
+    seller = SellerFacts("S1", status="restricted")
+    decision = run(seller=seller, reason="confirmOrderDetails", in_reply_to_buyer=True, reply=ANSWERED)
+    assert codes(decision) == []

@@ -266,3 +266,20 @@ def test_reply_from_messages_with_a_refused_file_says_why_in_chinese(seller: Sel
     assert "“a.pdf”是 Windows 程序，不能发送。" in html
     assert ">附件是发票。</textarea>" in html
     assert not Message.objects.filter(direction="seller_to_buyer").exists()
+
+
+@pytest.mark.parametrize("status", ["restricted", "blocked"])
+def test_restricted_or_blocked_seller_answers_once_per_buyer_message(
+    client_en: Client, seller: Seller, status: str
+) -> None:
+    # The buyer did not opt out: without the bound, one buyer message lifted the restriction for good.
+    Seller.objects.filter(pk=seller.pk).update(status=status)
+    o = testing.order(seller=seller)
+    question = buyer_message(o, "Can you ship faster?", at=NOW - dt.timedelta(hours=1))
+    url = f"/sellercentral/messages/{question.public_id}/reply/"
+    client_en.post(url, {"body": "Yes, tomorrow."})
+    client_en.post(url, {"body": "And here is something else."})
+    code = "standing.restricted" if status == "restricted" else "standing.proactive_blocked"
+    assert list(
+        Message.objects.filter(in_reply_to=question).order_by("id").values_list("state", "state_code")
+    ) == [("delivered", ""), ("blocked", code)]

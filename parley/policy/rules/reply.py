@@ -14,15 +14,31 @@ _LEAD_EN = "The buyer has opted out of messages that are not needed to complete 
 _LEAD_ZH = "买家已选择不接收完成订单非必需的消息"
 
 
+def used_up(sub: Submission) -> str | None:
+    """Why the reply exemption no longer holds for this answer ("reply.answered", "reply.expired"), or
+    None while it does (or the domain gave no facts). The same bound lets an opted-out buyer be
+    answered and a restricted or blocked seller answer (rule standing)."""
+    reply = sub.reply
+    if not sub.in_reply_to_buyer or reply is None:
+        return None
+    market = sub.marketplace
+    if reply.answers >= market.reply_answers:
+        return "reply.answered"
+    if sub.now >= reply.buyer_message_at + dt.timedelta(days=market.reply_window_days):
+        return "reply.expired"
+    return None
+
+
 def check(sub: Submission, ctx: Context) -> list[Hit]:
     # A seller may answer an opted-out buyer's message without a contact reason, but only as often and
     # for as long as the marketplace allows; after that the reply is judged like any other message
     # (a critical reason, or the tag in seed mode, still lets it through).
     reply = sub.reply
-    if not sub.in_reply_to_buyer or reply is None or not sub.buyer.opted_out or ctx.critical:
+    if reply is None or not sub.buyer.opted_out or ctx.critical:
         return []
+    code = used_up(sub)
     market = sub.marketplace
-    if reply.answers >= market.reply_answers:
+    if code == "reply.answered":
         if market.reply_answers == 1:
             why_en, why_zh = "You have answered this message", "您已回复过这条消息"
         else:
@@ -30,12 +46,10 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
                 f"You have answered this message {reply.answers} times, as often as this marketplace allows"
             )
             why_zh = f"您已回复这条消息 {reply.answers} 次，已达到此站点允许的次数"
-        code = "reply.answered"
-    elif sub.now >= reply.buyer_message_at + dt.timedelta(days=market.reply_window_days):
+    elif code == "reply.expired":
         days = market.reply_window_days
         why_en = f"This message is more than {days} days old, so it can no longer be answered as a reply"
         why_zh = f"这条消息已超过 {days} 天，不能再作为回复来答复"
-        code = "reply.expired"
     else:
         return []
     next_en, next_zh = _next_step(sub)

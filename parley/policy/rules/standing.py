@@ -7,17 +7,21 @@ import datetime as dt
 from .._time import align
 from ..context import Context
 from ..types import Hit, Submission
+from .reply import used_up
 
 NAME = "standing"
 
 
 def check(sub: Submission, ctx: Context) -> list[Hit]:
+    # A restricted or blocked seller may answer a buyer's message only within the marketplace's reply
+    # bound (answers per buyer message, days after it), whether or not the buyer opted out: otherwise
+    # one buyer message would lift the restriction for good.
     return standing_hits(
         status=sub.seller.status,
         blocked_until=sub.seller.proactive_blocked_until,
         now=sub.now,
         critical=ctx.critical,
-        in_reply_to_buyer=sub.in_reply_to_buyer,
+        in_reply_to_buyer=sub.in_reply_to_buyer and used_up(sub) is None,
     )
 
 
