@@ -20,8 +20,6 @@ ALLOWLIST: dict[str, str] = {
     "delivery/outbox.py": "moving in i13s",
     "delivery/webhooks.py": "moving in i13s",
     "delivery/worker.py": "moving in i13s",
-    "api/auth.py": "moving to api/actions.py in i13c",
-    "api/ratelimit.py": "moving to api/actions.py in i13c",
     "demo/bulk.py": "moving to marketplace/actions.py in i13c",
     "demo/story.py": "moving to marketplace/actions.py in i13c",
     "mailgate/rewrite.py": "moving to conversations/actions.py in i13c",
