@@ -23,7 +23,6 @@ ALLOWLIST: dict[str, str] = {
     "demo/bulk.py": "moving to marketplace/actions.py in i13c",
     "demo/story.py": "moving to marketplace/actions.py in i13c",
     "mailgate/rewrite.py": "moving to conversations/actions.py in i13c",
-    "marketplace/enforcement.py": "moving to marketplace/actions.py in i13c",
     "marketplace/importer.py": "moving to marketplace/actions.py in i13c",
     "marketplace/selectors.py": "moving to marketplace/actions.py in i13c",
     "policy/seed.py": "moving in i13c",
