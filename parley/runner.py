@@ -17,7 +17,7 @@ from waitress.server import create_server
 
 from parley import config
 from parley.core import time
-from parley.marketplace.enforcement import expire_blocks
+from parley.marketplace.actions import do_expire_blocks
 from parley.wsgi import application
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def start_housekeeping(interval: float = 60.0) -> Stop:
         try:
             while not done.wait(interval):
                 try:
-                    expire_blocks(now=time.now())
+                    do_expire_blocks(now=time.now())
                 except Exception:  # a chore must never take the process down; it runs again next time
                     log.exception("housekeeping failed")
                 finally:

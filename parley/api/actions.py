@@ -1,4 +1,4 @@
-"""Writes the API makes: upload destinations and uploaded files, API sends, webhook endpoints."""
+"""Writes the API makes: credentials, access tokens, rate buckets, uploads, API sends, webhook endpoints."""
 
 from __future__ import annotations
 
@@ -11,10 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
-from parley.api.auth import digest
-from parley.api.models import UploadDestination
+from parley.api.auth import (
+    ACCESS_PREFIX,
+    ACCESS_TOKEN_SECONDS,
+    CLIENT_ID_PREFIX,
+    REFRESH_PREFIX,
+    IssuedCredentials,
+    digest,
+)
+from parley.api.models import AccessToken, ApiCredential, RateBucket, UploadDestination
+from parley.api.ratelimit import Plan
 from parley.conversations import actions as conv_actions
 from parley.conversations import files
 from parley.conversations.models import Attachment, Message
@@ -36,6 +44,84 @@ EVENTS = (
     "message.flagged",
     "seller.standing_changed",
 )
+
+
+def do_issue_credentials(
+    *, seller: Seller | None, operator: bool = False, name: str = ""
+) -> IssuedCredentials:
+    """Create a credential; the secrets are returned once and only their hashes are kept."""
+    if seller is None and not operator:
+        raise ValueError("a credential belongs to a seller or is an operator credential")
+    client_id = CLIENT_ID_PREFIX + secrets.token_hex(16)
+    client_secret = "amzn1.oa2-cs.v1." + secrets.token_hex(32)
+    refresh_token = REFRESH_PREFIX + secrets.token_urlsafe(48)
+    ApiCredential.objects.create(
+        seller=seller,
+        operator=operator,
+        name=name,
+        client_id=client_id,
+        client_secret_hash=digest(client_secret),
+        refresh_token_hash=digest(refresh_token),
+        created_at=time.now(),
+    )
+    return IssuedCredentials(client_id, client_secret, refresh_token)
+
+
+def do_issue_access_token(
+    *, credential: ApiCredential, refresh_token: str, now: dt.datetime | None = None
+) -> dict[str, object]:
+    """A new access token for a credential checked by auth.check_token_request, valid for an hour."""
+    at = now or time.now()
+    token = ACCESS_PREFIX + secrets.token_urlsafe(48)
+    with transaction.atomic():
+        AccessToken.objects.filter(credential=credential, expires_at__lt=at).delete()
+        AccessToken.objects.create(
+            credential=credential,
+            token_hash=digest(token),
+            created_at=at,
+            expires_at=at + dt.timedelta(seconds=ACCESS_TOKEN_SECONDS),
+        )
+    return {
+        "access_token": token,
+        "refresh_token": refresh_token,
+        "token_type": "bearer",
+        "expires_in": ACCESS_TOKEN_SECONDS,
+    }
+
+
+# The buckets are rows rather than entries in a cache because Parley has no shared cache: the
+# embedded set-up is one SQLite file, and a rate limit kept per process would multiply with the
+# processes. A bucket untouched this long is full under any plan worth having (rate * age >= burst),
+# which is what no bucket at all means: such rows are deleted when a new bucket is made, so that
+# callers that come once (client addresses) do not pile up.
+IDLE = dt.timedelta(days=1)
+
+
+def do_take_rate_token(*, key: str, operation: str, plan: Plan, now: dt.datetime) -> float:
+    """Take one token from `key`'s bucket for `operation`: 0.0 if the request may go ahead, else the
+    seconds until a token is back. `key` names the caller: "cred:<id>", "user:<id>", "addr:<ip>"."""
+    with transaction.atomic():
+        bucket = RateBucket.objects.select_for_update().filter(key=key, operation=operation).first()
+        if bucket is None:
+            RateBucket.objects.filter(updated_at__lt=now - IDLE).delete()
+            try:
+                with transaction.atomic():
+                    RateBucket.objects.create(
+                        key=key, operation=operation, tokens=plan.burst - 1, updated_at=now
+                    )
+                return 0.0
+            except IntegrityError:
+                # Another process created it first: take from theirs.
+                bucket = RateBucket.objects.select_for_update().get(key=key, operation=operation)
+        elapsed = max(0.0, (now - bucket.updated_at).total_seconds())
+        tokens = min(float(plan.burst), bucket.tokens + elapsed * plan.rate)
+        wait = 0.0
+        if tokens >= 1.0:
+            tokens -= 1.0
+        else:
+            wait = (1.0 - tokens) / plan.rate if plan.rate > 0 else 3600.0
+        RateBucket.objects.filter(pk=bucket.pk).update(tokens=tokens, updated_at=now)
+        return wait
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,12 @@
-"""LWA-style credentials: issue them, exchange a refresh token for an access token, authenticate requests."""
+"""LWA-style credentials: check a token request, authenticate requests (the writes are in api.actions)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.http import HttpRequest
 
 from parley.api.models import AccessToken, ApiCredential
@@ -40,25 +38,6 @@ class IssuedCredentials:
         }
 
 
-def issue_credentials(*, seller: Seller | None, operator: bool = False, name: str = "") -> IssuedCredentials:
-    """Create a credential; the secrets are returned once and only their hashes are kept."""
-    if seller is None and not operator:
-        raise ValueError("a credential belongs to a seller or is an operator credential")
-    client_id = CLIENT_ID_PREFIX + secrets.token_hex(16)
-    client_secret = "amzn1.oa2-cs.v1." + secrets.token_hex(32)
-    refresh_token = REFRESH_PREFIX + secrets.token_urlsafe(48)
-    ApiCredential.objects.create(
-        seller=seller,
-        operator=operator,
-        name=name,
-        client_id=client_id,
-        client_secret_hash=digest(client_secret),
-        refresh_token_hash=digest(refresh_token),
-        created_at=time.now(),
-    )
-    return IssuedCredentials(client_id, client_secret, refresh_token)
-
-
 class TokenError(Exception):
     """An OAuth 2 error as LWA reports it: `error` and `error_description`, with an HTTP status."""
 
@@ -69,10 +48,10 @@ class TokenError(Exception):
         self.status = status
 
 
-def exchange_refresh_token(
-    *, grant_type: str, refresh_token: str, client_id: str, client_secret: str, now: dt.datetime | None = None
-) -> dict[str, object]:
-    """POST /auth/o2/token with grant_type=refresh_token: a new access token valid for an hour."""
+def check_token_request(
+    *, grant_type: str, refresh_token: str, client_id: str, client_secret: str
+) -> ApiCredential:
+    """POST /auth/o2/token with grant_type=refresh_token: the credential the refresh token belongs to."""
     if grant_type != "refresh_token":
         raise TokenError("unsupported_grant_type", "Only grant_type=refresh_token is supported.")
     if not refresh_token or not client_id or not client_secret:
@@ -83,22 +62,7 @@ def exchange_refresh_token(
         raise TokenError("invalid_client", "Client authentication failed.", status=401)
     if not hmac.compare_digest(cred.refresh_token_hash, digest(refresh_token)):
         raise TokenError("invalid_grant", "The request has an invalid grant parameter : refresh_token.")
-    at = now or time.now()
-    token = ACCESS_PREFIX + secrets.token_urlsafe(48)
-    with transaction.atomic():
-        AccessToken.objects.filter(credential=cred, expires_at__lt=at).delete()
-        AccessToken.objects.create(
-            credential=cred,
-            token_hash=digest(token),
-            created_at=at,
-            expires_at=at + dt.timedelta(seconds=ACCESS_TOKEN_SECONDS),
-        )
-    return {
-        "access_token": token,
-        "refresh_token": refresh_token,
-        "token_type": "bearer",
-        "expires_in": ACCESS_TOKEN_SECONDS,
-    }
+    return cred
 
 
 @dataclass(frozen=True)

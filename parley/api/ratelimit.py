@@ -1,22 +1,13 @@
-"""Token buckets per caller and operation, kept in the database so every process and node shares them.
-
-One mechanism for the SP-API paths, /api/v1 (a django-ninja throttle over these buckets) and the
-token endpoint (per client address and per client id). The buckets are rows rather than entries
-in a cache because Parley has no shared cache: the embedded set-up is one SQLite file, and a
-rate limit kept per process would multiply with the processes.
-"""
+"""Rate-limit plans per operation (PARLEY_API_RATE_LIMITS); the buckets are taken in api.actions."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 
 from parley import config
-from parley.api.models import RateBucket
 
 
 @dataclass(frozen=True)
@@ -67,36 +58,3 @@ def plan_for(operation: str, default: Plan) -> Plan | None:
     if "*" in o:
         return o["*"]
     return default
-
-
-# A bucket untouched this long is full under any plan worth having (rate * age >= burst), which is
-# what no bucket at all means: such rows are deleted when a new bucket is made, so that callers
-# that come once (client addresses) do not pile up.
-IDLE = dt.timedelta(days=1)
-
-
-def take(*, key: str, operation: str, plan: Plan, now: dt.datetime) -> float:
-    """Take one token from `key`'s bucket for `operation`: 0.0 if the request may go ahead, else the
-    seconds until a token is back. `key` names the caller: "cred:<id>", "user:<id>", "addr:<ip>"."""
-    with transaction.atomic():
-        bucket = RateBucket.objects.select_for_update().filter(key=key, operation=operation).first()
-        if bucket is None:
-            RateBucket.objects.filter(updated_at__lt=now - IDLE).delete()
-            try:
-                with transaction.atomic():
-                    RateBucket.objects.create(
-                        key=key, operation=operation, tokens=plan.burst - 1, updated_at=now
-                    )
-                return 0.0
-            except IntegrityError:
-                # Another process created it first: take from theirs.
-                bucket = RateBucket.objects.select_for_update().get(key=key, operation=operation)
-        elapsed = max(0.0, (now - bucket.updated_at).total_seconds())
-        tokens = min(float(plan.burst), bucket.tokens + elapsed * plan.rate)
-        wait = 0.0
-        if tokens >= 1.0:
-            tokens -= 1.0
-        else:
-            wait = (1.0 - tokens) / plan.rate if plan.rate > 0 else 3600.0
-        RateBucket.objects.filter(pk=bucket.pk).update(tokens=tokens, updated_at=now)
-        return wait

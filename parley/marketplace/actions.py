@@ -10,6 +10,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -19,6 +20,7 @@ from django.urls import reverse
 from parley.core import effects, time
 from parley.core.errors import ActionError
 from parley.core.ids import token
+from parley.marketplace import enforcement, selectors
 from parley.marketplace.categories import effective_groups
 from parley.marketplace.models import (
     AuthorizedSender,
@@ -26,6 +28,7 @@ from parley.marketplace.models import (
     MarketplaceCategory,
     Seller,
     SenderConfirmationMail,
+    StandingChange,
 )
 
 MAX_AUTHORIZED_SENDERS = 20
@@ -236,3 +239,122 @@ def do_refresh_category_groups(*, marketplace_ids: Iterable[str]) -> int:
 
 
 _NODE_FIELDS = ("id", "code", "parent_code", "group_id", "effective_group_id")
+
+
+# --- The enforcement ladder (enforcement.py says where a seller belongs; these record the move) ---
+
+
+def _change(
+    *,
+    seller: Seller,
+    to_status: str,
+    reason: str,
+    actor: User | None,
+    now: dt.datetime,
+    until: dt.datetime | None = None,
+    reason_zh: str = "",
+) -> StandingChange:
+    change = StandingChange.objects.create(
+        seller=seller,
+        from_status=seller.status,
+        to_status=to_status,
+        reason=reason,
+        reason_zh=reason_zh,
+        actor=actor,
+        until=until,
+        created_at=now,
+    )
+    seller.status = to_status
+    seller.proactive_blocked_until = until
+    seller.save(update_fields=["status", "proactive_blocked_until"])
+    # Callers hold a transaction, so the webhook rows commit with the change.
+    effects.record(effects.StandingChanged(change))
+    return change
+
+
+def do_apply_ladder(
+    *, seller: Seller, actor: User | None, now: dt.datetime, trigger: str = "", trigger_zh: str = ""
+) -> StandingChange | None:
+    """Move the seller to the step their upheld violations call for, if that is worse than now.
+
+    `trigger` (and `trigger_zh`, its Chinese) names what moved the seller, for the standing history."""
+    with transaction.atomic():
+        seller = Seller.objects.select_for_update().get(pk=seller.pk)
+        do_expire_block(seller=seller, now=now)
+        t = enforcement.thresholds(enforcement.seller_marketplace(seller))
+        count = enforcement.upheld_count(seller, now=now, window_days=t.window_days)
+        target = enforcement.step_for(count, t)
+        if enforcement.rank(target) <= enforcement.rank(seller.status):
+            return None
+        until = now + dt.timedelta(days=t.block_days) if target == Seller.Status.BLOCKED else None
+        reason = (
+            f"{count} upheld violation{'' if count == 1 else 's'} in {t.window_days} days"
+            f" (threshold for {Seller.Status(target).label}: {enforcement.threshold_for(target, t)})."
+        )
+        reason_zh = (
+            f"{t.window_days} 天内有 {count} 次违规被确认"
+            f"（“{enforcement.STATUS_ZH[target]}”的阈值：{enforcement.threshold_for(target, t)}）。"
+        )
+        if trigger:
+            reason += f" Latest: {trigger}"
+            reason_zh += f"最近一次：{trigger_zh or trigger}"
+        return _change(
+            seller=seller,
+            to_status=target,
+            reason=reason,
+            reason_zh=reason_zh,
+            actor=actor,
+            now=now,
+            until=until,
+        )
+
+
+def do_expire_block(*, seller: Seller, now: dt.datetime) -> StandingChange | None:
+    """A proactive-messaging block that has run out leaves the seller restricted (one step up)."""
+    if (
+        seller.status == Seller.Status.BLOCKED
+        and selectors.effective_status(seller, now) == Seller.Status.RESTRICTED
+    ):
+        return _change(
+            seller=seller,
+            to_status=Seller.Status.RESTRICTED,
+            reason=f"Proactive messaging block ended {seller.proactive_blocked_until:%Y-%m-%d %H:%M} UTC.",
+            reason_zh=f"主动消息禁令已于 {seller.proactive_blocked_until:%Y-%m-%d %H:%M} UTC 结束。",
+            actor=None,
+            now=now,
+        )
+    return None
+
+
+def do_expire_blocks(*, now: dt.datetime) -> int:
+    """Run do_expire_block for every seller whose block has ended (for a periodic job)."""
+    count = 0
+    for seller in Seller.objects.filter(status=Seller.Status.BLOCKED, proactive_blocked_until__lte=now):
+        with transaction.atomic():
+            if do_expire_block(seller=seller, now=now):
+                count += 1
+    return count
+
+
+def do_set_standing(
+    *,
+    seller: Seller,
+    to_status: str,
+    reason: str,
+    actor: User | None,
+    now: dt.datetime,
+    block_days: int | None = None,
+) -> StandingChange:
+    """An operator puts the seller on a step by hand (reinstating is to_status=active)."""
+    with transaction.atomic():
+        seller = Seller.objects.select_for_update().get(pk=seller.pk)
+        until = None
+        if to_status == Seller.Status.BLOCKED:
+            days = block_days or enforcement.thresholds(enforcement.seller_marketplace(seller)).block_days
+            until = now + dt.timedelta(days=days)
+        return _change(seller=seller, to_status=to_status, reason=reason, actor=actor, now=now, until=until)
+
+
+def do_reinstate(*, seller: Seller, reason: str, actor: User | None, now: dt.datetime) -> StandingChange:
+    """Back to active; violations before this moment no longer count toward the ladder."""
+    return do_set_standing(seller=seller, to_status=Seller.Status.ACTIVE, reason=reason, actor=actor, now=now)

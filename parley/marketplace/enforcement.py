@@ -1,4 +1,4 @@
-"""The enforcement ladder: upheld violations move a seller down, each step audited; operators reinstate."""
+"""The enforcement ladder: thresholds, and the step upheld violations call for (moves in marketplace.actions)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,10 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import User
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from parley.conversations.models import Violation
-from parley.core import effects
 from parley.marketplace.models import Marketplace, Seller, StandingChange, default_enforcement
-from parley.marketplace.selectors import effective_status
 
 # Worst last: the ladder only ever moves a seller to the right automatically.
 LADDER: tuple[str, ...] = (
@@ -159,115 +155,8 @@ STATUS_ZH: dict[str, str] = {
 }
 
 
-def _change(
-    seller: Seller,
-    *,
-    to_status: str,
-    reason: str,
-    actor: User | None,
-    now: dt.datetime,
-    until: dt.datetime | None = None,
-    reason_zh: str = "",
-) -> StandingChange:
-    change = StandingChange.objects.create(
-        seller=seller,
-        from_status=seller.status,
-        to_status=to_status,
-        reason=reason,
-        reason_zh=reason_zh,
-        actor=actor,
-        until=until,
-        created_at=now,
-    )
-    seller.status = to_status
-    seller.proactive_blocked_until = until
-    seller.save(update_fields=["status", "proactive_blocked_until"])
-    # Callers hold a transaction, so the webhook rows commit with the change.
-    effects.record(effects.StandingChanged(change))
-    return change
-
-
-def apply_ladder(
-    seller: Seller, *, actor: User | None, now: dt.datetime, trigger: str = "", trigger_zh: str = ""
-) -> StandingChange | None:
-    """Move the seller to the step their upheld violations call for, if that is worse than now.
-
-    `trigger` (and `trigger_zh`, its Chinese) names what moved the seller, for the standing history."""
-    with transaction.atomic():
-        seller = Seller.objects.select_for_update().get(pk=seller.pk)
-        expire_block(seller, now=now)
-        t = thresholds(seller_marketplace(seller))
-        count = upheld_count(seller, now=now, window_days=t.window_days)
-        target = step_for(count, t)
-        if rank(target) <= rank(seller.status):
-            return None
-        until = now + dt.timedelta(days=t.block_days) if target == Seller.Status.BLOCKED else None
-        reason = (
-            f"{count} upheld violation{'' if count == 1 else 's'} in {t.window_days} days"
-            f" (threshold for {Seller.Status(target).label}: {_threshold_for(target, t)})."
-        )
-        reason_zh = (
-            f"{t.window_days} 天内有 {count} 次违规被确认"
-            f"（“{STATUS_ZH[target]}”的阈值：{_threshold_for(target, t)}）。"
-        )
-        if trigger:
-            reason += f" Latest: {trigger}"
-            reason_zh += f"最近一次：{trigger_zh or trigger}"
-        return _change(
-            seller, to_status=target, reason=reason, reason_zh=reason_zh, actor=actor, now=now, until=until
-        )
-
-
-def _threshold_for(status: str, t: Thresholds) -> int:
+def threshold_for(status: str, t: Thresholds) -> int:
     for key, step in STEP_FOR_KEY.items():
         if step == status:
             return int(getattr(t, key))
     return 0
-
-
-def expire_block(seller: Seller, *, now: dt.datetime) -> StandingChange | None:
-    """A proactive-messaging block that has run out leaves the seller restricted (one step up)."""
-    if seller.status == Seller.Status.BLOCKED and effective_status(seller, now) == Seller.Status.RESTRICTED:
-        return _change(
-            seller,
-            to_status=Seller.Status.RESTRICTED,
-            reason=f"Proactive messaging block ended {seller.proactive_blocked_until:%Y-%m-%d %H:%M} UTC.",
-            reason_zh=f"主动消息禁令已于 {seller.proactive_blocked_until:%Y-%m-%d %H:%M} UTC 结束。",
-            actor=None,
-            now=now,
-        )
-    return None
-
-
-def expire_blocks(*, now: dt.datetime) -> int:
-    """Run expire_block for every seller whose block has ended (for a periodic job)."""
-    count = 0
-    for seller in Seller.objects.filter(status=Seller.Status.BLOCKED, proactive_blocked_until__lte=now):
-        with transaction.atomic():
-            if expire_block(seller, now=now):
-                count += 1
-    return count
-
-
-def set_standing(
-    seller: Seller,
-    *,
-    to_status: str,
-    reason: str,
-    actor: User | None,
-    now: dt.datetime,
-    block_days: int | None = None,
-) -> StandingChange:
-    """An operator puts the seller on a step by hand (reinstating is to_status=active)."""
-    with transaction.atomic():
-        seller = Seller.objects.select_for_update().get(pk=seller.pk)
-        until = None
-        if to_status == Seller.Status.BLOCKED:
-            days = block_days or thresholds(seller_marketplace(seller)).block_days
-            until = now + dt.timedelta(days=days)
-        return _change(seller, to_status=to_status, reason=reason, actor=actor, now=now, until=until)
-
-
-def reinstate(seller: Seller, *, reason: str, actor: User | None, now: dt.datetime) -> StandingChange:
-    """Back to active; violations before this moment no longer count toward the ladder."""
-    return set_standing(seller, to_status=Seller.Status.ACTIVE, reason=reason, actor=actor, now=now)

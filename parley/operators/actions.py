@@ -15,7 +15,7 @@ from django.utils import translation
 from parley.conversations.models import Flag, Violation
 from parley.core import time
 from parley.core.errors import ActionError
-from parley.marketplace import enforcement
+from parley.marketplace import actions as marketplace_actions
 from parley.marketplace.actions import do_refresh_category_groups
 from parley.marketplace.models import Marketplace, MarketplaceCategory, Seller, StandingChange
 from parley.operators.forms import (
@@ -126,8 +126,8 @@ def do_resolve_flag(*, actor: User | None, flag: Flag, decision: str, note: str,
                 detail=f"Buyer report upheld ({flag.get_category_display()}). {note}".strip(),
                 created_at=now,
             )
-            enforcement.apply_ladder(
-                seller,
+            marketplace_actions.do_apply_ladder(
+                seller=seller,
                 actor=actor,
                 now=now,
                 trigger=f"buyer report on {flag.message.public_id} upheld.",
@@ -177,8 +177,8 @@ def do_resolve_violation(
                 kind_en = str(violation.get_kind_display())
             with translation.override("zh-hans"):
                 kind_zh = str(violation.get_kind_display())
-            enforcement.apply_ladder(
-                violation.seller,
+            marketplace_actions.do_apply_ladder(
+                seller=violation.seller,
                 actor=actor,
                 now=now,
                 trigger=f"{kind_en} upheld.",
@@ -198,8 +198,8 @@ def check_set_standing(
     if not form.is_valid():
         raise FormInvalid(form)
     d = form.cleaned_data
-    return enforcement.set_standing(
-        seller,
+    return marketplace_actions.do_set_standing(
+        seller=seller,
         to_status=d["to_status"],
         reason=d["reason"],
         actor=staff,

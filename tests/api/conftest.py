@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from parley import testing
-from parley.api import auth
+from parley.api import actions, auth
 from parley.core.i18n import compile_catalogs
 from parley.marketplace.models import Seller
 
@@ -28,13 +28,14 @@ def _no_rate_limits(settings: Any) -> None:
 
 
 def token_for(seller: Seller | None = None, *, operator: bool = False) -> str:
-    issued = auth.issue_credentials(seller=seller, operator=operator, name="test" if operator else "")
-    body = auth.exchange_refresh_token(
+    issued = actions.do_issue_credentials(seller=seller, operator=operator, name="test" if operator else "")
+    credential = auth.check_token_request(
         grant_type="refresh_token",
         refresh_token=issued.refresh_token,
         client_id=issued.lwa_app_id,
         client_secret=issued.lwa_client_secret,
     )
+    body = actions.do_issue_access_token(credential=credential, refresh_token=issued.refresh_token)
     return str(body["access_token"])
 
 

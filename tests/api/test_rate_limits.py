@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from parley import testing
-from parley.api import auth
+from parley.api import actions, auth
 from parley.api.models import RateBucket
 from parley.core import time
 from parley.marketplace.models import Seller
@@ -74,7 +74,7 @@ def token_request(client: Client, issued: auth.IssuedCredentials | None = None, 
 
 
 def test_token_endpoint_is_limited_per_client(seller: Seller, limits_on: None) -> None:
-    issued = auth.issue_credentials(seller=seller)
+    issued = actions.do_issue_credentials(seller=seller)
     codes = [token_request(Client(REMOTE_ADDR=f"198.51.100.{i}"), issued).status_code for i in range(6)]
     assert codes == [200] * 5 + [429]
     r = token_request(Client(REMOTE_ADDR="198.51.100.99"), issued)
@@ -95,6 +95,6 @@ def test_token_endpoint_is_limited_per_address(seller: Seller, limits_on: None) 
     assert codes == [401] * 20 + [429]
     # made-up client ids leave no buckets of their own
     assert list(RateBucket.objects.values_list("key", flat=True)) == ["addr:203.0.113.5"]
-    issued = auth.issue_credentials(seller=seller)
+    issued = actions.do_issue_credentials(seller=seller)
     assert token_request(c, issued).status_code == 429
     assert token_request(Client(REMOTE_ADDR="203.0.113.6"), issued).status_code == 200

@@ -25,7 +25,7 @@ from sp_api.base import (
 from sp_api.base.helpers import create_md5
 
 from parley import testing
-from parley.api.auth import issue_credentials
+from parley.api.actions import do_issue_credentials
 from parley.conversations.models import Message
 from parley.core import time
 
@@ -36,7 +36,7 @@ PDF = testing.pdf_bytes()
 
 
 def clients(live_server: Any, seller: Any) -> dict[str, Any]:
-    creds = issue_credentials(seller=seller).to_json()
+    creds = do_issue_credentials(seller=seller).to_json()
     host = urlparse(live_server.url).netloc
 
     class ParleyToken(AccessTokenClient):

@@ -15,7 +15,7 @@ from parley.conversations import actions
 from parley.conversations.models import Message
 from parley.core import time
 from parley.delivery.models import OutboundMail
-from parley.marketplace import enforcement
+from parley.marketplace import actions as marketplace_actions
 from parley.marketplace.models import Seller
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +120,9 @@ def test_buyer_reply_with_attachment(order: object) -> None:
 
 def test_restricted_seller_non_critical_blocked_with_reason(order: object) -> None:
     seller: Seller = order.seller  # type: ignore[attr-defined]
-    enforcement.set_standing(seller, to_status="restricted", reason="test", actor=None, now=T0)
+    marketplace_actions.do_set_standing(
+        seller=seller, to_status="restricted", reason="test", actor=None, now=T0
+    )
     m = send(order, NON_CRITICAL)
     assert (m.state, m.state_code) == ("blocked", "standing.restricted")
     assert "only send messages that are needed to complete" in m.decision.hits[0]["en"]
@@ -129,20 +131,24 @@ def test_restricted_seller_non_critical_blocked_with_reason(order: object) -> No
 
 def test_blocked_seller_proactive_blocked_says_until_when_then_expires(order: object) -> None:
     seller: Seller = order.seller  # type: ignore[attr-defined]
-    enforcement.set_standing(seller, to_status="blocked", reason="test", actor=None, now=T0, block_days=14)
+    marketplace_actions.do_set_standing(
+        seller=seller, to_status="blocked", reason="test", actor=None, now=T0, block_days=14
+    )
     m = send(order, CRITICAL)
     assert (m.state, m.state_code) == ("blocked", "standing.proactive_blocked")
     assert "until 2026-03-16 09:00 UTC" in m.decision.hits[0]["en"]
     # After N days the block lifts to "restricted": critical messages pass again.
     later = T0 + dt.timedelta(days=14, minutes=1)
     time.freeze(later)
-    assert enforcement.expire_blocks(now=later) == 1
+    assert marketplace_actions.do_expire_blocks(now=later) == 1
     assert send(order, CRITICAL).state == "delivered"
     assert send(order, NON_CRITICAL).state_code == "standing.restricted"
 
 
 def test_suspended_seller_cannot_message(order: object) -> None:
-    enforcement.set_standing(order.seller, to_status="suspended", reason="test", actor=None, now=T0)  # type: ignore[attr-defined]
+    marketplace_actions.do_set_standing(
+        seller=order.seller, to_status="suspended", reason="test", actor=None, now=T0
+    )  # type: ignore[attr-defined]
     m = send(order, CRITICAL)
     assert (m.state, m.state_code) == ("blocked", "standing.suspended")
     assert "suspended" in m.decision.hits[0]["en"]

@@ -9,6 +9,7 @@ import pytest
 from parley import testing
 from parley.conversations.models import Violation
 from parley.core import time
+from parley.marketplace import actions as marketplace_actions
 from parley.marketplace import enforcement
 from parley.marketplace.models import Marketplace, Seller, StandingChange
 
@@ -31,7 +32,7 @@ def uphold(seller: Seller, at: dt.datetime, actor: object = None) -> StandingCha
     Violation.objects.create(
         seller=seller, kind=Violation.Kind.FLAG_UPHELD, status=Violation.Status.UPHELD, created_at=at
     )
-    return enforcement.apply_ladder(seller, actor=actor, now=at)  # type: ignore[arg-type]
+    return marketplace_actions.do_apply_ladder(seller=seller, actor=actor, now=at)  # type: ignore[arg-type]
 
 
 def test_each_step_of_the_ladder_in_turn_with_audit(seller: Seller) -> None:
@@ -65,7 +66,7 @@ def test_each_step_of_the_ladder_in_turn_with_audit(seller: Seller) -> None:
 def test_open_and_dismissed_violations_do_not_count(seller: Seller) -> None:
     Violation.objects.create(seller=seller, kind="tag_misuse", status="open", created_at=T0)
     Violation.objects.create(seller=seller, kind="tag_misuse", status="dismissed", created_at=T0)
-    assert enforcement.apply_ladder(seller, actor=None, now=T0) is None
+    assert marketplace_actions.do_apply_ladder(seller=seller, actor=None, now=T0) is None
     assert Seller.objects.get(pk=seller.pk).status == "active"
 
 
@@ -73,7 +74,7 @@ def test_violations_outside_the_window_do_not_count(seller: Seller) -> None:
     Violation.objects.create(
         seller=seller, kind="flag_upheld", status="upheld", created_at=T0 - dt.timedelta(days=31)
     )
-    assert enforcement.apply_ladder(seller, actor=None, now=T0) is None
+    assert marketplace_actions.do_apply_ladder(seller=seller, actor=None, now=T0) is None
     change = uphold(seller, T0)
     assert change is not None and change.to_status == "warned"
     # Two in the window would have restricted; only one counts.
@@ -83,7 +84,7 @@ def test_violations_outside_the_window_do_not_count(seller: Seller) -> None:
 def test_thresholds_jump_several_steps_at_once(seller: Seller) -> None:
     for _ in range(3):
         Violation.objects.create(seller=seller, kind="flag_upheld", status="upheld", created_at=T0)
-    change = enforcement.apply_ladder(seller, actor=None, now=T0)
+    change = marketplace_actions.do_apply_ladder(seller=seller, actor=None, now=T0)
     assert change is not None
     assert (change.from_status, change.to_status) == ("active", "blocked")
 
@@ -98,11 +99,13 @@ def test_default_thresholds_from_an_unconfigured_marketplace() -> None:
 
 
 def test_block_expires_to_restricted(seller: Seller) -> None:
-    enforcement.set_standing(seller, to_status="blocked", reason="manual", actor=None, now=T0, block_days=2)
+    marketplace_actions.do_set_standing(
+        seller=seller, to_status="blocked", reason="manual", actor=None, now=T0, block_days=2
+    )
     seller.refresh_from_db()
     assert seller.proactive_blocked_until == T0 + dt.timedelta(days=2)
-    assert enforcement.expire_blocks(now=T0 + dt.timedelta(days=1)) == 0
-    assert enforcement.expire_blocks(now=T0 + dt.timedelta(days=2)) == 1
+    assert marketplace_actions.do_expire_blocks(now=T0 + dt.timedelta(days=1)) == 0
+    assert marketplace_actions.do_expire_blocks(now=T0 + dt.timedelta(days=2)) == 1
     seller.refresh_from_db()
     assert (seller.status, seller.proactive_blocked_until) == ("restricted", None)
     last = StandingChange.objects.filter(seller=seller).first()
@@ -119,7 +122,7 @@ def test_reinstate_resets_the_count(seller: Seller) -> None:
     uphold(seller, T0 + dt.timedelta(minutes=1))
     assert Seller.objects.get(pk=seller.pk).status == "restricted"
     later = T0 + dt.timedelta(hours=1)
-    change = enforcement.reinstate(seller, reason="Appeal accepted", actor=op, now=later)
+    change = marketplace_actions.do_reinstate(seller=seller, reason="Appeal accepted", actor=op, now=later)
     assert (change.from_status, change.to_status, change.reason, change.actor) == (
         "restricted",
         "active",
@@ -133,7 +136,9 @@ def test_reinstate_resets_the_count(seller: Seller) -> None:
 
 
 def test_ladder_never_improves_standing_by_itself(seller: Seller) -> None:
-    enforcement.set_standing(seller, to_status="suspended", reason="fraud", actor=None, now=T0)
+    marketplace_actions.do_set_standing(
+        seller=seller, to_status="suspended", reason="fraud", actor=None, now=T0
+    )
     assert uphold(seller, T0) is None
     assert Seller.objects.get(pk=seller.pk).status == "suspended"
 
@@ -172,7 +177,9 @@ def test_expire_blocks_command(seller: Seller) -> None:
 
     from django.core.management import call_command
 
-    enforcement.set_standing(seller, to_status="blocked", reason="manual", actor=None, now=T0, block_days=1)
+    marketplace_actions.do_set_standing(
+        seller=seller, to_status="blocked", reason="manual", actor=None, now=T0, block_days=1
+    )
     time.freeze(T0 + dt.timedelta(days=1, seconds=1))
     out = StringIO()
     call_command("expire-blocks", stdout=out)
@@ -217,7 +224,11 @@ def test_parleys_own_reasons_are_kept_in_chinese_too_and_shown_to_chinese_seller
 
 
 def test_an_operators_typed_reason_is_shown_as_written(seller: Seller) -> None:
-    change = enforcement.set_standing(
-        seller, to_status=Seller.Status.WARNED, reason="Spam reported by many buyers.", actor=None, now=T0
+    change = marketplace_actions.do_set_standing(
+        seller=seller,
+        to_status=Seller.Status.WARNED,
+        reason="Spam reported by many buyers.",
+        actor=None,
+        now=T0,
     )
     assert (change.reason, change.reason_zh) == ("Spam reported by many buyers.", "")

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 
-from parley.api import auth, ratelimit, spapi
+from parley.api import actions, auth, ratelimit, spapi
 from parley.api.auth import AuthError, Principal
 from parley.core import textcheck, time
 from parley.core.errors import ActionError
@@ -185,7 +185,7 @@ def _run(
     # With limiting turned off the header still tells the model's plan, as clients expect one.
     headers["x-amzn-RateLimit-Limit"] = (plan or op.plan).header()
     if plan is not None:
-        wait = ratelimit.take(
+        wait = actions.do_take_rate_token(
             key=f"cred:{principal.credential.pk}", operation=op.operation_id, plan=plan, now=time.now()
         )
         if wait > 0:

@@ -7,7 +7,7 @@ import math
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from parley.api import auth, ratelimit
+from parley.api import actions, auth, ratelimit
 from parley.api.models import ApiCredential
 from parley.api.spapi_views.framework import json_response
 from parley.core import time
@@ -30,7 +30,7 @@ def _token_throttled(request: HttpRequest) -> HttpResponse | None:
         plan = ratelimit.plan_for(operation, default)
         if plan is None:
             continue
-        wait = ratelimit.take(key=key, operation=operation, plan=plan, now=time.now())
+        wait = actions.do_take_rate_token(key=key, operation=operation, plan=plan, now=time.now())
         if wait > 0:
             seconds = max(1, math.ceil(wait))
             response = json_response(
@@ -60,7 +60,7 @@ def token(request: HttpRequest) -> HttpResponse:
         return throttled
     data = request.POST
     try:
-        body = auth.exchange_refresh_token(
+        credential = auth.check_token_request(
             grant_type=data.get("grant_type", ""),
             refresh_token=data.get("refresh_token", ""),
             client_id=data.get("client_id", ""),
@@ -70,6 +70,7 @@ def token(request: HttpRequest) -> HttpResponse:
         return json_response(
             e.status, {"error": e.error, "error_description": e.description}, "application/json"
         )
+    body = actions.do_issue_access_token(credential=credential, refresh_token=data.get("refresh_token", ""))
     response = json_response(200, body, "application/json")
     response["Cache-Control"] = "no-store"
     return response

@@ -16,7 +16,7 @@ from ninja.parser import Parser
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuthIsStaff
 from ninja.throttling import BaseThrottle
 
-from parley.api import auth, ratelimit
+from parley.api import actions, auth, ratelimit
 from parley.api.auth import Principal
 from parley.api.docs import LocalSwagger
 from parley.api.ratelimit import Plan
@@ -97,7 +97,7 @@ class Bucket(BaseThrottle):
             return True
         principal: Principal = request.auth  # type: ignore[attr-defined]
         key = f"cred:{principal.credential.pk}" if principal.credential else f"user:{request.user.pk}"
-        wait = ratelimit.take(key=key, operation=self.operation, plan=plan, now=time.now())
+        wait = actions.do_take_rate_token(key=key, operation=self.operation, plan=plan, now=time.now())
         self._waits.wait = max(1, math.ceil(wait)) if wait > 0 else None
         return wait <= 0
 

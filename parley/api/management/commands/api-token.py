@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from parley.api.auth import issue_credentials
+from parley.api.actions import do_issue_credentials
 from parley.marketplace.models import Seller
 
 
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             seller = Seller.objects.filter(id=opts["seller"]).first()
             if seller is None:
                 raise CommandError(f"No seller with id {opts['seller']!r}.")
-            issued = issue_credentials(seller=seller)
+            issued = do_issue_credentials(seller=seller)
         else:
-            issued = issue_credentials(seller=None, operator=True, name=opts["operator"])
+            issued = do_issue_credentials(seller=None, operator=True, name=opts["operator"])
         self.stdout.write(json.dumps(issued.to_json(), indent=2))
