@@ -15,11 +15,6 @@ WRITES_WITHOUT_POSITIONALS = {"save", "delete"}
 
 # module (relative to parley/) -> why it may write outside actions.py/store.py for now.
 ALLOWLIST: dict[str, str] = {
-    "delivery/bounces.py": "moving in i13s",
-    "delivery/compose.py": "moving in i13s",
-    "delivery/outbox.py": "moving in i13s",
-    "delivery/webhooks.py": "moving in i13s",
-    "delivery/worker.py": "moving in i13s",
     "demo/bulk.py": "moving to marketplace/actions.py in i13c",
     "demo/story.py": "moving to marketplace/actions.py in i13c",
     "mailgate/rewrite.py": "moving to conversations/actions.py in i13c",
