@@ -17,6 +17,7 @@ from parley.conversations import selectors as cs
 from parley.conversations.models import Attachment, Conversation, Message, Violation
 from parley.core import effects, metrics, time, uploads
 from parley.core.errors import ActionError
+from parley.marketplace import actions as marketplace_actions
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Buyer, Order, RelayAddress, Seller
 from parley.policy import decide
@@ -66,6 +67,13 @@ STATE_FOR_ACTION = {
     "bounce": Message.State.BOUNCED,
     "hold": Message.State.HELD,
 }
+
+
+def do_assign_relay_message_id(*, message: Message) -> str:
+    """Give a message recorded without one the Message-ID its relayed copies carry."""
+    message.relay_message_id = make_msgid(domain=settings.RELAY_DOMAIN)
+    Message.objects.filter(pk=message.pk).update(relay_message_id=message.relay_message_id)
+    return message.relay_message_id
 
 
 def _in_callers_transaction() -> transaction.Atomic:
@@ -347,7 +355,12 @@ def _hidden(send: CheckedSend) -> tuple[list[str], Callable[[], str]]:
         hide, kind = list(request.hide), RelayAddress.Kind.SELLER
 
     def alias() -> str:
-        return request.alias or ms.relay_address(buyer=order.buyer, seller=order.seller, kind=kind).address()
+        return (
+            request.alias
+            or marketplace_actions.do_relay_address(
+                buyer=order.buyer, seller=order.seller, kind=kind
+            ).address()
+        )
 
     return hide, alias
 

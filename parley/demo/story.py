@@ -16,6 +16,7 @@ from django.db import transaction
 from parley.conversations import actions
 from parley.conversations.models import Conversation
 from parley.core import time
+from parley.marketplace.actions import do_relay_address
 from parley.marketplace.models import (
     AuthorizedSender,
     Buyer,
@@ -24,7 +25,6 @@ from parley.marketplace.models import (
     OrderItem,
     Seller,
 )
-from parley.marketplace.selectors import relay_address
 
 US = "ATVPDKIKX0DER"
 CN = "A1PAH9TR1JLQ2V"
@@ -310,7 +310,7 @@ def seed_demo(*, messages: bool = True) -> DemoSummary:
         summary.relay_example = (
             alice.name,
             main.display_name,
-            relay_address(buyer=alice, seller=main, kind="buyer").address(),
+            do_relay_address(buyer=alice, seller=main, kind="buyer").address(),
         )
     if messages:
         summary.created["messages"] += _demo_messages(sellers, buyers)

@@ -18,8 +18,8 @@ from parley.delivery import actions as delivery_actions
 from parley.delivery import bounces
 from parley.mailgate import auth, rewrite, store
 from parley.mailgate.parse import Incoming, MailError, parse
+from parley.marketplace.actions import do_relay_address
 from parley.marketplace.models import AuthorizedSender, Buyer, Order, RelayAddress, Seller
-from parley.marketplace.selectors import relay_address
 from parley.policy.context import prescan
 from parley.policy.subject import decode_subject
 
@@ -169,7 +169,7 @@ def _relay(buyer: Buyer, seller: Seller, kind: str, known: str | None = None) ->
     pair = RelayAddress.objects.filter(buyer=buyer, seller=seller, kind=kind)
     local = pair.values_list("local_part", flat=True).first()
     if local is None:
-        return relay_address(buyer=buyer, seller=seller, kind=kind).address()
+        return do_relay_address(buyer=buyer, seller=seller, kind=kind).address()
     if len(_relay_cache) > 100_000:
         _relay_cache.clear()
     _relay_cache[key] = f"{local}@{settings.RELAY_DOMAIN}"

@@ -13,7 +13,7 @@ from email.header import Header
 from email.message import EmailMessage
 from email.message import Message as MimePart
 from email.policy import SMTP, compat32
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -21,7 +21,7 @@ from pathlib import Path
 import dkim
 from django.conf import settings
 
-from parley.conversations import files, scrub, selectors
+from parley.conversations import actions, files, scrub, selectors
 from parley.conversations.models import Attachment, Message
 from parley.core import time
 from parley.delivery import conf
@@ -238,8 +238,7 @@ def relay(
 ) -> None:
     """Queue the relayed copy of `incoming` (recorded as `msg`) to `to_addr`, inside the transaction."""
     if not msg.relay_message_id:  # recorded before this change; messages get one when recorded
-        msg.relay_message_id = make_msgid(domain=settings.RELAY_DOMAIN)
-        Message.objects.filter(pk=msg.pk).update(relay_message_id=msg.relay_message_id)
+        actions.do_assign_relay_message_id(message=msg)
     recipient_direction = (
         Message.Direction.BUYER_TO_SELLER
         if msg.direction == Message.Direction.SELLER_TO_BUYER

@@ -24,8 +24,11 @@ from parley.marketplace import enforcement, selectors
 from parley.marketplace.categories import effective_groups
 from parley.marketplace.models import (
     AuthorizedSender,
+    Buyer,
     Marketplace,
     MarketplaceCategory,
+    Order,
+    RelayAddress,
     Seller,
     SenderConfirmationMail,
     StandingChange,
@@ -38,6 +41,17 @@ CONFIRM_VALID_DAYS = 7
 ADDRESS_COOLDOWN = dt.timedelta(minutes=10)
 ADDRESS_PER_DAY = 3
 SELLER_PER_HOUR = 5
+
+
+def do_relay_address(*, buyer: Buyer, seller: Seller, kind: str) -> RelayAddress:
+    """The pair's relay address of `kind`, created on first use; stable afterwards."""
+    obj, _ = RelayAddress.objects.get_or_create(buyer=buyer, seller=seller, kind=kind)
+    return obj
+
+
+def do_buyer_relay_address(*, order: Order) -> str:
+    """Where the seller writes (from their own mail client) to reach this order's buyer."""
+    return do_relay_address(buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.BUYER).address()
 
 
 def hash_token(raw: str) -> str:

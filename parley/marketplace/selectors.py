@@ -31,14 +31,9 @@ def access_order_for_buyer(buyer: Buyer, order_id: str) -> Order:
 
 
 def relay_address(*, buyer: Buyer, seller: Seller, kind: str) -> RelayAddress:
-    """The pair's relay address of `kind`, created on first use; stable afterwards."""
+    """Kept only for delivery/dsn.py and delivery/compose.py until they call actions.do_relay_address."""
     obj, _ = RelayAddress.objects.get_or_create(buyer=buyer, seller=seller, kind=kind)
     return obj
-
-
-def buyer_relay_address(order: Order) -> str:
-    """Where the seller writes (from their own mail client) to reach this order's buyer."""
-    return relay_address(buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.BUYER).address()
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,7 @@ def _render_order(
             "orders",
             order=obj,
             items=items,
-            relay=ms.buyer_relay_address(obj),
+            relay=market_actions.do_buyer_relay_address(order=obj),
             mail_subject=_mail_subject(obj),
             history=history,
             # The reply form answers the buyer's latest message that reached the seller.

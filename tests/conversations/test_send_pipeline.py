@@ -11,8 +11,8 @@ from django.test import Client
 from parley import testing
 from parley.conversations import actions
 from parley.conversations.models import Message
+from parley.marketplace.actions import do_relay_address
 from parley.marketplace.models import Order, RelayAddress, Seller
-from parley.marketplace.selectors import relay_address
 from tests.api.conftest import Api, token_for
 from tests.mailgate.conftest import SELLER_ADDR
 from tests.mailgate.test_smtp import build, send
@@ -55,7 +55,7 @@ def api_v1_reply(env: Any, seller: Seller, order: Order, text: str) -> Message:
 
 
 def _relay(order: Order) -> str:
-    return relay_address(buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.BUYER).address()
+    return do_relay_address(buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.BUYER).address()
 
 
 def email(env: Any, seller: Seller, order: Order, text: str) -> Message:

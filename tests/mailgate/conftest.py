@@ -11,8 +11,8 @@ import pytest
 from parley import testing
 from parley.delivery.transports import MaildirTransport
 from parley.delivery.worker import Worker
+from parley.marketplace.actions import do_relay_address
 from parley.marketplace.models import Buyer, Order, ProductCategory, RelayAddress, Seller
-from parley.marketplace.selectors import relay_address
 from tests.mailgate.sink import Sink
 
 SELLER_ADDR = "shop@seller-mail.example"
@@ -40,8 +40,8 @@ def make_world(*, opted_out: bool = False, locale: str = "zh-CN", market_locale:
         seller=seller,
         buyer=buyer,
         order=order,
-        buyer_relay=relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.BUYER).address(),
-        seller_relay=relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.SELLER).address(),
+        buyer_relay=do_relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.BUYER).address(),
+        seller_relay=do_relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.SELLER).address(),
     )
 
 

@@ -28,15 +28,15 @@ from parley import testing
 from parley.delivery.models import WebhookEndpoint
 from parley.core import time
 from parley.marketplace.models import RelayAddress
-from parley.marketplace.selectors import relay_address
+from parley.marketplace.actions import do_relay_address
 seller = testing.seller(senders=(SELLER_ADDR,), display_name="Northwind", email="owner@seller-real.example")
 out = {"seller": seller.id}
 for key, opted_out in (("buyer", False), ("opted_out", True), ("gone", False)):
     buyer = testing.buyer(opted_out=opted_out, name=key)
     order = testing.order(seller=seller, buyer=buyer)
-    out[key] = relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.BUYER).address()
+    out[key] = do_relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.BUYER).address()
     out[key + "_order"] = order.id
-    out[key + "_reply_to"] = relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.SELLER).address()
+    out[key + "_reply_to"] = do_relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.SELLER).address()
     out[key + "_email"] = buyer.email
     out[key + "_username"] = buyer.user.username
 if WEBHOOK:

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from parley.core import time
-from parley.marketplace import selectors
+from parley.marketplace import actions, selectors
 from parley.marketplace.models import Order
 
 
@@ -24,7 +24,7 @@ def order_view(order: Order) -> dict[str, Any]:
         "marketplace": {"id": order.marketplace_id, "name": order.marketplace.name},
         "seller": {"id": order.seller_id, "name": order.seller.display_name},
         "buyer": {"name": order.buyer.name},
-        "buyer_relay_address": selectors.buyer_relay_address(order),
+        "buyer_relay_address": actions.do_buyer_relay_address(order=order),
         "status": order.status,
         "fulfillment": order.fulfillment,
         "purchased_at": _when(order.purchased_at),
