@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,7 +46,8 @@ def tokens(db: None, _keep_connection: None) -> dict[str, str]:
 
 @schema.parametrize()
 @settings(
-    max_examples=8,
+    # PARLEY_SCHEMATHESIS_EXAMPLES: a longer run than CI's (the figures in the hardening notes)
+    max_examples=int(os.environ.get("PARLEY_SCHEMATHESIS_EXAMPLES", "8")),
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,

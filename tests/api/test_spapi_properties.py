@@ -3,6 +3,7 @@ Selling Partner API models (Messaging, Solicitations), against Parley's WSGI app
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,7 +47,8 @@ def token(db: None) -> Iterator[str]:
 
 
 SETTINGS = settings(
-    max_examples=10,
+    # PARLEY_SCHEMATHESIS_EXAMPLES: a longer run than CI's (the figures in the hardening notes)
+    max_examples=int(os.environ.get("PARLEY_SCHEMATHESIS_EXAMPLES", "10")),
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
