@@ -53,8 +53,8 @@ def _cases() -> list[tuple[str, Op, Op, bool]]:
     from parley.delivery import store as delivery
     from parley.mailgate import store as mailgate
     from parley.marketplace import store as marketplace
+    from parley.marketplace.actions import do_relay_address
     from parley.marketplace.models import RelayAddress
-    from parley.marketplace.selectors import relay_address
 
     testing.ensure_seeded()
     seller = testing.seller(login=False, senders=("shop@example.com",))
@@ -73,8 +73,8 @@ def _cases() -> list[tuple[str, Op, Op, bool]]:
             body=f"message {n}",
             created_at=now,
         )
-    local = relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.BUYER).local_part
-    relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.SELLER)
+    local = do_relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.BUYER).local_part
+    do_relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.SELLER)
     outbound = {
         "message": None,
         "purpose": "relay",

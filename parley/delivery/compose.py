@@ -13,8 +13,8 @@ from parley.conversations import files
 from parley.conversations.models import Attachment, Message
 from parley.delivery import actions
 from parley.delivery.outbox import OutboundSpec, enqueue
+from parley.marketplace import actions as market_actions
 from parley.marketplace.models import RelayAddress
-from parley.marketplace.selectors import relay_address
 
 
 def _thread_url(name: str, order_id: str) -> str:
@@ -46,7 +46,7 @@ def notify_buyer(msg: Message) -> None:
     """Queue a web/API seller message to the buyer's real address, replies going to the seller's relay."""
     order = msg.conversation.order
     actions.do_assign_relay_id(message=msg)
-    seller_relay = relay_address(
+    seller_relay = market_actions.do_relay_address(
         buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.SELLER
     ).address()
     zh = order.buyer.locale.lower().startswith("zh")
@@ -73,7 +73,7 @@ def notify_seller(msg: Message) -> None:
     """Queue a buyer's web message to the seller's primary address from the buyer's relay address."""
     order = msg.conversation.order
     actions.do_assign_relay_id(message=msg)
-    buyer_relay = relay_address(
+    buyer_relay = market_actions.do_relay_address(
         buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.BUYER
     ).address()
     url = _thread_url("sellercentral:order", order.id)

@@ -11,8 +11,8 @@ from email.utils import format_datetime, make_msgid
 from django.conf import settings
 
 from parley.conversations.models import Message as ConvMessage
+from parley.marketplace.actions import do_relay_address
 from parley.marketplace.models import RelayAddress
-from parley.marketplace.selectors import relay_address
 
 _ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 # Headers of the undelivered mail that the sender may see again in the report.
@@ -37,7 +37,7 @@ def visible_recipient(message: ConvMessage | None, real: str) -> str:
         if message.direction == ConvMessage.Direction.SELLER_TO_BUYER
         else RelayAddress.Kind.SELLER
     )
-    return relay_address(buyer=conv_order.buyer, seller=conv_order.seller, kind=kind).address()
+    return do_relay_address(buyer=conv_order.buyer, seller=conv_order.seller, kind=kind).address()
 
 
 # How an address is written where a mail server quotes it: as is, URL-encoded, quoted-printable, as an

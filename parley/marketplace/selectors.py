@@ -9,7 +9,7 @@ from django.http import Http404
 
 from parley.core import time
 from parley.marketplace import store
-from parley.marketplace.models import Buyer, Order, RelayAddress, Seller
+from parley.marketplace.models import Buyer, Order, Seller
 from parley.policy import available_reasons
 from parley.policy.models import ContactReason
 from parley.policy.types import BuyerFacts, MarketplaceFacts, OrderFacts, SellerFacts
@@ -28,12 +28,6 @@ def access_order_for_buyer(buyer: Buyer, order_id: str) -> Order:
         return Order.objects.select_related("buyer", "marketplace", "seller").get(id=order_id, buyer=buyer)
     except Order.DoesNotExist:
         raise Http404("No such order.") from None
-
-
-def relay_address(*, buyer: Buyer, seller: Seller, kind: str) -> RelayAddress:
-    """Kept only for delivery/dsn.py and delivery/compose.py until they call actions.do_relay_address."""
-    obj, _ = RelayAddress.objects.get_or_create(buyer=buyer, seller=seller, kind=kind)
-    return obj
 
 
 @dataclass(frozen=True)

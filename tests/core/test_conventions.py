@@ -18,7 +18,6 @@ ALLOWLIST: dict[str, str] = {
     "demo/bulk.py": "moving to marketplace/actions.py in i13c",
     "demo/story.py": "moving to marketplace/actions.py in i13c",
     "marketplace/importer.py": "moving to marketplace/actions.py in i13c",
-    "marketplace/selectors.py": "relay_address, for delivery/ until i13s calls actions.do_relay_address",
     "policy/seed.py": "moving in i13c",
 }
 

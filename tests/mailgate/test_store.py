@@ -10,8 +10,8 @@ import pytest
 from parley import testing
 from parley.conversations.models import Conversation
 from parley.mailgate import store
+from parley.marketplace.actions import do_relay_address
 from parley.marketplace.models import AuthorizedSender, Order, RelayAddress
-from parley.marketplace.selectors import relay_address
 
 pytestmark = pytest.mark.django_db
 
@@ -20,9 +20,9 @@ def test_a_route_is_the_same_both_ways() -> None:
     seller = testing.seller(login=False, senders=("Shop@Example.com",))
     AuthorizedSender.objects.create(seller=seller, email="pending@example.com", confirmed_at=None)
     buyer = testing.buyer(login=False, email="Li.Wei@example.cn")
-    to_buyer = relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.BUYER)
-    lone = relay_address(buyer=testing.buyer(login=False), seller=seller, kind=RelayAddress.Kind.BUYER)
-    to_seller = relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.SELLER)
+    to_buyer = do_relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.BUYER)
+    lone = do_relay_address(buyer=testing.buyer(login=False), seller=seller, kind=RelayAddress.Kind.BUYER)
+    to_seller = do_relay_address(buyer=buyer, seller=seller, kind=RelayAddress.Kind.SELLER)
     cases = [
         (local, sender)
         for local in (to_buyer.local_part, to_seller.local_part, lone.local_part, "nobody-here")
