@@ -1,26 +1,28 @@
-"""Writes to marketplace objects: a seller's authorized sender addresses, category groups of a tree."""
+"""Writes to marketplace objects: authorized sender addresses, category groups of a tree, imported records."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Model
 from django.http import Http404
 from django.urls import reverse
 
 from parley.core import effects, time
 from parley.core.errors import ActionError
 from parley.core.ids import token
-from parley.marketplace import enforcement, selectors
+from parley.marketplace import enforcement, selectors, store
 from parley.marketplace.categories import effective_groups
 from parley.marketplace.models import (
     AuthorizedSender,
@@ -28,6 +30,7 @@ from parley.marketplace.models import (
     Marketplace,
     MarketplaceCategory,
     Order,
+    OrderItem,
     RelayAddress,
     Seller,
     SenderConfirmationMail,
@@ -372,3 +375,156 @@ def do_set_standing(
 def do_reinstate(*, seller: Seller, reason: str, actor: User | None, now: dt.datetime) -> StandingChange:
     """Back to active; violations before this moment no longer count toward the ladder."""
     return do_set_standing(seller=seller, to_status=Seller.Status.ACTIVE, reason=reason, actor=actor, now=now)
+
+
+# --- the importer's writes (marketplace/importer.py validates the records and calls these) -----------
+
+IMPORT_CHUNK = 500  # ids per IN (...) query and rows per bulk statement: well under SQLite's variable limit
+
+# An order item as the importer stores it: sku, title, group, tree node id, quantity.
+Item = tuple[str, str, str | None, int | None, int]
+
+
+def do_upsert(
+    *,
+    model: type[Model],
+    rows: dict[str, dict[str, Any]],
+    skip: Collection[str] = (),
+    insert: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> tuple[set[str], set[str]]:
+    """Create missing rows (by `insert`, a store op, if given) and update differing ones; return their ids."""
+    manager = model._default_manager
+    existing: dict[str, Any] = {}
+    ids = list(rows)
+    for start in range(0, len(ids), IMPORT_CHUNK):
+        existing.update({obj.pk: obj for obj in manager.filter(pk__in=ids[start : start + IMPORT_CHUNK])})
+    new, changed, fields = [], [], set()
+    fresh: list[dict[str, Any]] = []
+    created, updated = set(), set()
+    for pk, row in rows.items():
+        values = {k: v for k, v in row.items() if k not in skip}
+        obj = existing.get(pk)
+        if obj is None:
+            if insert is not None:
+                fresh.append(values)
+            else:
+                new.append(model(**values))
+            created.add(pk)
+            continue
+        diff = [k for k, v in values.items() if k != "id" and getattr(obj, k) != v]
+        if diff:
+            for k in diff:
+                setattr(obj, k, values[k])
+            fields.update(diff)
+            changed.append(obj)
+            updated.add(pk)
+    manager.bulk_create(new, batch_size=IMPORT_CHUNK)
+    if insert is not None:
+        insert(fresh)
+    if changed:
+        manager.bulk_update(changed, sorted(fields), batch_size=IMPORT_CHUNK)
+    return created, updated
+
+
+def do_sync_categories(
+    *, rows: dict[tuple[str, str], dict[str, Any]], default_groups: Mapping[str, str]
+) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """Upsert tree nodes (a node orders named before the tree listed it joins it); return their keys."""
+    created: set[tuple[str, str]] = set()
+    updated: set[tuple[str, str]] = set()
+    by_market: dict[str, list[dict[str, Any]]] = {}
+    for row in rows.values():
+        by_market.setdefault(row["marketplace_id"], []).append(row)
+    for mid, market_rows in by_market.items():
+        have = {
+            obj.code: obj
+            for start in range(0, len(market_rows), IMPORT_CHUNK)
+            for obj in MarketplaceCategory.objects.filter(
+                marketplace_id=mid, code__in=[r["code"] for r in market_rows[start : start + IMPORT_CHUNK]]
+            )
+        }
+        new, changed = [], []
+        default = default_groups[mid]
+        for row in market_rows:
+            key = (mid, row["code"])
+            obj = have.get(row["code"])
+            if obj is None:
+                new.append(
+                    MarketplaceCategory(
+                        marketplace_id=mid,
+                        code=row["code"],
+                        parent_code=row["parent_code"],
+                        names=row["names"],
+                        effective_group_id=default,
+                    )
+                )
+                created.add(key)
+            elif (obj.parent_code, obj.names, obj.in_tree) != (row["parent_code"], row["names"], True):
+                obj.parent_code, obj.names, obj.in_tree = row["parent_code"], row["names"], True
+                changed.append(obj)
+                updated.add(key)
+        MarketplaceCategory.objects.bulk_create(new, batch_size=IMPORT_CHUNK)
+        MarketplaceCategory.objects.bulk_update(
+            changed, ["parent_code", "names", "in_tree"], batch_size=IMPORT_CHUNK
+        )
+    if created or updated:
+        do_refresh_category_groups(marketplace_ids=by_market)
+    return created, updated
+
+
+def do_sync_senders(*, sellers: dict[str, dict[str, Any]]) -> set[str]:
+    """Make each listed seller's authorized senders exactly the record's list; return the sellers changed."""
+    wanted = {sid: row["authorized_senders"] for sid, row in sellers.items() if "authorized_senders" in row}
+    have: dict[str, dict[str, int]] = {sid: {} for sid in wanted}
+    ids = list(wanted)
+    for start in range(0, len(ids), IMPORT_CHUNK):
+        rows = AuthorizedSender.objects.filter(seller_id__in=ids[start : start + IMPORT_CHUNK])
+        for pk, sid, email in rows.values_list("pk", "seller_id", "email"):
+            have[sid][email.lower()] = pk
+    # Imported senders are the operator's word: they count as confirmed.
+    now = time.now()
+    add: list[AuthorizedSender] = []
+    drop: list[int] = []
+    changed: set[str] = set()
+    for sid, emails in wanted.items():
+        current = have[sid]
+        add += [
+            AuthorizedSender(seller_id=sid, email=e, confirmed_at=now) for e in emails if e not in current
+        ]
+        drop += [pk for e, pk in current.items() if e not in emails]
+        if set(emails) != set(current):
+            changed.add(sid)
+    AuthorizedSender.objects.bulk_create(add, batch_size=IMPORT_CHUNK)
+    AuthorizedSender.objects.filter(pk__in=drop).delete()
+    return changed
+
+
+def do_unlisted_category(*, marketplace_id: str, code: str, default_group_id: str) -> tuple[int, bool]:
+    """(id, in tree) of a category node, made outside the tree if the marketplace has no such node."""
+    obj, _ = MarketplaceCategory.objects.get_or_create(
+        marketplace_id=marketplace_id,
+        code=code,
+        defaults={"in_tree": False, "names": {}, "effective_group_id": default_group_id},
+    )
+    return obj.pk, obj.in_tree
+
+
+def do_sync_items(*, wanted: dict[str, list[Item]]) -> set[str]:
+    """Replace an order's items when the wanted list differs from the stored one; return those orders."""
+    ids = list(wanted)
+    have: dict[str, list[Item]] = {oid: [] for oid in ids}
+    for start in range(0, len(ids), IMPORT_CHUNK):
+        rows = OrderItem.objects.filter(order_id__in=ids[start : start + IMPORT_CHUNK]).order_by(
+            "order_id", "id"
+        )
+        for oid, sku, title, cat, node, qty in rows.values_list(
+            "order_id", "sku", "title", "category_id", "marketplace_category_id", "quantity"
+        ):
+            have[oid].append((sku, title, cat, node, qty))
+    replace = [oid for oid in ids if have[oid] != wanted[oid]]
+    for start in range(0, len(replace), IMPORT_CHUNK):
+        OrderItem.objects.filter(order_id__in=replace[start : start + IMPORT_CHUNK]).delete()
+    store.insert_items(
+        [(oid, sku, title, qty, cat, node) for oid in replace for sku, title, cat, node, qty in wanted[oid]]
+    )
+    return set(replace)

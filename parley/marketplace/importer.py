@@ -13,18 +13,15 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from parley.core import time
 from parley.core.ids import is_order_id
-from parley.marketplace import store
-from parley.marketplace.actions import do_refresh_category_groups
+from parley.marketplace import actions, store
+from parley.marketplace.actions import Item
 from parley.marketplace.feeds import Record
 from parley.marketplace.models import (
-    AuthorizedSender,
     Buyer,
     Marketplace,
     MarketplaceCategory,
     Order,
-    OrderItem,
     ProductCategory,
     Seller,
 )
@@ -548,55 +545,9 @@ def check_references(clean: _Clean) -> list[ImportIssue]:
     return issues
 
 
-# --- writing ----------------------------------------------------------------------------------------
+# --- writing (by marketplace actions) -------------------------------------------------------------
 
-INTERNAL = ("_path", "item_paths")
-
-
-def _fetch(model: Any, ids: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for start in range(0, len(ids), CHUNK):
-        out.update({obj.pk: obj for obj in model.objects.filter(pk__in=ids[start : start + CHUNK])})
-    return out
-
-
-def _upsert(
-    model: Any,
-    rows: dict[str, dict[str, Any]],
-    skip: Sequence[str] = (),
-    insert: Callable[[list[dict[str, Any]]], None] | None = None,
-) -> tuple[set[str], set[str]]:
-    """Create missing rows and update differing ones; return (created ids, updated ids).
-
-    `insert` writes the new rows instead of bulk_create (a store op for tables a feed fills by millions).
-    """
-    existing = _fetch(model, list(rows))
-    new, changed, fields = [], [], set()
-    fresh: list[dict[str, Any]] = []
-    created, updated = set(), set()
-    for pk, row in rows.items():
-        values = {k: v for k, v in row.items() if k not in skip and k not in INTERNAL}
-        obj = existing.get(pk)
-        if obj is None:
-            if insert is not None:
-                fresh.append(values)
-            else:
-                new.append(model(**values))
-            created.add(pk)
-            continue
-        diff = [k for k, v in values.items() if k != "id" and getattr(obj, k) != v]
-        if diff:
-            for k in diff:
-                setattr(obj, k, values[k])
-            fields.update(diff)
-            changed.append(obj)
-            updated.add(pk)
-    model.objects.bulk_create(new, batch_size=CHUNK)
-    if insert is not None:
-        insert(fresh)
-    if changed:
-        model.objects.bulk_update(changed, sorted(fields), batch_size=CHUNK)
-    return created, updated
+INTERNAL = ("_path", "item_paths")  # keys of a clean record that are no column
 
 
 class _Tree:
@@ -626,83 +577,6 @@ class _Tree:
         return self.defaults[marketplace_id]
 
 
-def _sync_categories(
-    cats: dict[tuple[str, str], dict[str, Any]], tree: _Tree
-) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
-    """Upsert tree nodes (a node orders named before the tree listed it joins the tree)."""
-    created: set[tuple[str, str]] = set()
-    updated: set[tuple[str, str]] = set()
-    by_market: dict[str, list[dict[str, Any]]] = {}
-    for row in cats.values():
-        by_market.setdefault(row["marketplace_id"], []).append(row)
-    for mid, rows in by_market.items():
-        have = {
-            obj.code: obj
-            for start in range(0, len(rows), CHUNK)
-            for obj in MarketplaceCategory.objects.filter(
-                marketplace_id=mid, code__in=[r["code"] for r in rows[start : start + CHUNK]]
-            )
-        }
-        new, changed = [], []
-        default = tree.default(mid)
-        for row in rows:
-            key = (mid, row["code"])
-            obj = have.get(row["code"])
-            if obj is None:
-                new.append(
-                    MarketplaceCategory(
-                        marketplace_id=mid,
-                        code=row["code"],
-                        parent_code=row["parent_code"],
-                        names=row["names"],
-                        effective_group_id=default,
-                    )
-                )
-                created.add(key)
-            elif (obj.parent_code, obj.names, obj.in_tree) != (row["parent_code"], row["names"], True):
-                obj.parent_code, obj.names, obj.in_tree = row["parent_code"], row["names"], True
-                changed.append(obj)
-                updated.add(key)
-        MarketplaceCategory.objects.bulk_create(new, batch_size=CHUNK)
-        MarketplaceCategory.objects.bulk_update(
-            changed, ["parent_code", "names", "in_tree"], batch_size=CHUNK
-        )
-        tree.nodes.pop(mid, None)
-    if created or updated:
-        do_refresh_category_groups(marketplace_ids=by_market)
-    return created, updated
-
-
-def _sync_senders(sellers: dict[str, dict[str, Any]]) -> set[str]:
-    """Make each listed seller's authorized senders exactly the file's list; return the sellers changed."""
-    wanted = {sid: row["authorized_senders"] for sid, row in sellers.items() if "authorized_senders" in row}
-    have: dict[str, dict[str, int]] = {sid: {} for sid in wanted}
-    ids = list(wanted)
-    for start in range(0, len(ids), CHUNK):
-        rows = AuthorizedSender.objects.filter(seller_id__in=ids[start : start + CHUNK])
-        for pk, sid, email in rows.values_list("pk", "seller_id", "email"):
-            have[sid][email.lower()] = pk
-    # Imported senders are the operator's word: they count as confirmed.
-    now = time.now()
-    add: list[AuthorizedSender] = []
-    drop: list[int] = []
-    changed: set[str] = set()
-    for sid, emails in wanted.items():
-        current = have[sid]
-        add += [
-            AuthorizedSender(seller_id=sid, email=e, confirmed_at=now) for e in emails if e not in current
-        ]
-        drop += [pk for e, pk in current.items() if e not in emails]
-        if set(emails) != set(current):
-            changed.add(sid)
-    AuthorizedSender.objects.bulk_create(add, batch_size=CHUNK)
-    AuthorizedSender.objects.filter(pk__in=drop).delete()
-    return changed
-
-
-Item = tuple[str, str, str | None, int | None, int]  # sku, title, group, tree node id, quantity
-
-
 def _resolve_items(
     orders: dict[str, dict[str, Any]], tree: _Tree, report: ImportReport
 ) -> dict[str, list[Item]]:
@@ -716,12 +590,9 @@ def _resolve_items(
             if cat not in nodes and cat not in tree.groups:
                 missing.add((row["marketplace_id"], cat))
     for mid, code in sorted(missing):
-        obj, _ = MarketplaceCategory.objects.get_or_create(
-            marketplace_id=mid,
-            code=code,
-            defaults={"in_tree": False, "names": {}, "effective_group_id": tree.default(mid)},
+        tree.of(mid)[code] = actions.do_unlisted_category(
+            marketplace_id=mid, code=code, default_group_id=tree.default(mid)
         )
-        tree.of(mid)[code] = (obj.pk, obj.in_tree)
     for oid, row in orders.items():
         if row.get("items") is None:
             continue
@@ -744,25 +615,6 @@ def _resolve_items(
     return out
 
 
-def _sync_items(wanted: dict[str, list[Item]]) -> set[str]:
-    """Replace an order's items when the file's list differs from the stored one; return those orders."""
-    ids = list(wanted)
-    have: dict[str, list[Item]] = {oid: [] for oid in ids}
-    for start in range(0, len(ids), CHUNK):
-        rows = OrderItem.objects.filter(order_id__in=ids[start : start + CHUNK]).order_by("order_id", "id")
-        for oid, sku, title, cat, node, qty in rows.values_list(
-            "order_id", "sku", "title", "category_id", "marketplace_category_id", "quantity"
-        ):
-            have[oid].append((sku, title, cat, node, qty))
-    replace = [oid for oid in ids if have[oid] != wanted[oid]]
-    for start in range(0, len(replace), CHUNK):
-        OrderItem.objects.filter(order_id__in=replace[start : start + CHUNK]).delete()
-    store.insert_items(
-        [(oid, sku, title, qty, cat, node) for oid in replace for sku, title, cat, node, qty in wanted[oid]]
-    )
-    return set(replace)
-
-
 def _count(counts: SectionCounts, total: int, created: set[Any], updated: set[Any]) -> None:
     counts.created += len(created)
     counts.updated += len(updated - created)
@@ -774,19 +626,29 @@ def write(clean: _Clean, report: ImportReport, tree: _Tree | None = None) -> Non
     tree = tree or _Tree()
     sec = report.sections
     with transaction.atomic():
-        created, updated = _upsert(Marketplace, clean.marketplaces)
+        created, updated = actions.do_upsert(model=Marketplace, rows=clean.marketplaces, skip=INTERNAL)
         _count(sec["marketplaces"], len(clean.marketplaces), created, updated)
-        cat_created, cat_updated = _sync_categories(clean.categories, tree)
+        mids = {row["marketplace_id"] for row in clean.categories.values()}
+        cat_created, cat_updated = actions.do_sync_categories(
+            rows=clean.categories, default_groups={mid: tree.default(mid) for mid in mids}
+        )
+        for mid in mids:
+            tree.nodes.pop(mid, None)  # read again when next needed: the nodes changed
         _count(sec["categories"], len(clean.categories), cat_created, cat_updated)
-        created, updated = _upsert(Seller, clean.sellers, skip=("authorized_senders",))
-        _count(sec["sellers"], len(clean.sellers), created, updated | _sync_senders(clean.sellers))
-        created, updated = _upsert(Buyer, clean.buyers)
+        created, updated = actions.do_upsert(
+            model=Seller, rows=clean.sellers, skip=(*INTERNAL, "authorized_senders")
+        )
+        senders = actions.do_sync_senders(sellers=clean.sellers)
+        _count(sec["sellers"], len(clean.sellers), created, updated | senders)
+        created, updated = actions.do_upsert(model=Buyer, rows=clean.buyers, skip=INTERNAL)
         _count(sec["buyers"], len(clean.buyers), created, updated)
         items = _resolve_items(clean.orders, tree, report)
-        created, updated = _upsert(Order, clean.orders, skip=("items",), insert=store.insert_orders)
-        _count(sec["orders"], len(clean.orders), created, updated | _sync_items(items))
+        created, updated = actions.do_upsert(
+            model=Order, rows=clean.orders, skip=(*INTERNAL, "items"), insert=store.insert_orders
+        )
+        _count(sec["orders"], len(clean.orders), created, updated | actions.do_sync_items(wanted=items))
         if clean.items:
-            updated = _sync_items(_resolve_items(clean.items, tree, report))
+            updated = actions.do_sync_items(wanted=_resolve_items(clean.items, tree, report))
             _count(sec["orders"], len(clean.items), set(), updated)
 
 
