@@ -16,6 +16,7 @@ from pypdf import PdfWriter
 from parley.conversations import files
 from parley.conversations.models import Attachment
 from parley.core import time
+from parley.marketplace import actions as market_actions
 from parley.marketplace.models import (
     AuthorizedSender,
     Buyer,
@@ -26,7 +27,6 @@ from parley.marketplace.models import (
     Seller,
 )
 from parley.policy.models import ContactReason
-from parley.policy.seed import seed
 
 _seq = itertools.count(1)
 PASSWORD = "parley-test-pw"  # noqa: S105 - test accounts only
@@ -146,4 +146,4 @@ def attachment(
 def ensure_seeded() -> None:
     """Seed when the catalog is empty (a transactional test flushes what the migration wrote)."""
     if not ContactReason.objects.exists() or not ProductCategory.objects.exists():
-        seed(ContactReason, ProductCategory)
+        market_actions.do_seed_catalog()

@@ -31,11 +31,15 @@ from parley.marketplace.models import (
     MarketplaceCategory,
     Order,
     OrderItem,
+    ProductCategory,
     RelayAddress,
     Seller,
     SenderConfirmationMail,
     StandingChange,
 )
+from parley.policy.catalog import DEFAULT_REASONS
+from parley.policy.models import ContactReason
+from parley.policy.seed import CATEGORIES
 
 MAX_AUTHORIZED_SENDERS = 20
 CONFIRM_VALID_DAYS = 7
@@ -55,6 +59,14 @@ def do_relay_address(*, buyer: Buyer, seller: Seller, kind: str) -> RelayAddress
 def do_buyer_relay_address(*, order: Order) -> str:
     """Where the seller writes (from their own mail client) to reach this order's buyer."""
     return do_relay_address(buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.BUYER).address()
+
+
+def do_seed_catalog() -> None:
+    """Create the default contact reasons and product categories, or reset them to their defaults."""
+    for position, data in enumerate(DEFAULT_REASONS):
+        ContactReason.objects.update_or_create(code=data["code"], defaults={**data, "position": position})
+    for code, en, zh in CATEGORIES:
+        ProductCategory.objects.update_or_create(code=code, defaults={"name_en": en, "name_zh": zh})
 
 
 def hash_token(raw: str) -> str:

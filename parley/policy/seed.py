@@ -1,10 +1,6 @@
-"""Seed the contact-reason catalog and product categories (used by the migration and by tests)."""
+"""The product categories seeded with the contact-reason catalog (catalog.py): data only, no writes."""
 
 from __future__ import annotations
-
-from typing import Any
-
-from parley.policy.catalog import DEFAULT_REASONS
 
 CATEGORIES = [
     ("handmade", "Custom & handmade", "定制与手工"),
@@ -18,11 +14,3 @@ CATEGORIES = [
     # Where a marketplace's categories count until an operator maps them (Marketplace.default_group).
     ("other", "Other (not mapped)", "其他（未归类）"),
 ]
-
-
-def seed(contact_reason: Any, product_category: Any) -> None:
-    """Create or reset the default rows; takes the model classes so a migration can pass its own."""
-    for position, data in enumerate(DEFAULT_REASONS):
-        contact_reason.objects.update_or_create(code=data["code"], defaults={**data, "position": position})
-    for code, en, zh in CATEGORIES:
-        product_category.objects.update_or_create(code=code, defaults={"name_en": en, "name_zh": zh})

@@ -17,7 +17,6 @@ WRITES_WITHOUT_POSITIONALS = {"save", "delete"}
 ALLOWLIST: dict[str, str] = {
     "demo/bulk.py": "moving to marketplace/actions.py in i13c",
     "demo/story.py": "moving to marketplace/actions.py in i13c",
-    "policy/seed.py": "moving in i13c",
 }
 
 # app -> why it has no selectors.py yet.
