@@ -18,6 +18,7 @@ from django.db import connection, transaction
 
 from parley.core import time
 from parley.demo.story import CN, MAIN_SELLER, US
+from parley.marketplace import actions as market_actions
 from parley.marketplace.models import (
     AuthorizedSender,
     Buyer,
@@ -246,9 +247,7 @@ def seed_bulk(
                     seller_id=sid, email=f"orders{i}@bulk-seller.example", confirmed_at=time.now()
                 )
             )
-    with transaction.atomic():
-        Seller.objects.bulk_create(new_sellers)
-        AuthorizedSender.objects.bulk_create(new_senders)
+    market_actions.do_add_sellers(sellers=new_sellers, senders=new_senders)
     result.sellers = len(new_sellers)
     catalogs: dict[str, list[tuple[str, str, str]]] = {
         MAIN_SELLER: _catalog(rng, MAIN_SELLER, ALL_CATEGORIES, 400)
@@ -303,8 +302,9 @@ def seed_bulk(
 
     if result.orders:
         # Daily cap = 5 x average daily orders + 600: give the sellers realistic averages.
-        for sid, n in gen.recent.items():
-            Seller.objects.filter(id=sid).update(avg_daily_orders=round(n / 30, 2))
+        market_actions.do_set_average_daily_orders(
+            averages={sid: round(n / 30, 2) for sid, n in gen.recent.items()}
+        )
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
     result.seconds = walltime.monotonic() - started

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
@@ -59,6 +59,19 @@ def do_relay_address(*, buyer: Buyer, seller: Seller, kind: str) -> RelayAddress
 def do_buyer_relay_address(*, order: Order) -> str:
     """Where the seller writes (from their own mail client) to reach this order's buyer."""
     return do_relay_address(buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.BUYER).address()
+
+
+def do_add_sellers(*, sellers: Sequence[Seller], senders: Sequence[AuthorizedSender]) -> None:
+    """Insert new sellers and their (confirmed) authorized senders in one transaction."""
+    with transaction.atomic():
+        Seller.objects.bulk_create(sellers)
+        AuthorizedSender.objects.bulk_create(senders)
+
+
+def do_set_average_daily_orders(*, averages: Mapping[str, float]) -> None:
+    """Set sellers' average daily orders (seller id -> average), which their daily cap follows."""
+    for sid, average in averages.items():
+        Seller.objects.filter(id=sid).update(avg_daily_orders=average)
 
 
 def do_seed_catalog() -> None:

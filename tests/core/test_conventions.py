@@ -15,7 +15,6 @@ WRITES_WITHOUT_POSITIONALS = {"save", "delete"}
 
 # module (relative to parley/) -> why it may write outside actions.py/store.py for now.
 ALLOWLIST: dict[str, str] = {
-    "demo/bulk.py": "moving to marketplace/actions.py in i13c",
     "demo/story.py": "moving to marketplace/actions.py in i13c",
 }
 
