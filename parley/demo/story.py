@@ -15,12 +15,11 @@ from django.db import transaction
 
 from parley.conversations import actions
 from parley.conversations.models import Conversation
+from parley.core import actions as core_actions
 from parley.core import time
-from parley.marketplace.actions import do_relay_address
+from parley.marketplace import actions as market_actions
 from parley.marketplace.models import (
-    AuthorizedSender,
     Buyer,
-    Marketplace,
     Order,
     OrderItem,
     Seller,
@@ -212,13 +211,15 @@ class DemoSummary:
     hashes: dict[str, str] = field(default_factory=dict)
 
 
-def _login(username: str, password: str, summary: DemoSummary, **extra: Any) -> User:
+def _login(username: str, password: str, summary: DemoSummary, **extra: bool) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
         # One hash per (public) demo password: hashing is deliberately slow, a dozen of them add up.
         if password not in summary.hashes:
             summary.hashes[password] = make_password(password)
-        user = User.objects.create(username=username, password=summary.hashes[password], **extra)
+        user = core_actions.do_create_login(
+            username=username, password_hash=summary.hashes[password], **extra
+        )
         summary.created["users"] += 1
     return user
 
@@ -229,19 +230,21 @@ def seed_demo(*, messages: bool = True) -> DemoSummary:
     now = time.now()
     with transaction.atomic():
         for m in MARKETPLACES:
-            _, made = Marketplace.objects.get_or_create(id=m["id"], defaults=m)
+            _, made = market_actions.do_ensure_marketplace(
+                marketplace_id=m["id"], name=m["name"], default_locale=m["default_locale"]
+            )
             summary.created["marketplaces"] += made
         _login(OPERATOR[0], OPERATOR[1], summary, is_staff=True, is_superuser=True)
         summary.logins.append(("operator", OPERATOR[0], OPERATOR[1]))
         sellers: dict[str, Seller] = {}
         for sid, username, name, email, sender, tz in SELLERS:
             user = _login(username, SELLER_PASSWORD, summary)
-            seller, made = Seller.objects.get_or_create(
-                id=sid, defaults={"display_name": name, "email": email, "user": user, "timezone": tz}
+            seller, made = market_actions.do_ensure_seller(
+                seller_id=sid, display_name=name, email=email, user=user, timezone=tz
             )
             summary.created["sellers"] += made
-            _, made = AuthorizedSender.objects.get_or_create(
-                seller=seller, email=sender, defaults={"confirmed_at": now}
+            _, made = market_actions.do_ensure_authorized_sender(
+                seller=seller, email=sender, confirmed_at=now
             )
             summary.created["authorized senders"] += made
             sellers[sid] = seller
@@ -250,16 +253,14 @@ def seed_demo(*, messages: bool = True) -> DemoSummary:
         buyers: dict[str, Buyer] = {}
         for bid, username, name, email, locale, opted_out, tz in BUYERS:
             user = _login(username, BUYER_PASSWORD, summary)
-            buyer, made = Buyer.objects.get_or_create(
-                id=bid,
-                defaults={
-                    "name": name,
-                    "email": email,
-                    "locale": locale,
-                    "opted_out": opted_out,
-                    "user": user,
-                    "timezone": tz,
-                },
+            buyer, made = market_actions.do_ensure_buyer(
+                buyer_id=bid,
+                name=name,
+                email=email,
+                locale=locale,
+                opted_out=opted_out,
+                user=user,
+                timezone=tz,
             )
             summary.created["buyers"] += made
             buyers[bid] = buyer
@@ -302,15 +303,14 @@ def seed_demo(*, messages: bool = True) -> DemoSummary:
                         category_id=cat,
                     )
                 )
-        Order.objects.bulk_create(new_orders)
-        OrderItem.objects.bulk_create(new_items)
+        market_actions.do_add_orders(orders=new_orders, items=new_items)
         summary.created["orders"] += len(new_orders)
         summary.created["order items"] += len(new_items)
         alice, main = buyers[BUYERS[0][0]], sellers[MAIN_SELLER]
         summary.relay_example = (
             alice.name,
             main.display_name,
-            do_relay_address(buyer=alice, seller=main, kind="buyer").address(),
+            market_actions.do_relay_address(buyer=alice, seller=main, kind="buyer").address(),
         )
     if messages:
         summary.created["messages"] += _demo_messages(sellers, buyers)

@@ -74,6 +74,63 @@ def do_set_average_daily_orders(*, averages: Mapping[str, float]) -> None:
         Seller.objects.filter(id=sid).update(avg_daily_orders=average)
 
 
+def do_ensure_marketplace(*, marketplace_id: str, name: str, default_locale: str) -> tuple[Marketplace, bool]:
+    """The marketplace and whether it was made now: created with these values if missing, else as it is."""
+    return Marketplace.objects.get_or_create(
+        id=marketplace_id, defaults={"name": name, "default_locale": default_locale}
+    )
+
+
+def do_ensure_seller(
+    *, seller_id: str, display_name: str, email: str, user: User | None, timezone: str
+) -> tuple[Seller, bool]:
+    """The seller and whether it was made now: created with these values if missing, else as it is."""
+    return Seller.objects.get_or_create(
+        id=seller_id,
+        defaults={"display_name": display_name, "email": email, "user": user, "timezone": timezone},
+    )
+
+
+def do_ensure_authorized_sender(
+    *, seller: Seller, email: str, confirmed_at: dt.datetime
+) -> tuple[AuthorizedSender, bool]:
+    """The seller's authorized sender and whether it was made now (confirmed at `confirmed_at`)."""
+    return AuthorizedSender.objects.get_or_create(
+        seller=seller, email=email, defaults={"confirmed_at": confirmed_at}
+    )
+
+
+def do_ensure_buyer(
+    *,
+    buyer_id: str,
+    name: str,
+    email: str,
+    locale: str,
+    opted_out: bool,
+    user: User | None,
+    timezone: str,
+) -> tuple[Buyer, bool]:
+    """The buyer and whether it was made now: created with these values if missing, else as it is."""
+    return Buyer.objects.get_or_create(
+        id=buyer_id,
+        defaults={
+            "name": name,
+            "email": email,
+            "locale": locale,
+            "opted_out": opted_out,
+            "user": user,
+            "timezone": timezone,
+        },
+    )
+
+
+def do_add_orders(*, orders: Sequence[Order], items: Sequence[OrderItem]) -> None:
+    """Insert new orders and their items in one transaction."""
+    with transaction.atomic():
+        Order.objects.bulk_create(orders)
+        OrderItem.objects.bulk_create(items)
+
+
 def do_seed_catalog() -> None:
     """Create the default contact reasons and product categories, or reset them to their defaults."""
     for position, data in enumerate(DEFAULT_REASONS):

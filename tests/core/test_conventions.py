@@ -14,9 +14,7 @@ ALWAYS_WRITES = {"create", "get_or_create", "update_or_create", "bulk_create", "
 WRITES_WITHOUT_POSITIONALS = {"save", "delete"}
 
 # module (relative to parley/) -> why it may write outside actions.py/store.py for now.
-ALLOWLIST: dict[str, str] = {
-    "demo/story.py": "moving to marketplace/actions.py in i13c",
-}
+ALLOWLIST: dict[str, str] = {}
 
 # app -> why it has no selectors.py yet.
 SELECTORS_PENDING: dict[str, str] = {
