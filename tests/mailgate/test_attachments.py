@@ -162,9 +162,10 @@ def _multi(subtype: str, *parts: bytes) -> bytes:
     )
 
 
-def _seller_mail(world: World, body: bytes) -> bytes:
+def _mail(world: World, body: bytes, *, frm: str = SELLER_ADDR) -> bytes:
+    to = world.buyer_relay if frm == SELLER_ADDR else world.seller_relay
     return (
-        f"From: Shop <{SELLER_ADDR}>\r\nTo: <{world.buyer_relay}>\r\nSubject: order {world.order.id}\r\n"
+        f"From: <{frm}>\r\nTo: <{to}>\r\nSubject: order {world.order.id}\r\n"
         "Date: Fri, 27 Nov 2026 10:00:00 +0800\r\nMessage-ID: <m-1@seller-mail.example>\r\nMIME-Version: 1.0\r\n"
     ).encode() + body
 
@@ -202,7 +203,7 @@ def test_a_relayed_mail_with_a_file_keeps_its_html_alternative(
 ) -> None:
     charset, cte, text = ENCODINGS[case]
     pdf = testing.pdf_bytes()
-    raw = _seller_mail(
+    raw = _mail(
         world,
         _multi(
             "mixed",
@@ -259,7 +260,7 @@ def test_an_inline_image_keeps_its_content_id_where_the_html_shows_it(
     charset, cte, text = ENCODINGS[case]
     png, pdf = testing.image_bytes(), testing.pdf_bytes()
     img = '<img src="cid:logo@shop" alt="">'
-    raw = _seller_mail(
+    raw = _mail(
         world,
         _multi(
             "mixed",
@@ -322,7 +323,7 @@ def test_a_content_id_naming_the_seller_is_replaced_as_in_the_html(
 ) -> None:
     text = "请问您要哪种颜色?"
     png = testing.image_bytes()
-    raw = _seller_mail(
+    raw = _mail(
         world,
         _multi(
             "related",
@@ -358,3 +359,36 @@ def test_a_content_id_naming_the_seller_is_replaced_as_in_the_html(
         "attachment",
         "other.png",
     )
+
+
+@pytest.mark.parametrize("case", sorted(ENCODINGS))
+def test_the_buyers_address_is_replaced_in_both_alternatives_of_a_mail_with_a_file(
+    gateway: tuple[str, int], world: World, sink: Sink, case: str
+) -> None:
+    charset, cte, text = ENCODINGS[case]
+    local, domain = world.buyer.email.split("@")
+    pdf = testing.pdf_bytes()
+    raw = _mail(
+        world,
+        _multi(
+            "mixed",
+            _multi(
+                "alternative",
+                _text("text/plain", f"{text} {world.buyer.email}", charset, cte),
+                _text("text/html", f"<p>{text}</p><p>{local}&#64;{domain}</p>", charset, cte),
+            ),
+            _file("application/pdf", "photo.pdf", pdf, "Content-Disposition: attachment\r\n"),
+        ),
+        frm=world.buyer.email,
+    )
+    code, answer = send(gateway, world.buyer.email, world.seller_relay, raw)
+    assert code == 250, answer
+    [copy] = deliver(sink)
+    assert sink.messages[-1].rcpt_tos == [world.seller.email]
+    plain, html, attached = [p for p in copy.walk() if not p.is_multipart()]
+    assert (_decoded(plain), _decoded(html)) == (
+        f"{text} {world.buyer_relay}",
+        f"<p>{text}</p><p>{world.buyer_relay}</p>",
+    )
+    assert (attached.get_filename(), attached.get_payload(decode=True)) == ("photo.pdf", pdf)
+    assert world.buyer.email not in Message.objects.get().body
