@@ -392,3 +392,29 @@ def test_the_buyers_address_is_replaced_in_both_alternatives_of_a_mail_with_a_fi
     )
     assert (attached.get_filename(), attached.get_payload(decode=True)) == ("photo.pdf", pdf)
     assert world.buyer.email not in Message.objects.get().body
+
+
+def test_a_forwarded_message_is_relayed_as_its_parts_without_its_headers(
+    gateway: tuple[str, int], world: World, sink: Sink
+) -> None:
+    pdf = testing.pdf_bytes()
+    forwarded = (
+        b"Content-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n"
+        b"From: Warehouse <stock@warehouse-mail.example>\r\nSubject: stock\r\nMIME-Version: 1.0\r\n"
+        + _text("text/plain", "蓝色有货。", "gb2312", "base64")
+    )
+    raw = _mail(
+        world,
+        _multi(
+            "mixed",
+            _text("text/plain", "请看仓库的回复。", "utf-8", "quoted-printable"),
+            forwarded,
+            _file("application/pdf", "invoice.pdf", pdf, "Content-Disposition: attachment\r\n"),
+        ),
+    )
+    copy = _relayed_copy(gateway, world, sink, raw)
+    assert b"warehouse-mail.example" not in sink.messages[-1].data
+    assert _types(copy) == ["multipart/mixed", "text/plain", "text/plain", "application/pdf"]
+    first, second, _ = [p for p in copy.walk() if not p.is_multipart()]
+    assert (_decoded(first), _decoded(second)) == ("请看仓库的回复。", "蓝色有货。")
+    assert Message.objects.get().body == "请看仓库的回复。\n\n蓝色有货。"
