@@ -197,7 +197,8 @@ def split_headers(raw: bytes) -> tuple[list[tuple[str, bytes]], bytes]:
     return headers, body if sep else b""
 
 
-def _filename(part: Message) -> str:
+def filename_of(part: Message) -> str:
+    """A part's file name, decoded; "" if none."""
     try:
         name = part.get_filename()
     except Exception:
@@ -221,7 +222,7 @@ def _walk(part: Message, found: Incoming, depth: int, prefix: str) -> None:
             if isinstance(sub, Message):
                 _walk(sub, found, depth + 1, inner)
         return
-    filename = _filename(part)
+    filename = filename_of(part)
     disposition = (part.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
     data = part.get_payload(decode=True)
     if not isinstance(data, bytes):

@@ -8,15 +8,17 @@ import logging
 import quopri
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from email.generator import BytesGenerator
 from email.header import Header
-from email.message import EmailMessage
 from email.message import Message as MimePart
+from email.message import MIMEPart as EmailPart
 from email.policy import SMTP, compat32
 from email.utils import format_datetime, formataddr
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import unquote
 
 import dkim
 from django.conf import settings
@@ -27,7 +29,7 @@ from parley.core import time
 from parley.delivery import conf
 from parley.delivery.outbox import OutboundSpec, enqueue
 from parley.mailgate import htmltext
-from parley.mailgate.parse import Incoming, codecs_for, split_headers
+from parley.mailgate.parse import Incoming, codecs_for, filename_of, split_headers
 from parley.policy.subject import decode_subject
 
 log = logging.getLogger(__name__)
@@ -204,24 +206,115 @@ def _body(incoming: Incoming, hide: Sequence[str], alias: str) -> tuple[bytes, l
 
 
 _MIME_HEADERS = frozenset({"mime-version", "content-type", "content-transfer-encoding"})
+_CID = re.compile(r"""cid:([^\s"'<>()]+)""", re.IGNORECASE)
 
 
-def _with_checked_files(incoming: Incoming, msg: Message) -> tuple[list[bytes], bytes] | None:
-    """For a mail with attachments: its MIME headers and body built again from the text and the files
-    as recorded (the type found in their bytes, a safe name), never the parts' own Content-Type or
-    name (an application/hta part named invoice.pdf goes out as neither). None: no attachments, the
-    body is relayed as it came."""
+@dataclass
+class _Files:
+    """What rebuilding a mail with files goes by: the displayed parts' texts as relayed, the files as
+    recorded (in the order parse found them), and the Content-IDs the relayed HTML refers to."""
+
+    texts: list[tuple[str, str]]  # (decoded source, as relayed)
+    rows: list[Attachment]
+    cids: set[str]
+    hide: Sequence[str]
+    alias: str
+    next_text: int = 0
+    next_file: int = 0
+
+
+def _displayed(part: MimePart, source: str, shown: str) -> MimePart:
+    # Only the headers that say how to read it: no name (the policy read it as displayed text, and a
+    # name would make some clients offer it as a file), no Content-ID or anything else of the author's.
+    out = MimePart()
+    out["Content-Type"] = part.get("Content-Type") or part.get_content_type()
+    if out.get_param("name") is not None:
+        out.del_param("name")
+    cte = part.get("Content-Transfer-Encoding")
+    if cte is not None:
+        out["Content-Transfer-Encoding"] = cte
+    out.set_payload(part.get_payload())
+    if shown != source:
+        _set_text(out, shown)
+    return out
+
+
+def _file(part: MimePart, row: Attachment, found: _Files) -> MimePart:
+    """A recorded file as relayed: its sniffed type and safe name; inline with its Content-ID (the
+    hidden addresses replaced, as in the HTML) only where the relayed HTML shows it by that id."""
+    maintype, _, subtype = row.content_type.partition("/")
+    cid = scrub.scrub((part.get("Content-ID") or "").strip().strip("<>").strip(), found.hide, found.alias)
+    shown = bool(cid) and cid.lower() in found.cids
+    out = EmailPart(policy=SMTP)
+    out.set_content(
+        files.read(row.file),
+        maintype=maintype,
+        subtype=subtype,
+        disposition="inline" if shown else "attachment",
+        filename=row.filename,
+        cid=f"<{cid}>" if shown else None,
+    )
+    return email.message_from_bytes(out.as_bytes(), policy=compat32)
+
+
+def _rebuilt(part: MimePart, found: _Files) -> MimePart | None:
+    # The same walk as parse._walk, so the texts and files are met in the order they were recorded.
+    if part.is_multipart():
+        subs = [_rebuilt(sub, found) for sub in part.get_payload() if isinstance(sub, MimePart)]
+        kept = [sub for sub in subs if sub is not None]
+        if part.get_content_type() == "message/rfc822":
+            # What the policy read of a forwarded message is its parts; its headers were not judged.
+            return kept[0] if kept else None
+        if not kept:
+            return None
+        out = MimePart()
+        out["Content-Type"] = part.get_content_type()
+        out.set_payload(list[MimePart | str](kept))  # a new boundary is made when the tree is written
+        return out
+    disposition = (part.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
+    if disposition != "attachment" and part.get_content_type() in ("text/plain", "text/html"):
+        source, shown = found.texts[found.next_text]
+        found.next_text += 1
+        return _displayed(part, source, shown)
+    data = part.get_payload(decode=True)
+    if not data and not filename_of(part):
+        return None  # not recorded either
+    row = found.rows[found.next_file]
+    found.next_file += 1
+    return None if row.quarantined else _file(part, row, found)
+
+
+def _with_checked_files(
+    incoming: Incoming, msg: Message, hide: Sequence[str], alias: str
+) -> tuple[list[bytes], bytes] | None:
+    """For a mail with attachments: its MIME headers and body built again, the author's structure
+    kept (text and HTML alternatives, related parts), each displayed part as the no-file path relays
+    it (hidden addresses replaced, HTML without tracking) and each file as recorded (the type found in
+    its bytes, a safe name), never the parts' own Content-Type or name (an application/hta part named
+    invoice.pdf goes out as neither). None: no attachments, the body is relayed as it came."""
     if not incoming.attachments:
         return None
-
-    # The text as recorded: every displayed part, the hidden addresses already replaced.
-    mail = EmailMessage(policy=SMTP)
-    mail.set_content(msg.body)
-    for att in Attachment.objects.filter(message=msg, quarantined=False).order_by("id"):
-        maintype, _, subtype = att.content_type.partition("/")
-        mail.add_attachment(files.read(att.file), maintype=maintype, subtype=subtype, filename=att.filename)
-    head, _, body = mail.as_bytes().partition(b"\r\n\r\n")
-    headers = [line for line in re.split(rb"\r\n(?![ \t])", head) if line]
+    wanted = [a for a in hide if a]
+    texts = [(shown.source, _shown_as(shown.source, shown.ctype, wanted, alias)) for shown in incoming.parts]
+    cids = {
+        unquote(ref).lower()
+        for (_, text), shown in zip(texts, incoming.parts, strict=True)
+        if shown.ctype == "text/html"
+        for ref in _CID.findall(text)
+    }
+    rows = list(Attachment.objects.filter(message=msg).order_by("id"))
+    tree = email.message_from_bytes(incoming.raw, policy=compat32)
+    found = _Files(texts=texts, rows=rows, cids=cids, hide=wanted, alias=alias)
+    rebuilt = _rebuilt(tree, found)
+    if rebuilt is None:  # every file quarantined and no text: the recorded text alone
+        text = EmailPart(policy=SMTP)
+        text.set_content(msg.body)
+        rebuilt = email.message_from_bytes(text.as_bytes(), policy=compat32)
+    rebuilt["MIME-Version"] = "1.0"
+    out = BytesIO()
+    BytesGenerator(out, mangle_from_=False, policy=compat32.clone(linesep="\r\n")).flatten(rebuilt)
+    head, body = split_headers(out.getvalue())
+    headers = [name.encode("ascii") + b":" + value for name, value in head if name.lower() in _MIME_HEADERS]
     return headers, body
 
 
@@ -256,7 +349,7 @@ def relay(
 
     hidden = [a for a in hide if a]
     lines = [address_header("From", from_name, from_addr), address_header("To", to_name, to_addr)]
-    rebuilt = _with_checked_files(incoming, msg)
+    rebuilt = _with_checked_files(incoming, msg, hidden, from_addr)
     body, content = _body(incoming, hidden, from_addr) if rebuilt is None else (b"", None)
     has_date = False
     for name, value in incoming.headers:

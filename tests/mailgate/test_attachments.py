@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 import email
+import email.message
 import email.policy
+import quopri
 from email.message import EmailMessage
+
+import pytest
 
 from parley import testing
 from parley.conversations.models import Attachment, Message
 from parley.delivery.models import OutboundMail
 from tests.mailgate.conftest import SELLER_ADDR, World
+from tests.mailgate.sink import Sink
+from tests.mailgate.test_relay import deliver
 from tests.mailgate.test_smtp import send
 
 MZ = testing.EXE
@@ -111,3 +118,303 @@ def test_mailed_file_is_stored_under_its_sha256_and_the_relayed_copy_read_from_t
     relayed = email.message_from_bytes(bytes(OutboundMail.objects.get().data), policy=email.policy.default)
     [part] = list(relayed.iter_attachments())  # type: ignore[attr-defined]
     assert part.get_content() == pdf
+
+
+# --- the text and HTML alternatives and inline images travel with the files (issue 14) ------------
+
+# (charset, transfer encoding, the text): the 8-bit charsets Chinese clients send, both encodings.
+ENCODINGS = {
+    "utf-8 base64": ("utf-8", "base64", "请问您要哪种颜色? Which colour would you like?"),
+    "utf-8 quoted-printable": ("utf-8", "quoted-printable", "请问您要哪种颜色? Which colour would you like?"),
+    "gb2312 base64": ("gb2312", "base64", "请问您要哪种颜色?"),
+    # 镕 is in GBK, not GB2312.
+    "gbk quoted-printable": ("gbk", "quoted-printable", "请问您要哪种颜色?朱镕"),
+}
+
+
+def _encoded(data: bytes, cte: str) -> bytes:
+    if cte == "base64":
+        return base64.encodebytes(data).replace(b"\n", b"\r\n")
+    return quopri.encodestring(data).replace(b"\n", b"\r\n")
+
+
+def _text(ctype: str, text: str, charset: str, cte: str) -> bytes:
+    data = text.encode("gb18030" if charset in ("gb2312", "gbk") else charset)
+    return (
+        f"Content-Type: {ctype}; charset={charset}\r\nContent-Transfer-Encoding: {cte}\r\n\r\n".encode()
+        + _encoded(data, cte)
+    )
+
+
+def _file(ctype: str, name: str, data: bytes, extra: str = "") -> bytes:
+    return (
+        f'Content-Type: {ctype}; name="{name}"\r\nContent-Transfer-Encoding: base64\r\n{extra}\r\n'.encode()
+        + _encoded(data, "base64")
+    )
+
+
+def _multi(subtype: str, *parts: bytes) -> bytes:
+    boundary = f"b-{subtype}-{len(parts)}"
+    return (
+        f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n'.encode()
+        + b"".join(f"--{boundary}\r\n".encode() + p + b"\r\n" for p in parts)
+        + f"--{boundary}--\r\n".encode()
+    )
+
+
+def _mail(world: World, body: bytes, *, frm: str = SELLER_ADDR) -> bytes:
+    to = world.buyer_relay if frm == SELLER_ADDR else world.seller_relay
+    return (
+        f"From: <{frm}>\r\nTo: <{to}>\r\nSubject: order {world.order.id}\r\n"
+        "Date: Fri, 27 Nov 2026 10:00:00 +0800\r\nMessage-ID: <m-1@seller-mail.example>\r\nMIME-Version: 1.0\r\n"
+    ).encode() + body
+
+
+def _markup(text: str, img: str = "") -> str:
+    return f"<html><head><script>track()</script></head><body><p>{text}</p>{img}</body></html>"
+
+
+def _sanitized(text: str, img: str = "") -> str:
+    # What the relay makes of _markup with or without files: the script goes, the rest stays.
+    return f"<html><head></head><body><p>{text}</p>{img}</body></html>"
+
+
+def _decoded(part: email.message.Message) -> str:
+    data = part.get_payload(decode=True)
+    assert isinstance(data, bytes)
+    return data.decode("gb18030" if part.get_content_charset() in ("gb2312", "gbk") else "utf-8")
+
+
+def _relayed_copy(gateway: tuple[str, int], world: World, sink: Sink, raw: bytes) -> email.message.Message:
+    code, text = send(gateway, SELLER_ADDR, world.buyer_relay, raw)
+    assert code == 250, text
+    [copy] = deliver(sink)
+    assert sink.messages[-1].rcpt_tos == [world.buyer.email]
+    return copy
+
+
+def _types(copy: email.message.Message) -> list[str]:
+    return [p.get_content_type() for p in copy.walk()]
+
+
+@pytest.mark.parametrize("case", sorted(ENCODINGS))
+def test_a_relayed_mail_with_a_file_keeps_its_html_alternative(
+    gateway: tuple[str, int], world: World, sink: Sink, case: str
+) -> None:
+    charset, cte, text = ENCODINGS[case]
+    pdf = testing.pdf_bytes()
+    raw = _mail(
+        world,
+        _multi(
+            "mixed",
+            _multi(
+                "alternative",
+                _text("text/plain", text, charset, cte),
+                _text("text/html", _markup(text), charset, cte),
+            ),
+            _file(
+                "application/pdf",
+                "invoice.pdf",
+                pdf,
+                'Content-Disposition: attachment; filename="invoice.pdf"\r\n',
+            ),
+        ),
+    )
+    copy = _relayed_copy(gateway, world, sink, raw)
+    assert _types(copy) == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "application/pdf",
+    ]
+    plain, html, attached = [p for p in copy.walk() if not p.is_multipart()]
+    # Each alternative in the author's charset and transfer encoding, the HTML without its script.
+    assert (plain.get_content_charset(), plain["Content-Transfer-Encoding"], _decoded(plain)) == (
+        charset,
+        cte,
+        text,
+    )
+    assert (html.get_content_charset(), html["Content-Transfer-Encoding"], _decoded(html)) == (
+        charset,
+        cte,
+        _sanitized(text),
+    )
+    assert (attached.get_content_type(), attached.get_filename(), attached.get_payload(decode=True)) == (
+        "application/pdf",
+        "invoice.pdf",
+        pdf,
+    )
+    # What was judged and stored is what the buyer reads.
+    msg = Message.objects.get()
+    assert (msg.state, msg.body) == ("delivered", text)
+    assert list(Attachment.objects.values_list("filename", "content_type")) == [
+        ("invoice.pdf", "application/pdf")
+    ]
+
+
+@pytest.mark.parametrize("case", sorted(ENCODINGS))
+def test_an_inline_image_keeps_its_content_id_where_the_html_shows_it(
+    gateway: tuple[str, int], world: World, sink: Sink, case: str
+) -> None:
+    charset, cte, text = ENCODINGS[case]
+    png, pdf = testing.image_bytes(), testing.pdf_bytes()
+    img = '<img src="cid:logo@shop" alt="">'
+    raw = _mail(
+        world,
+        _multi(
+            "mixed",
+            _multi(
+                "related",
+                _multi(
+                    "alternative",
+                    _text("text/plain", text, charset, cte),
+                    _text("text/html", _markup(text, img), charset, cte),
+                ),
+                # Declared as something else, named as something else: relayed as what it is.
+                _file(
+                    "application/octet-stream",
+                    "logo",
+                    png,
+                    "Content-Disposition: inline\r\nContent-ID: <logo@shop>\r\n",
+                ),
+            ),
+            _file(
+                "application/pdf",
+                "invoice.pdf",
+                pdf,
+                'Content-Disposition: attachment; filename="invoice.pdf"\r\n',
+            ),
+        ),
+    )
+    copy = _relayed_copy(gateway, world, sink, raw)
+    assert _types(copy) == [
+        "multipart/mixed",
+        "multipart/related",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "image/png",
+        "application/pdf",
+    ]
+    plain, html, image, attached = [p for p in copy.walk() if not p.is_multipart()]
+    assert (_decoded(plain), _decoded(html)) == (text, _sanitized(text, img))
+    assert (image["Content-ID"], image.get_content_disposition(), image.get_filename()) == (
+        "<logo@shop>",
+        "inline",
+        "logo.png",
+    )
+    assert image.get_payload(decode=True) == png
+    assert (attached.get_filename(), attached.get_content_disposition(), attached["Content-ID"]) == (
+        "invoice.pdf",
+        "attachment",
+        None,
+    )
+    msg = Message.objects.get()
+    assert (msg.state, msg.body) == ("delivered", text)
+    assert list(Attachment.objects.order_by("id").values_list("filename", "content_type")) == [
+        ("logo.png", "image/png"),
+        ("invoice.pdf", "application/pdf"),
+    ]
+
+
+def test_a_content_id_naming_the_seller_is_replaced_as_in_the_html(
+    gateway: tuple[str, int], world: World, sink: Sink
+) -> None:
+    text = "请问您要哪种颜色?"
+    png = testing.image_bytes()
+    raw = _mail(
+        world,
+        _multi(
+            "related",
+            _multi(
+                "alternative",
+                _text("text/plain", text, "utf-8", "quoted-printable"),
+                _text(
+                    "text/html", f'<p>{text}</p><img src="cid:{SELLER_ADDR}">', "utf-8", "quoted-printable"
+                ),
+            ),
+            _file(
+                "image/png",
+                "logo.png",
+                png,
+                f"Content-Disposition: inline\r\nContent-ID: <{SELLER_ADDR}>\r\n",
+            ),
+            # An inline part the HTML does not show: a file like any other, without its Content-ID.
+            _file(
+                "image/png", "other.png", png, "Content-Disposition: inline\r\nContent-ID: <other@shop>\r\n"
+            ),
+        ),
+    )
+    code, answer = send(gateway, SELLER_ADDR, world.buyer_relay, raw)
+    assert code == 250, answer
+    out = bytes(OutboundMail.objects.get().data)
+    assert SELLER_ADDR.encode() not in out and b"other@shop" not in out
+    copy = email.message_from_bytes(out)
+    _plain, html, shown, other = [p for p in copy.walk() if not p.is_multipart()]
+    assert _decoded(html) == f'<p>{text}</p><img src="cid:{world.seller_relay}">'
+    assert (shown["Content-ID"], shown.get_content_disposition()) == (f"<{world.seller_relay}>", "inline")
+    assert (other["Content-ID"], other.get_content_disposition(), other.get_filename()) == (
+        None,
+        "attachment",
+        "other.png",
+    )
+
+
+@pytest.mark.parametrize("case", sorted(ENCODINGS))
+def test_the_buyers_address_is_replaced_in_both_alternatives_of_a_mail_with_a_file(
+    gateway: tuple[str, int], world: World, sink: Sink, case: str
+) -> None:
+    charset, cte, text = ENCODINGS[case]
+    local, domain = world.buyer.email.split("@")
+    pdf = testing.pdf_bytes()
+    raw = _mail(
+        world,
+        _multi(
+            "mixed",
+            _multi(
+                "alternative",
+                _text("text/plain", f"{text} {world.buyer.email}", charset, cte),
+                _text("text/html", f"<p>{text}</p><p>{local}&#64;{domain}</p>", charset, cte),
+            ),
+            _file("application/pdf", "photo.pdf", pdf, "Content-Disposition: attachment\r\n"),
+        ),
+        frm=world.buyer.email,
+    )
+    code, answer = send(gateway, world.buyer.email, world.seller_relay, raw)
+    assert code == 250, answer
+    [copy] = deliver(sink)
+    assert sink.messages[-1].rcpt_tos == [world.seller.email]
+    plain, html, attached = [p for p in copy.walk() if not p.is_multipart()]
+    assert (_decoded(plain), _decoded(html)) == (
+        f"{text} {world.buyer_relay}",
+        f"<p>{text}</p><p>{world.buyer_relay}</p>",
+    )
+    assert (attached.get_filename(), attached.get_payload(decode=True)) == ("photo.pdf", pdf)
+    assert world.buyer.email not in Message.objects.get().body
+
+
+def test_a_forwarded_message_is_relayed_as_its_parts_without_its_headers(
+    gateway: tuple[str, int], world: World, sink: Sink
+) -> None:
+    pdf = testing.pdf_bytes()
+    forwarded = (
+        b"Content-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n"
+        b"From: Warehouse <stock@warehouse-mail.example>\r\nSubject: stock\r\nMIME-Version: 1.0\r\n"
+        + _text("text/plain", "蓝色有货。", "gb2312", "base64")
+    )
+    raw = _mail(
+        world,
+        _multi(
+            "mixed",
+            _text("text/plain", "请看仓库的回复。", "utf-8", "quoted-printable"),
+            forwarded,
+            _file("application/pdf", "invoice.pdf", pdf, "Content-Disposition: attachment\r\n"),
+        ),
+    )
+    copy = _relayed_copy(gateway, world, sink, raw)
+    assert b"warehouse-mail.example" not in sink.messages[-1].data
+    assert _types(copy) == ["multipart/mixed", "text/plain", "text/plain", "application/pdf"]
+    first, second, _ = [p for p in copy.walk() if not p.is_multipart()]
+    assert (_decoded(first), _decoded(second)) == ("请看仓库的回复。", "蓝色有货。")
+    assert Message.objects.get().body == "请看仓库的回复。\n\n蓝色有货。"
