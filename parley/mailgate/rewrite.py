@@ -284,6 +284,23 @@ def _rebuilt(part: MimePart, found: _Files) -> MimePart | None:
     return None if row.quarantined else _file(part, row, found)
 
 
+def _recorded(msg: Message, rows: Sequence[Attachment]) -> tuple[list[bytes], bytes]:
+    """The mail as recorded, without the author's structure: the stored text and the files kept."""
+    mail = EmailPart(policy=SMTP)
+    mail.set_content(msg.body)
+    for att in rows:
+        if not att.quarantined:
+            maintype, _, subtype = att.content_type.partition("/")
+            mail.add_attachment(
+                files.read(att.file), maintype=maintype, subtype=subtype, filename=att.filename
+            )
+    mail["MIME-Version"] = "1.0"
+    head, body = split_headers(mail.as_bytes())
+    return [
+        name.encode("ascii") + b":" + value for name, value in head if name.lower() in _MIME_HEADERS
+    ], body
+
+
 def _with_checked_files(
     incoming: Incoming, msg: Message, hide: Sequence[str], alias: str
 ) -> tuple[list[bytes], bytes] | None:
@@ -305,7 +322,14 @@ def _with_checked_files(
     rows = list(Attachment.objects.filter(message=msg).order_by("id"))
     tree = email.message_from_bytes(incoming.raw, policy=compat32)
     found = _Files(texts=texts, rows=rows, cids=cids, hide=wanted, alias=alias)
-    rebuilt = _rebuilt(tree, found)
+    try:
+        rebuilt = _rebuilt(tree, found)
+    except IndexError:
+        rebuilt, found.next_file = None, -1
+    if (found.next_text, found.next_file) != (len(texts), len(rows)):
+        # The walk met other parts than parse recorded: relay what was recorded, never a guess.
+        log.warning("relay of message %s: parts differ from the record; sent as text and files", msg.pk)
+        return _recorded(msg, rows)
     if rebuilt is None:  # every file quarantined and no text: the recorded text alone
         text = EmailPart(policy=SMTP)
         text.set_content(msg.body)

@@ -14,6 +14,8 @@ import pytest
 from parley import testing
 from parley.conversations.models import Attachment, Message
 from parley.delivery.models import OutboundMail
+from parley.mailgate import rewrite
+from parley.mailgate.parse import parse
 from tests.mailgate.conftest import SELLER_ADDR, World
 from tests.mailgate.sink import Sink
 from tests.mailgate.test_relay import deliver
@@ -418,3 +420,26 @@ def test_a_forwarded_message_is_relayed_as_its_parts_without_its_headers(
     first, second, _ = [p for p in copy.walk() if not p.is_multipart()]
     assert (_decoded(first), _decoded(second)) == ("请看仓库的回复。", "蓝色有货。")
     assert Message.objects.get().body == "请看仓库的回复。\n\n蓝色有货。"
+
+
+def test_a_mail_whose_parts_differ_from_the_record_is_relayed_as_recorded(
+    gateway: tuple[str, int], world: World
+) -> None:
+    """A guard, not a path parse takes today: where the walk meets other files than were recorded,
+    the copy is the recorded text and the recorded files, never a part matched to the wrong row."""
+    pdf = testing.pdf_bytes()
+    raw = mail(
+        SELLER_ADDR, world.buyer_relay, [("a.pdf", "application/pdf", pdf), ("b.pdf", "application/pdf", pdf)]
+    )
+    code, text = send(gateway, SELLER_ADDR, world.buyer_relay, raw)
+    assert code == 250, text
+    msg = Message.objects.get()
+    Attachment.objects.filter(message=msg, filename="b.pdf").delete()
+    built = rewrite._with_checked_files(parse(raw, quick=False), msg, [], world.seller_relay)
+    assert built is not None
+    headers, body = built
+    copy = email.message_from_bytes(b"\r\n".join(headers) + b"\r\n\r\n" + body, policy=email.policy.default)
+    assert [(p.get_content_type(), p.get_filename()) for p in copy.iter_attachments()] == [  # type: ignore[attr-defined]
+        ("application/pdf", "a.pdf")
+    ]
+    assert copy.get_body(preferencelist=("plain",)).get_content().strip() == "Invoice attached."  # type: ignore[attr-defined]
