@@ -11,7 +11,7 @@ from parley.core import time
 from parley.marketplace import store
 from parley.marketplace.models import Buyer, Order, RelayAddress, Seller
 from parley.policy import available_reasons
-from parley.policy.models import ContactReason
+from parley.policy import selectors as policy_selectors
 from parley.policy.types import BuyerFacts, MarketplaceFacts, OrderFacts, SellerFacts
 
 
@@ -114,7 +114,7 @@ def marketplace_facts(order: Order) -> MarketplaceFacts:
 
 def contact_reasons_for(order: Order, *, now: dt.datetime) -> list[dict[str, object]]:
     """The active contact reasons for `order` at `now`: open or not, and why not (in both languages)."""
-    catalog = list(ContactReason.objects.filter(active=True))
+    catalog = policy_selectors.active_reasons()
     names = {r.code: r for r in catalog}
     out: list[dict[str, object]] = []
     for a in available_reasons([r.spec() for r in catalog], order_facts(order, now=now), now):

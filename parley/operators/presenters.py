@@ -13,6 +13,7 @@ from parley.conversations.models import Message, PolicyDecision, Violation
 from parley.marketplace.models import Marketplace, Order, ProductCategory
 from parley.operators.forms import REASON_LABELS
 from parley.operators.models import SettingsChange
+from parley.policy import selectors as policy_selectors
 from parley.policy.models import ContactReason
 
 ACTION_WORDS = {
@@ -352,7 +353,7 @@ class ChangeView:
 def change_views(changes: Iterable[SettingsChange], language: str) -> list[ChangeView]:
     changes = list(changes)
     markets = Marketplace.objects.in_bulk([c.object_id for c in changes if c.kind == "marketplace"])
-    reasons = ContactReason.objects.in_bulk([c.object_id for c in changes if c.kind == "reason"])
+    reasons = policy_selectors.reasons_by_code([c.object_id for c in changes if c.kind == "reason"])
     return [
         ChangeView(c, change_subject(c, language, markets, reasons), change_sentences(c, language))
         for c in changes

@@ -36,6 +36,7 @@ from parley.operators.forms import (
     mark_errors,
 )
 from parley.operators.models import SettingsChange
+from parley.policy import selectors as policy_selectors
 from parley.policy.models import ContactReason
 
 View = Callable[..., HttpResponseBase]
@@ -354,7 +355,7 @@ def settings_index(request: HttpRequest) -> HttpResponse:
                         str(statuses.get(v, v)) for v in r.order_statuses or []
                     ),
                 }
-                for r in ContactReason.objects.order_by("position", "code")
+                for r in policy_selectors.catalog()
             ],
             "changes": presenters.change_views(SettingsChange.objects.select_related("actor")[:20], lang),
         },

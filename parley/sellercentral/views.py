@@ -39,6 +39,7 @@ from parley.marketplace import selectors as ms
 from parley.marketplace.models import AuthorizedSender, Order, Seller
 from parley.marketplace.texts import opt_out_explanation
 from parley.policy import available_reasons
+from parley.policy import selectors as policy_selectors
 from parley.policy.models import ContactReason
 from parley.sellercentral import presenters
 from parley.sellercentral.forms import AddSenderForm, OrderFilterForm
@@ -186,7 +187,7 @@ def _render_order(
 
 def reason_choices(order: Order, now: dt.datetime) -> list[presenters.ReasonChoice]:
     """Every active reason, with whether the policy makes it available for this order and why not."""
-    reasons = {r.code: r for r in ContactReason.objects.filter(active=True)}
+    reasons = {r.code: r for r in policy_selectors.active_reasons()}
     out = []
     for av in available_reasons([r.spec() for r in reasons.values()], ms.order_facts(order, now=now), now):
         why = ""
