@@ -1,13 +1,14 @@
-"""Reads of conversations: messages a mail refers to, and the facts about a buyer message a seller answers."""
+"""Reads of conversations: a seller's own messages and attachments (access_*), messages a mail refers to."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
 
-from parley.conversations.models import Message
-from parley.marketplace.models import Buyer, Seller
+from parley.conversations.models import Attachment, Message
+from parley.marketplace.models import Buyer, Order, Seller
 from parley.policy.types import ReplyFacts
 
 # An answer that never reached the buyer (refused by the policy) does not use the reply up.
@@ -55,3 +56,64 @@ def reply_facts(
         .count()
     )
     return ReplyFacts(buyer_message_at=buyer_message.created_at, answers=answers)
+
+
+def attachment_list() -> Prefetch:
+    # Lists show name and size only: never load the bytes of every attachment.
+    return Prefetch("attachments", queryset=Attachment.objects.all().order_by("id"))
+
+
+def order_history(order: Order) -> QuerySet[Message]:
+    """Every message on the order, oldest first, with what its page shows of each."""
+    return (
+        Message.objects.filter(conversation__order=order)
+        .select_related("decision", "reason")
+        .prefetch_related(attachment_list())
+        .order_by("created_at", "id")
+    )
+
+
+def awaiting_answer(seller: Seller) -> QuerySet[Message]:
+    """The buyers' messages the seller has still to answer, oldest first."""
+    return (
+        Message.objects.filter(
+            seller=seller,
+            direction=Message.Direction.BUYER_TO_SELLER,
+            responded_at__isnull=True,
+            no_response_needed=False,
+            auto_reply=False,
+        )
+        .exclude(state__in=[Message.State.BLOCKED, Message.State.BOUNCED])
+        .select_related("conversation__order", "buyer")
+        .prefetch_related(attachment_list())
+        .order_by("created_at", "id")
+    )
+
+
+def access_message_for_seller(
+    seller: Seller, message_id: str, *, direction: str, order: Order | None = None
+) -> Message:
+    """The seller's own message of that direction (on `order` if given), or 404 for "not yours" and
+    "not there" alike."""
+    qs = Message.objects.select_related("conversation", "decision", "reason").filter(
+        public_id=message_id, seller=seller, direction=direction
+    )
+    if order is not None:
+        qs = qs.filter(conversation__order=order)
+    try:
+        return qs.get()
+    except Message.DoesNotExist:
+        raise Http404("No such message.") from None
+
+
+def access_attachment_for_seller(seller: Seller, attachment_id: str) -> Attachment:
+    """An attachment of the seller's messages (or one the seller uploaded), not quarantined; else 404."""
+    att = (
+        Attachment.objects.filter(public_id=attachment_id)
+        .filter(Q(message__seller=seller) | Q(seller=seller))
+        .filter(quarantined=False)
+        .first()
+    )
+    if att is None:
+        raise Http404("No such attachment.")
+    return att

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 from parley.core import time
 from parley.marketplace import store
-from parley.marketplace.models import Buyer, Order, RelayAddress, Seller
+from parley.marketplace.models import AuthorizedSender, Buyer, Order, RelayAddress, Seller
 from parley.policy import available_reasons
 from parley.policy import selectors as policy_selectors
 from parley.policy.types import BuyerFacts, MarketplaceFacts, OrderFacts, SellerFacts
@@ -133,3 +135,24 @@ def contact_reasons_for(order: Order, *, now: dt.datetime) -> list[dict[str, obj
             }
         )
     return out
+
+
+def seller_of(user: Any) -> Seller | None:
+    """The seller account of a signed-in user, if it is one."""
+    return Seller.objects.filter(user=user).first()
+
+
+def authorized_senders(seller: Seller, *, confirmed: bool = False) -> QuerySet[AuthorizedSender]:
+    """The addresses that may mail buyers as the seller (only confirmed ones if `confirmed`), by address."""
+    qs = AuthorizedSender.objects.filter(seller=seller)
+    if confirmed:
+        qs = qs.filter(confirmed_at__isnull=False)
+    return qs.order_by("email")
+
+
+def access_sender_for_seller(seller: Seller, sender_id: int) -> AuthorizedSender:
+    """The seller's own authorized sender, or 404 for "not yours" and "not there" alike."""
+    try:
+        return AuthorizedSender.objects.get(seller=seller, pk=sender_id)
+    except AuthorizedSender.DoesNotExist:
+        raise Http404("No such address.") from None
