@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from parley.conversations.models import Attachment, Message
+from parley.conversations.models import Attachment, Conversation, Message
 from parley.marketplace.models import Buyer, Order, Seller
 from parley.policy.types import ReplyFacts
 
@@ -91,15 +92,24 @@ def awaiting_answer(seller: Seller) -> QuerySet[Message]:
 
 
 def access_message_for_seller(
-    seller: Seller, message_id: str, *, direction: str, order: Order | None = None
+    seller: Seller,
+    message_id: str,
+    *,
+    direction: str | None = None,
+    order: Order | None = None,
+    attachments: bool = False,
 ) -> Message:
-    """The seller's own message of that direction (on `order` if given), or 404 for "not yours" and
-    "not there" alike."""
-    qs = Message.objects.select_related("conversation", "decision", "reason").filter(
-        public_id=message_id, seller=seller, direction=direction
+    """The seller's own message (of that direction, on `order` if given), or 404 for "not yours" and
+    "not there" alike; its attachments read with it if `attachments`."""
+    qs = Message.objects.select_related("conversation", "decision", "reason", "in_reply_to").filter(
+        public_id=message_id, seller=seller
     )
+    if direction is not None:
+        qs = qs.filter(direction=direction)
     if order is not None:
         qs = qs.filter(conversation__order=order)
+    if attachments:
+        qs = qs.prefetch_related("attachments")
     try:
         return qs.get()
     except Message.DoesNotExist:
@@ -117,3 +127,73 @@ def access_attachment_for_seller(seller: Seller, attachment_id: str) -> Attachme
     if att is None:
         raise Http404("No such attachment.")
     return att
+
+
+def access_message_attachment(message: Message, attachment_id: str) -> Attachment:
+    """An attachment of `message` that is not quarantined, or 404."""
+    try:
+        return Attachment.objects.get(message=message, public_id=attachment_id, quarantined=False)
+    except Attachment.DoesNotExist:
+        raise Http404("No such attachment.") from None
+
+
+def awaiting_q() -> Q:
+    """A buyer's delivered message that is still to be answered (the API's "awaiting response")."""
+    return Q(
+        direction=Message.Direction.BUYER_TO_SELLER,
+        state=Message.State.DELIVERED,
+        responded_at__isnull=True,
+        no_response_needed=False,
+    )
+
+
+def seller_conversations(
+    seller: Seller, *, order: str | None = None, state: str | None = None, awaiting: bool | None = None
+) -> QuerySet[Conversation]:
+    """The seller's conversations, each with `ts` (its last message's time), `awaiting` and
+    `message_count`: subqueries, so that a page is one query, not one per row."""
+    waiting = Exists(Message.objects.filter(awaiting_q(), conversation=OuterRef("pk")))
+    count = Message.objects.filter(conversation=OuterRef("pk")).values("conversation").annotate(n=Count("pk"))
+    qs = Conversation.objects.filter(seller=seller).select_related("buyer")
+    qs = qs.annotate(
+        ts=Coalesce("last_message_at", "created_at"),
+        awaiting=waiting,
+        message_count=Coalesce(Subquery(count.values("n")), 0),
+    )
+    if order:
+        qs = qs.filter(order_id=order)
+    if state:
+        qs = qs.filter(Exists(Message.objects.filter(conversation=OuterRef("pk"), state=state)))
+    if awaiting is not None:
+        qs = qs.filter(awaiting=awaiting)
+    return qs
+
+
+def seller_messages(
+    seller: Seller,
+    *,
+    order: str | None = None,
+    state: str | None = None,
+    direction: str | None = None,
+    awaiting: bool | None = None,
+) -> QuerySet[Message]:
+    """The seller's messages in both directions, with what the API shows of each."""
+    qs = (
+        Message.objects.filter(seller=seller)
+        .select_related("conversation", "decision", "in_reply_to")
+        .prefetch_related("attachments")
+    )
+    if order:
+        qs = qs.filter(conversation__order_id=order)
+    if state:
+        qs = qs.filter(state=state)
+    if direction:
+        qs = qs.filter(direction=direction)
+    if awaiting is not None:
+        qs = qs.filter(awaiting_q()) if awaiting else qs.exclude(awaiting_q())
+    return qs
+
+
+def sendable_attachments(message: Message) -> QuerySet[Attachment]:
+    """The message's attachments that may go out (not quarantined), in the order they were added."""
+    return Attachment.objects.filter(message=message, quarantined=False).order_by("id")

@@ -22,7 +22,7 @@ import dkim
 from django.conf import settings
 
 from parley.conversations import actions, files, scrub, selectors
-from parley.conversations.models import Attachment, Message
+from parley.conversations.models import Message
 from parley.core import time
 from parley.delivery import conf
 from parley.delivery.outbox import OutboundSpec, enqueue
@@ -217,7 +217,7 @@ def _with_checked_files(incoming: Incoming, msg: Message) -> tuple[list[bytes], 
     # The text as recorded: every displayed part, the hidden addresses already replaced.
     mail = EmailMessage(policy=SMTP)
     mail.set_content(msg.body)
-    for att in Attachment.objects.filter(message=msg, quarantined=False).order_by("id"):
+    for att in selectors.sendable_attachments(msg):
         maintype, _, subtype = att.content_type.partition("/")
         mail.add_attachment(files.read(att.file), maintype=maintype, subtype=subtype, filename=att.filename)
     head, _, body = mail.as_bytes().partition(b"\r\n\r\n")

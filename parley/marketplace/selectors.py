@@ -11,7 +11,15 @@ from django.http import Http404
 
 from parley.core import time
 from parley.marketplace import store
-from parley.marketplace.models import AuthorizedSender, Buyer, Order, RelayAddress, Seller
+from parley.marketplace.models import (
+    AuthorizedSender,
+    Buyer,
+    Marketplace,
+    Order,
+    ProductCategory,
+    RelayAddress,
+    Seller,
+)
 from parley.policy import available_reasons
 from parley.policy import selectors as policy_selectors
 from parley.policy.types import BuyerFacts, MarketplaceFacts, OrderFacts, SellerFacts
@@ -156,3 +164,43 @@ def access_sender_for_seller(seller: Seller, sender_id: int) -> AuthorizedSender
         return AuthorizedSender.objects.get(seller=seller, pk=sender_id)
     except AuthorizedSender.DoesNotExist:
         raise Http404("No such address.") from None
+
+
+def unknown_marketplaces(ids: list[str]) -> list[str]:
+    """The ids, in their order, that name no marketplace."""
+    known = set(Marketplace.objects.filter(id__in=ids).values_list("id", flat=True))
+    return [i for i in ids if i not in known]
+
+
+def product_categories() -> QuerySet[ProductCategory]:
+    """The category groups the policy knows, by code."""
+    return ProductCategory.objects.order_by("code")
+
+
+def product_category(code: str) -> ProductCategory | None:
+    return ProductCategory.objects.filter(code=code).first()
+
+
+def marketplaces_by_id(ids: list[str]) -> dict[str, Marketplace]:
+    return Marketplace.objects.in_bulk(ids)
+
+
+def buyer_by_id(buyer_id: str) -> Buyer:
+    """The buyer a route already names (it exists: the route was read from their relay address)."""
+    return Buyer.objects.get(id=buyer_id)
+
+
+def sender_is_authorized(seller_id: str, address: str) -> bool:
+    """Whether `address` is a confirmed authorized sender of the seller (case-insensitive)."""
+    return AuthorizedSender.objects.filter(
+        seller_id=seller_id, email__iexact=address, confirmed_at__isnull=False
+    ).exists()
+
+
+def relay_local_part(*, buyer: Buyer, seller: Seller, kind: str) -> str | None:
+    """The local part of the pair's relay address of that kind, if it exists yet."""
+    return (
+        RelayAddress.objects.filter(buyer=buyer, seller=seller, kind=kind)
+        .values_list("local_part", flat=True)
+        .first()
+    )
