@@ -295,21 +295,21 @@ def marketplace_categories(market: Marketplace, *, q: str, show: str, language: 
 # --- single objects by the id in the URL: 404 when there is none (operators see every seller's) ------
 
 
-def access_flag(flag_id: int) -> Flag:
+def access_flag(flag_id: int | str) -> Flag:
     try:
         return Flag.objects.select_related(
             "message__seller", "message__reason", "message__conversation__order", "buyer"
-        ).get(pk=flag_id)
-    except Flag.DoesNotExist:
+        ).get(pk=int(flag_id))
+    except (Flag.DoesNotExist, ValueError, TypeError):
         raise Http404("No such flag.") from None
 
 
-def access_violation(violation_id: int) -> Violation:
+def access_violation(violation_id: int | str) -> Violation:
     try:
         return Violation.objects.select_related(
             "seller", "message__reason", "message__conversation__order"
-        ).get(pk=violation_id)
-    except Violation.DoesNotExist:
+        ).get(pk=int(violation_id))
+    except (Violation.DoesNotExist, ValueError, TypeError):
         raise Http404("No such violation.") from None
 
 
