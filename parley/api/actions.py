@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 from django.db import IntegrityError, transaction
 
+from parley.api import selectors
 from parley.api.auth import (
     ACCESS_PREFIX,
     ACCESS_TOKEN_SECONDS,
@@ -181,7 +182,7 @@ def check_store_upload(
 ) -> Attachment:
     """The PUT to an upload URL: check key, expiry, digest, size and type (sniffed), keep the file."""
     at = now or time.now()
-    dest = UploadDestination.objects.filter(id=destination_id).first()
+    dest = selectors.upload_destination(destination_id)
     if dest is None or not secrets.compare_digest(dest.upload_key_hash, digest(upload_key)):
         raise ActionError("AccessDenied", "Access Denied", "拒绝访问", status=403)
     if dest.expires_at <= at:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 
-from parley.api.models import AccessToken, ApiCredential
+from parley.api import selectors
+from parley.api.models import ApiCredential
 from parley.core import time
 from parley.marketplace.models import Seller
 
@@ -56,7 +57,7 @@ def check_token_request(
         raise TokenError("unsupported_grant_type", "Only grant_type=refresh_token is supported.")
     if not refresh_token or not client_id or not client_secret:
         raise TokenError("invalid_request", "refresh_token, client_id and client_secret are required.")
-    cred = ApiCredential.objects.filter(client_id=client_id, revoked_at__isnull=True).first()
+    cred = selectors.active_credential(client_id)
     # compare_digest on the hashes: the check takes the same time whatever the secret's prefix.
     if cred is None or not hmac.compare_digest(cred.client_secret_hash, digest(client_secret)):
         raise TokenError("invalid_client", "Client authentication failed.", status=401)
@@ -99,11 +100,7 @@ def request_token(request: HttpRequest) -> str:
 def authenticate_token(token: str, *, now: dt.datetime | None = None) -> Principal:
     if not token:
         raise AuthError("Access token is missing in the request header.")
-    row = (
-        AccessToken.objects.select_related("credential", "credential__seller")
-        .filter(token_hash=digest(token))
-        .first()
-    )
+    row = selectors.token_by_hash(digest(token))
     if row is None or row.credential.revoked_at is not None:
         raise AuthError("The access token you provided is revoked, malformed or invalid.")
     if row.expires_at <= (now or time.now()):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from parley.conversations.models import Attachment, Conversation, Message
+from parley.conversations.models import Attachment, Conversation, Flag, Message
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Buyer, Order
 
@@ -85,3 +85,8 @@ def access_attachment(buyer: Buyer, attachment_id: str) -> Attachment:
     if att is None:
         raise Http404("No such attachment.")
     return att
+
+
+def flag_of(buyer: Buyer, message: Message) -> Flag | None:
+    """The buyer's report of `message`, if they made one."""
+    return Flag.objects.filter(message=message, buyer=buyer).first()

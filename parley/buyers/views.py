@@ -152,7 +152,7 @@ def mark_unread(request: HttpRequest, buyer: Buyer, order_id: str) -> HttpRespon
 def flag(request: HttpRequest, buyer: Buyer, message_id: str) -> HttpResponse:
     message = selectors.access_seller_message(buyer, message_id)
     order = message.conversation.order
-    existing = Flag.objects.filter(message=message, buyer=buyer).first()
+    existing = selectors.flag_of(buyer, message)
     error = ""
     if request.method == "POST" and existing is None:
         try:

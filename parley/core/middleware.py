@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from parley.core import logs, metrics
+from parley.core import logs, metrics, selectors
 from parley.core.textcheck import UnstorableText, check_text
 
 
@@ -84,9 +84,9 @@ class UserLanguageMiddleware:
 
 
 def _language_of(request: HttpRequest, user: Any) -> str:
-    choice = getattr(user, "language_choice", None)
-    if choice is not None:
-        return str(choice.language)
+    chosen = selectors.chosen_language(user)
+    if chosen:
+        return chosen
     if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
         return ""  # LocaleMiddleware already honoured it
     buyer = getattr(user, "buyer", None)

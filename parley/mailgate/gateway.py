@@ -18,8 +18,9 @@ from parley.delivery import actions as delivery_actions
 from parley.delivery import bounces
 from parley.mailgate import auth, rewrite, store
 from parley.mailgate.parse import Incoming, MailError, parse
+from parley.marketplace import selectors as ms
 from parley.marketplace.actions import do_relay_address
-from parley.marketplace.models import AuthorizedSender, Buyer, Order, RelayAddress, Seller
+from parley.marketplace.models import Buyer, Order, RelayAddress, Seller
 from parley.policy.context import prescan
 from parley.policy.subject import decode_subject
 
@@ -87,9 +88,7 @@ def reply(code: str, status: str, text: str) -> str:
 
 
 def _sender_is_authorized(seller_id: str, address: str) -> bool:
-    return AuthorizedSender.objects.filter(
-        seller_id=seller_id, email__iexact=address, confirmed_at__isnull=False
-    ).exists()
+    return ms.sender_is_authorized(seller_id, address)
 
 
 def check_rcpt(*, mail_from: str, rcpt: str, taken: Route | None) -> tuple[str, Route | None]:
@@ -166,8 +165,7 @@ def _relay(buyer: Buyer, seller: Seller, kind: str, known: str | None = None) ->
     key = (buyer.id, seller.id, kind)
     if key in _relay_cache:
         return _relay_cache[key]
-    pair = RelayAddress.objects.filter(buyer=buyer, seller=seller, kind=kind)
-    local = pair.values_list("local_part", flat=True).first()
+    local = ms.relay_local_part(buyer=buyer, seller=seller, kind=kind)
     if local is None:
         return do_relay_address(buyer=buyer, seller=seller, kind=kind).address()
     if len(_relay_cache) > 100_000:
@@ -382,7 +380,7 @@ def _seller_to_buyer(*, route: Route, mail_from: str, incoming: Incoming, peer_i
 
 
 def _buyer_to_seller(*, route: Route, mail_from: str, incoming: Incoming, peer_ip: str, helo: str) -> str:
-    buyer = Buyer.objects.get(id=route.buyer_id)
+    buyer = ms.buyer_by_id(route.buyer_id)
     senders = incoming.addresses("From")
     if len(senders) != 1 or senders[0].lower() != buyer.email.lower():
         return reply(

@@ -319,7 +319,7 @@ def _with_checked_files(
         if shown.ctype == "text/html"
         for ref in _CID.findall(text)
     }
-    rows = list(Attachment.objects.filter(message=msg).order_by("id"))
+    rows = list(selectors.message_attachments(msg))
     tree = email.message_from_bytes(incoming.raw, policy=compat32)
     found = _Files(texts=texts, rows=rows, cids=cids, hide=wanted, alias=alias)
     try:

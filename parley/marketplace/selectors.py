@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 from parley.core import time
 from parley.marketplace import store
-from parley.marketplace.models import Buyer, Order, Seller
+from parley.marketplace.models import (
+    AuthorizedSender,
+    Buyer,
+    Marketplace,
+    Order,
+    ProductCategory,
+    RelayAddress,
+    Seller,
+)
 from parley.policy import available_reasons
-from parley.policy.models import ContactReason
+from parley.policy import selectors as policy_selectors
 from parley.policy.types import BuyerFacts, MarketplaceFacts, OrderFacts, SellerFacts
 
 
@@ -108,7 +118,7 @@ def marketplace_facts(order: Order) -> MarketplaceFacts:
 
 def contact_reasons_for(order: Order, *, now: dt.datetime) -> list[dict[str, object]]:
     """The active contact reasons for `order` at `now`: open or not, and why not (in both languages)."""
-    catalog = list(ContactReason.objects.filter(active=True))
+    catalog = policy_selectors.active_reasons()
     names = {r.code: r for r in catalog}
     out: list[dict[str, object]] = []
     for a in available_reasons([r.spec() for r in catalog], order_facts(order, now=now), now):
@@ -127,3 +137,64 @@ def contact_reasons_for(order: Order, *, now: dt.datetime) -> list[dict[str, obj
             }
         )
     return out
+
+
+def seller_of(user: Any) -> Seller | None:
+    """The seller account of a signed-in user, if it is one."""
+    return Seller.objects.filter(user=user).first()
+
+
+def authorized_senders(seller: Seller, *, confirmed: bool = False) -> QuerySet[AuthorizedSender]:
+    """The addresses that may mail buyers as the seller (only confirmed ones if `confirmed`), by address."""
+    qs = AuthorizedSender.objects.filter(seller=seller)
+    if confirmed:
+        qs = qs.filter(confirmed_at__isnull=False)
+    return qs.order_by("email")
+
+
+def access_sender_for_seller(seller: Seller, sender_id: int) -> AuthorizedSender:
+    """The seller's own authorized sender, or 404 for "not yours" and "not there" alike."""
+    try:
+        return AuthorizedSender.objects.get(seller=seller, pk=sender_id)
+    except AuthorizedSender.DoesNotExist:
+        raise Http404("No such address.") from None
+
+
+def unknown_marketplaces(ids: list[str]) -> list[str]:
+    """The ids, in their order, that name no marketplace."""
+    known = set(Marketplace.objects.filter(id__in=ids).values_list("id", flat=True))
+    return [i for i in ids if i not in known]
+
+
+def product_categories() -> QuerySet[ProductCategory]:
+    """The category groups the policy knows, by code."""
+    return ProductCategory.objects.order_by("code")
+
+
+def product_category(code: str) -> ProductCategory | None:
+    return ProductCategory.objects.filter(code=code).first()
+
+
+def marketplaces_by_id(ids: list[str]) -> dict[str, Marketplace]:
+    return Marketplace.objects.in_bulk(ids)
+
+
+def buyer_by_id(buyer_id: str) -> Buyer:
+    """The buyer a route already names (it exists: the route was read from their relay address)."""
+    return Buyer.objects.get(id=buyer_id)
+
+
+def sender_is_authorized(seller_id: str, address: str) -> bool:
+    """Whether `address` is a confirmed authorized sender of the seller (case-insensitive)."""
+    return AuthorizedSender.objects.filter(
+        seller_id=seller_id, email__iexact=address, confirmed_at__isnull=False
+    ).exists()
+
+
+def relay_local_part(*, buyer: Buyer, seller: Seller, kind: str) -> str | None:
+    """The local part of the pair's relay address of that kind, if it exists yet."""
+    return (
+        RelayAddress.objects.filter(buyer=buyer, seller=seller, kind=kind)
+        .values_list("local_part", flat=True)
+        .first()
+    )

@@ -9,7 +9,6 @@ from typing import Any
 from axes.utils import reset
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
-from django.http import Http404
 from django.utils import translation
 
 from parley.conversations.models import Flag, Violation
@@ -17,7 +16,8 @@ from parley.core import time
 from parley.core.errors import ActionError
 from parley.marketplace import actions as marketplace_actions
 from parley.marketplace.actions import do_refresh_category_groups
-from parley.marketplace.models import Marketplace, MarketplaceCategory, Seller, StandingChange
+from parley.marketplace.models import Marketplace, MarketplaceCategory, StandingChange
+from parley.operators import selectors
 from parley.operators.forms import (
     CategoryMappingForm,
     ContactReasonForm,
@@ -92,10 +92,7 @@ def check_resolve_flag(
     *, actor: Actor, flag_id: int | str, decision: object, note: object = "", now: dt.datetime | None = None
 ) -> Flag:
     staff = _require_staff(actor)
-    try:
-        flag = Flag.objects.select_related("message__seller").get(pk=int(flag_id))
-    except (Flag.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such flag.") from None
+    flag = selectors.access_flag(flag_id)
     return do_resolve_flag(
         actor=staff,
         flag=flag,
@@ -145,10 +142,7 @@ def check_resolve_violation(
     now: dt.datetime | None = None,
 ) -> Violation:
     staff = _require_staff(actor)
-    try:
-        violation = Violation.objects.get(pk=int(violation_id))
-    except (Violation.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such violation.") from None
+    violation = selectors.access_violation(violation_id)
     return do_resolve_violation(
         actor=staff,
         violation=violation,
@@ -191,9 +185,7 @@ def check_set_standing(
     *, actor: Actor, seller_id: str, data: Mapping[str, Any], now: dt.datetime | None = None
 ) -> StandingChange:
     staff = _require_staff(actor)
-    seller = Seller.objects.filter(pk=seller_id).first()
-    if seller is None:
-        raise Http404("No such seller.")
+    seller = selectors.access_seller(seller_id)
     form = StandingForm(data)
     if not form.is_valid():
         raise FormInvalid(form)
@@ -212,9 +204,7 @@ def check_update_marketplace(
     *, actor: Actor, marketplace_id: str, data: Mapping[str, Any], now: dt.datetime | None = None
 ) -> SettingsChange | None:
     staff = _require_staff(actor)
-    market = Marketplace.objects.filter(pk=marketplace_id).first()
-    if market is None:
-        raise Http404("No such marketplace.")
+    market = selectors.access_marketplace(marketplace_id)
     form = MarketplacePolicyForm(data)
     if not form.is_valid():
         raise FormInvalid(form)
@@ -263,9 +253,7 @@ def check_save_reason(
     staff = _require_staff(actor)
     instance = None
     if code is not None:
-        instance = ContactReason.objects.filter(pk=code).first()
-        if instance is None:
-            raise Http404("No such contact reason.")
+        instance = selectors.access_reason(code)
     form = ContactReasonForm(data, instance=instance)
     if not form.is_valid():
         raise FormInvalid(form)
@@ -313,9 +301,7 @@ def check_map_category(
     *, actor: Actor, marketplace_id: str, code: str, data: Mapping[str, Any], now: dt.datetime | None = None
 ) -> SettingsChange | None:
     staff = _require_staff(actor)
-    node = MarketplaceCategory.objects.filter(marketplace_id=marketplace_id, code=code).first()
-    if node is None:
-        raise Http404("No such category.")
+    node = selectors.access_category(marketplace_id, code)
     form = CategoryMappingForm(data)
     if not form.is_valid():
         raise FormInvalid(form)
@@ -356,9 +342,7 @@ def check_set_default_group(
     *, actor: Actor, marketplace_id: str, data: Mapping[str, Any], now: dt.datetime | None = None
 ) -> SettingsChange | None:
     staff = _require_staff(actor)
-    market = Marketplace.objects.filter(pk=marketplace_id).first()
-    if market is None:
-        raise Http404("No such marketplace.")
+    market = selectors.access_marketplace(marketplace_id)
     form = DefaultGroupForm(data)
     if not form.is_valid():
         raise FormInvalid(form)

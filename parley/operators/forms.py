@@ -9,8 +9,9 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from parley.marketplace import selectors as ms
 from parley.marketplace.enforcement import validate_thresholds
-from parley.marketplace.models import Marketplace, Order, ProductCategory, Seller
+from parley.marketplace.models import Marketplace, Order, Seller
 from parley.policy.models import ContactReason
 
 ORDER_ERROR = _("Each step needs more violations than the one before: warn < restrict < block < suspend.")
@@ -345,9 +346,7 @@ def group_choices() -> list[tuple[str, str]]:
     lang = get_language() or "en"
     # Chinese takes full-width brackets around the code.
     fmt = "{name}（{code}）" if lang.startswith("zh") else "{name} ({code})"
-    return [
-        (g.code, fmt.format(name=g.name(lang), code=g.code)) for g in ProductCategory.objects.order_by("code")
-    ]
+    return [(g.code, fmt.format(name=g.name(lang), code=g.code)) for g in ms.product_categories()]
 
 
 class CategoryMappingForm(forms.Form):

@@ -10,9 +10,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from parley.conversations.models import Message, PolicyDecision, Violation
-from parley.marketplace.models import Marketplace, Order, ProductCategory
+from parley.marketplace import selectors as ms
+from parley.marketplace.models import Marketplace, Order
 from parley.operators.forms import REASON_LABELS
 from parley.operators.models import SettingsChange
+from parley.policy import selectors as policy_selectors
 from parley.policy.models import ContactReason
 
 ACTION_WORDS = {
@@ -178,7 +180,7 @@ def _changed(what: str, before: str, after: str) -> str:
 def _group_name(code: object, language: str) -> str:
     if not code:
         return _("not mapped (counts as its parent)")
-    group = ProductCategory.objects.filter(code=str(code)).first()
+    group = ms.product_category(str(code))
     if group is None:
         return str(code)
     return f"{group.name(language)}（{code}）" if _zh(language) else f"{group.name(language)} ({code})"
@@ -351,8 +353,8 @@ class ChangeView:
 
 def change_views(changes: Iterable[SettingsChange], language: str) -> list[ChangeView]:
     changes = list(changes)
-    markets = Marketplace.objects.in_bulk([c.object_id for c in changes if c.kind == "marketplace"])
-    reasons = ContactReason.objects.in_bulk([c.object_id for c in changes if c.kind == "reason"])
+    markets = ms.marketplaces_by_id([c.object_id for c in changes if c.kind == "marketplace"])
+    reasons = policy_selectors.reasons_by_code([c.object_id for c in changes if c.kind == "reason"])
     return [
         ChangeView(c, change_subject(c, language, markets, reasons), change_sentences(c, language))
         for c in changes

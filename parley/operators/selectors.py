@@ -9,11 +9,12 @@ from typing import Any
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.http import Http404
 from django.utils import timezone
 
 from parley.conversations import metrics
 from parley.conversations.metrics import UtcDate
-from parley.conversations.models import Flag, Message, Violation
+from parley.conversations.models import Attachment, Flag, Message, PolicyDecision, Violation
 from parley.marketplace import enforcement
 from parley.marketplace.models import (
     Marketplace,
@@ -22,6 +23,9 @@ from parley.marketplace.models import (
     Seller,
     StandingChange,
 )
+from parley.operators.models import SettingsChange
+from parley.policy import selectors as policy_selectors
+from parley.policy.models import ContactReason
 
 
 def open_flags() -> QuerySet[Flag]:
@@ -286,3 +290,108 @@ def marketplace_categories(market: Marketplace, *, q: str, show: str, language: 
             )
         )
     return out
+
+
+# --- single objects by the id in the URL: 404 when there is none (operators see every seller's) ------
+
+
+def access_flag(flag_id: int | str) -> Flag:
+    try:
+        return Flag.objects.select_related(
+            "message__seller", "message__reason", "message__conversation__order", "buyer"
+        ).get(pk=int(flag_id))
+    except (Flag.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such flag.") from None
+
+
+def access_violation(violation_id: int | str) -> Violation:
+    try:
+        return Violation.objects.select_related(
+            "seller", "message__reason", "message__conversation__order"
+        ).get(pk=int(violation_id))
+    except (Violation.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such violation.") from None
+
+
+def access_seller(seller_id: str) -> Seller:
+    try:
+        return Seller.objects.get(pk=seller_id)
+    except Seller.DoesNotExist:
+        raise Http404("No such seller.") from None
+
+
+def access_marketplace(marketplace_id: str) -> Marketplace:
+    try:
+        return Marketplace.objects.select_related("default_group").get(pk=marketplace_id)
+    except Marketplace.DoesNotExist:
+        raise Http404("No such marketplace.") from None
+
+
+def access_category(marketplace_id: str, code: str) -> MarketplaceCategory:
+    try:
+        return MarketplaceCategory.objects.get(marketplace_id=marketplace_id, code=code)
+    except MarketplaceCategory.DoesNotExist:
+        raise Http404("No such category.") from None
+
+
+def access_reason(code: str) -> ContactReason:
+    found = policy_selectors.reason(code)
+    if found is None:
+        raise Http404("No such contact reason.")
+    return found
+
+
+def access_attachment(attachment_id: str) -> Attachment:
+    """Any attachment, quarantined ones included (an operator reviews what was held back)."""
+    try:
+        return Attachment.objects.get(public_id=attachment_id)
+    except Attachment.DoesNotExist:
+        raise Http404("No such attachment.") from None
+
+
+# --- lists and counts of the console's pages -----------------------------------------------------------
+
+
+def flags() -> QuerySet[Flag]:
+    return Flag.objects.all()
+
+
+def violations() -> QuerySet[Violation]:
+    return Violation.objects.all()
+
+
+def sellers_by_status() -> list[tuple[str, int]]:
+    counts = dict(Seller.objects.values_list("status").annotate(n=Count("id")).order_by())
+    return [(str(s.label), counts.get(s.value, 0)) for s in Seller.Status]
+
+
+def decision_of(message: Message) -> PolicyDecision | None:
+    return PolicyDecision.objects.filter(message=message).first()
+
+
+def find_sellers(*, q: str, status: str) -> QuerySet[Seller]:
+    """Sellers by exact id or by a part of their name, of one standing if `status` is one."""
+    qs = Seller.objects.order_by("display_name", "id")
+    if q:
+        qs = qs.filter(Q(id__iexact=q) | Q(display_name__icontains=q))
+    if status in Seller.Status.values:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def marketplaces() -> QuerySet[Marketplace]:
+    return Marketplace.objects.order_by("id")
+
+
+def settings_changes(*, kind: str = "", object_id: str = "") -> QuerySet[SettingsChange]:
+    """The settings changes, newest first (of one object if `kind` and `object_id` are given)."""
+    qs = SettingsChange.objects.select_related("actor")
+    if kind:
+        qs = qs.filter(kind=kind, object_id=object_id)
+    return qs
+
+
+def category_counts(market: Marketplace) -> tuple[int, int]:
+    """How many categories the marketplace has, and how many of them are outside its tree."""
+    nodes = MarketplaceCategory.objects.filter(marketplace=market)
+    return nodes.count(), nodes.filter(in_tree=False).count()

@@ -12,20 +12,19 @@ from django.contrib import messages as flash
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from parley.conversations import metrics
-from parley.conversations.models import Attachment, Flag, Message, PolicyDecision, Violation
+from parley.conversations.models import Flag, Message, Violation
 from parley.core import time
 from parley.core.errors import ActionError
 from parley.core.storage import file_response
-from parley.marketplace.models import Marketplace, MarketplaceCategory, Order, Seller
+from parley.marketplace.models import Order, Seller
 from parley.operators import actions, charts, presenters, selectors
 from parley.operators.forms import (
     CategoryMappingForm,
@@ -35,8 +34,7 @@ from parley.operators.forms import (
     StandingForm,
     mark_errors,
 )
-from parley.operators.models import SettingsChange
-from parley.policy.models import ContactReason
+from parley.policy import selectors as policy_selectors
 
 View = Callable[..., HttpResponseBase]
 
@@ -77,14 +75,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         series=[(labels[k], outcomes[k]) for k in ("delivered", "optout", "content", "blocked", "bounced")],
         chart_id="chart-outcomes",
     )
-    _d, flags = selectors.per_day(Flag.objects.all(), now=now, days=days_n, group="category")
+    _d, flags = selectors.per_day(selectors.flags(), now=now, days=days_n, group="category")
     flag_chart = charts.stacked_bars(
         title=_("Buyer reports per day"),
         days=days,
         series=[(str(Flag.Category(k).label), v) for k, v in flags.items()] or [(_("Reports"), [0] * days_n)],
         chart_id="chart-flags",
     )
-    _d, violations = selectors.per_day(Violation.objects.all(), now=now, days=days_n, group="kind")
+    _d, violations = selectors.per_day(selectors.violations(), now=now, days=days_n, group="kind")
     violation_chart = charts.stacked_bars(
         title=_("Violations per day"),
         days=days,
@@ -126,9 +124,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ],
             "open_flags": selectors.open_flags().count(),
             "open_violations": selectors.open_violations().count(),
-            "sellers_by_status": [
-                (s.label, Seller.objects.filter(status=s.value).count()) for s in Seller.Status
-            ],
+            "sellers_by_status": selectors.sellers_by_status(),
             "days": days_n,
         },
     )
@@ -150,7 +146,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def _review_context(
     *, kind: str, item: Flag | Violation, message: Message | None, seller: Seller, now: dt.datetime
 ) -> dict[str, Any]:
-    decision = PolicyDecision.objects.filter(message=message).first() if message else None
+    decision = selectors.decision_of(message) if message else None
     lang = _lang()
     place = selectors.queue_place(kind, item)
     return {
@@ -226,12 +222,7 @@ def _review(
 
 @staff_required
 def flag_detail(request: HttpRequest, flag_id: int) -> HttpResponse:
-    flag = get_object_or_404(
-        Flag.objects.select_related(
-            "message__seller", "message__reason", "message__conversation__order", "buyer"
-        ),
-        pk=flag_id,
-    )
+    flag = selectors.access_flag(flag_id)
     return _review(
         request,
         kind="flag",
@@ -250,10 +241,7 @@ def flag_detail(request: HttpRequest, flag_id: int) -> HttpResponse:
 
 @staff_required
 def violation_detail(request: HttpRequest, violation_id: int) -> HttpResponse:
-    violation = get_object_or_404(
-        Violation.objects.select_related("seller", "message__reason", "message__conversation__order"),
-        pk=violation_id,
-    )
+    violation = selectors.access_violation(violation_id)
     return _review(
         request,
         kind="violation",
@@ -271,12 +259,7 @@ def violation_detail(request: HttpRequest, violation_id: int) -> HttpResponse:
 def sellers(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
-    qs = Seller.objects.order_by("display_name", "id")
-    if q:
-        qs = qs.filter(Q(id__iexact=q) | Q(display_name__icontains=q))
-    if status in Seller.Status.values:
-        qs = qs.filter(status=status)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.find_sellers(q=q, status=status), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "operators/sellers.html",
@@ -286,7 +269,7 @@ def sellers(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def seller(request: HttpRequest, seller_id: str) -> HttpResponse:
-    obj = get_object_or_404(Seller, pk=seller_id)
+    obj = selectors.access_seller(seller_id)
     form = StandingForm()
     if request.method == "POST":
         try:
@@ -344,7 +327,7 @@ def settings_index(request: HttpRequest) -> HttpResponse:
                     "cap": presenters.daily_cap(m.daily_cap_multiplier, m.daily_cap_base),
                     "ladder": presenters.enforcement_summary(m.enforcement or {}),
                 }
-                for m in Marketplace.objects.order_by("id")
+                for m in selectors.marketplaces()
             ],
             "reasons": [
                 {
@@ -354,16 +337,16 @@ def settings_index(request: HttpRequest) -> HttpResponse:
                         str(statuses.get(v, v)) for v in r.order_statuses or []
                     ),
                 }
-                for r in ContactReason.objects.order_by("position", "code")
+                for r in policy_selectors.catalog()
             ],
-            "changes": presenters.change_views(SettingsChange.objects.select_related("actor")[:20], lang),
+            "changes": presenters.change_views(selectors.settings_changes()[:20], lang),
         },
     )
 
 
 @staff_required
 def marketplace_edit(request: HttpRequest, marketplace_id: str) -> HttpResponse:
-    market = get_object_or_404(Marketplace, pk=marketplace_id)
+    market = selectors.access_marketplace(marketplace_id)
     form = MarketplacePolicyForm(initial=MarketplacePolicyForm.initial_for(market))
     if request.method == "POST":
         try:
@@ -385,9 +368,7 @@ def marketplace_edit(request: HttpRequest, marketplace_id: str) -> HttpResponse:
             "cap_words": presenters.daily_cap(market.daily_cap_multiplier, market.daily_cap_base),
             "ladder_words": presenters.enforcement_summary(market.enforcement or {}),
             "changes": presenters.change_views(
-                SettingsChange.objects.filter(kind="marketplace", object_id=market.pk).select_related(
-                    "actor"
-                )[:20],
+                selectors.settings_changes(kind="marketplace", object_id=market.pk)[:20],
                 _lang(),
             ),
         },
@@ -398,7 +379,7 @@ def marketplace_edit(request: HttpRequest, marketplace_id: str) -> HttpResponse:
 @staff_required
 def categories(request: HttpRequest, marketplace_id: str) -> HttpResponse:
     """A marketplace's category tree and the groups its nodes count as; the default group."""
-    market = get_object_or_404(Marketplace.objects.select_related("default_group"), pk=marketplace_id)
+    market = selectors.access_marketplace(marketplace_id)
     form = DefaultGroupForm(initial={"default_group": market.default_group_id})
     if request.method == "POST":
         try:
@@ -415,6 +396,7 @@ def categories(request: HttpRequest, marketplace_id: str) -> HttpResponse:
     show = show if show in selectors.SHOW else "all"
     rows = selectors.marketplace_categories(market, q=q, show=show, language=_lang())
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    total, outside = selectors.category_counts(market)
     return render(
         request,
         "operators/categories.html",
@@ -426,8 +408,8 @@ def categories(request: HttpRequest, marketplace_id: str) -> HttpResponse:
             "page": page,
             "q": q,
             "show": show,
-            "total": MarketplaceCategory.objects.filter(marketplace=market).count(),
-            "outside": MarketplaceCategory.objects.filter(marketplace=market, in_tree=False).count(),
+            "total": total,
+            "outside": outside,
         },
         status=400 if form.is_bound else 200,
     )
@@ -435,7 +417,7 @@ def categories(request: HttpRequest, marketplace_id: str) -> HttpResponse:
 
 @staff_required
 def category_edit(request: HttpRequest, marketplace_id: str, code: str) -> HttpResponse:
-    node = get_object_or_404(MarketplaceCategory, marketplace_id=marketplace_id, code=code)
+    node = selectors.access_category(marketplace_id, code)
     form = CategoryMappingForm(initial={"group": node.group_id or ""})
     if request.method == "POST":
         try:
@@ -457,9 +439,9 @@ def category_edit(request: HttpRequest, marketplace_id: str, code: str) -> HttpR
             % {"code": node.code, "name": node.name(_lang()), "market": node.marketplace_id},
             "back": (reverse("operators:categories", args=[marketplace_id]), _("Categories")),
             "changes": presenters.change_views(
-                SettingsChange.objects.filter(
+                selectors.settings_changes(
                     kind="category", object_id=f"{node.marketplace_id}:{node.code}"[:64]
-                ).select_related("actor")[:20],
+                )[:20],
                 _lang(),
             ),
         },
@@ -469,7 +451,7 @@ def category_edit(request: HttpRequest, marketplace_id: str, code: str) -> HttpR
 
 @staff_required
 def reason_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
-    instance = get_object_or_404(ContactReason, pk=code) if code else None
+    instance = selectors.access_reason(code) if code else None
     form = ContactReasonForm(instance=instance)
     if request.method == "POST":
         try:
@@ -489,7 +471,7 @@ def reason_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
             if instance
             else _("New contact reason"),
             "changes": presenters.change_views(
-                SettingsChange.objects.filter(kind="reason", object_id=code).select_related("actor")[:20],
+                selectors.settings_changes(kind="reason", object_id=code)[:20],
                 _lang(),
             )
             if code
@@ -501,7 +483,7 @@ def reason_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
 
 @staff_required
 def history(request: HttpRequest) -> HttpResponse:
-    page = Paginator(SettingsChange.objects.select_related("actor"), 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.settings_changes(), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "operators/history.html",
@@ -518,7 +500,7 @@ def attachment(request: HttpRequest, attachment_id: str) -> HttpResponseBase:
     """Any attachment, quarantined ones included, for an operator: always a download, never typed as
     what it claims to be (a quarantined file is what a browser must not open)."""
 
-    att = get_object_or_404(Attachment, public_id=attachment_id)
+    att = selectors.access_attachment(attachment_id)
     ctype = "application/octet-stream" if att.quarantined else att.content_type
     response = file_response(att.file, content_type=ctype)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(att.filename, safe='')}"

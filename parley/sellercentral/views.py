@@ -11,8 +11,7 @@ from typing import Any
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from parley.conversations import selectors as cs
 from parley.conversations.actions import (
     NewAttachment,
     SendRequest,
@@ -29,16 +29,17 @@ from parley.conversations.actions import (
     clean_filename,
     do_mark_no_response_needed,
 )
-from parley.conversations.models import Attachment, Message
+from parley.conversations.models import Message
 from parley.core import time
 from parley.core.errors import ActionError
 from parley.core.storage import file_response
 from parley.core.uploads import read_uploads
 from parley.marketplace import actions as market_actions
 from parley.marketplace import selectors as ms
-from parley.marketplace.models import AuthorizedSender, Order, Seller
+from parley.marketplace.models import Order, Seller
 from parley.marketplace.texts import opt_out_explanation
 from parley.policy import available_reasons
+from parley.policy import selectors as policy_selectors
 from parley.policy.models import ContactReason
 from parley.sellercentral import presenters
 from parley.sellercentral.forms import AddSenderForm, OrderFilterForm
@@ -47,18 +48,13 @@ from parley.sellercentral.queries import OrderFilter, search_orders
 View = Callable[..., HttpResponseBase]
 
 
-def attachment_list() -> Prefetch:
-    # Lists show name and size only: never load the bytes of every attachment.
-    return Prefetch("attachments", queryset=Attachment.objects.all().order_by("id"))
-
-
 def seller_view(fn: View) -> View:
     """Login required; the user must be a seller; dates shown in the seller's time zone."""
 
     @login_required
     @functools.wraps(fn)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        seller = Seller.objects.filter(user=request.user).first()  # type: ignore[misc]
+        seller = ms.seller_of(request.user)
         if seller is None:
             raise PermissionDenied("Not a seller account.")
         try:
@@ -107,12 +103,7 @@ def orders(request: HttpRequest, seller: Seller) -> HttpResponse:
 
 
 def _history(order: Order) -> list[dict[str, Any]]:
-    rows = (
-        Message.objects.filter(conversation__order=order)
-        .select_related("decision", "reason")
-        .prefetch_related(attachment_list())
-        .order_by("created_at", "id")
-    )
+    rows = cs.order_history(order)
     lang = get_language() or "en"
     out = []
     for m in rows:
@@ -186,7 +177,7 @@ def _render_order(
 
 def reason_choices(order: Order, now: dt.datetime) -> list[presenters.ReasonChoice]:
     """Every active reason, with whether the policy makes it available for this order and why not."""
-    reasons = {r.code: r for r in ContactReason.objects.filter(active=True)}
+    reasons = {r.code: r for r in policy_selectors.active_reasons()}
     out = []
     for av in available_reasons([r.spec() for r in reasons.values()], ms.order_facts(order, now=now), now):
         why = ""
@@ -232,12 +223,11 @@ def contact(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse
     source = request.GET.get("from", "")
     if request.method == "GET" and source:
         # "Write again" after a block: start from the text of that message (only if it is ours).
-        prev = Message.objects.filter(
-            public_id=source, conversation__order=obj, direction=Message.Direction.SELLER_TO_BUYER
-        ).first()
-        if prev is not None:
-            body = prev.body
-            chosen = chosen or (prev.reason_id or "")
+        prev = cs.access_message_for_seller(
+            seller, source, order=obj, direction=Message.Direction.SELLER_TO_BUYER
+        )
+        body = prev.body
+        chosen = chosen or (prev.reason_id or "")
     if request.method == "POST":
         try:
             if not chosen:
@@ -307,18 +297,9 @@ def contact(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse
 @seller_view
 def message_outcome(request: HttpRequest, seller: Seller, order_id: str, message_id: str) -> HttpResponse:
     obj = ms.access_order_for_seller(seller, order_id)
-    msg = (
-        Message.objects.select_related("decision", "reason")
-        .filter(
-            public_id=message_id,
-            conversation__order=obj,
-            seller=seller,
-            direction=Message.Direction.SELLER_TO_BUYER,
-        )
-        .first()
+    msg = cs.access_message_for_seller(
+        seller, message_id, order=obj, direction=Message.Direction.SELLER_TO_BUYER
     )
-    if msg is None:
-        raise Http404("No such message.")
     return render(
         request,
         "sellercentral/outcome.html",
@@ -334,22 +315,6 @@ def message_outcome(request: HttpRequest, seller: Seller, order_id: str, message
     )
 
 
-def _awaiting(seller: Seller) -> Any:
-    return (
-        Message.objects.filter(
-            seller=seller,
-            direction=Message.Direction.BUYER_TO_SELLER,
-            responded_at__isnull=True,
-            no_response_needed=False,
-            auto_reply=False,
-        )
-        .exclude(state__in=[Message.State.BLOCKED, Message.State.BOUNCED])
-        .select_related("conversation__order", "buyer")
-        .prefetch_related(attachment_list())
-        .order_by("created_at", "id")
-    )
-
-
 def _render_messages(
     request: HttpRequest,
     seller: Seller,
@@ -361,7 +326,7 @@ def _render_messages(
 ) -> HttpResponse:
     now = time.now()
     rows = []
-    for m in _awaiting(seller)[:200]:
+    for m in cs.awaiting_answer(seller)[:200]:
         clock, overdue = presenters.response_clock(m, now)
         rows.append(
             {"msg": m, "clock": clock, "overdue": overdue, "due": m.created_at + presenters.RESPONSE_CLOCK}
@@ -380,14 +345,7 @@ def messages_awaiting(request: HttpRequest, seller: Seller) -> HttpResponse:
 
 
 def _buyer_message(seller: Seller, message_id: str) -> Message:
-    msg = (
-        Message.objects.select_related("conversation")
-        .filter(public_id=message_id, seller=seller, direction=Message.Direction.BUYER_TO_SELLER)
-        .first()
-    )
-    if msg is None:
-        raise Http404("No such message.")
-    return msg
+    return cs.access_message_for_seller(seller, message_id, direction=Message.Direction.BUYER_TO_SELLER)
 
 
 @seller_view
@@ -436,14 +394,7 @@ def no_response(request: HttpRequest, seller: Seller, message_id: str) -> HttpRe
 
 @seller_view
 def attachment(request: HttpRequest, seller: Seller, attachment_id: str) -> HttpResponseBase:
-    att = (
-        Attachment.objects.filter(public_id=attachment_id)
-        .filter(Q(message__seller=seller) | Q(seller=seller))
-        .filter(quarantined=False)
-        .first()
-    )
-    if att is None:
-        raise Http404("No such attachment.")
+    att = cs.access_attachment_for_seller(seller, attachment_id)
     resp = file_response(att.file, content_type=att.content_type or "application/octet-stream")
     # Always a download, never rendered inline: the bytes come from other people.
     resp["Content-Disposition"] = content_disposition_header(True, att.filename)
@@ -474,7 +425,7 @@ def permissions(request: HttpRequest, seller: Seller) -> HttpResponse:
             return redirect("sellercentral:permissions")
     elif request.method == "POST":
         status = 400
-    senders = AuthorizedSender.objects.filter(seller=seller).order_by("email")
+    senders = ms.authorized_senders(seller)
     return render(
         request,
         "sellercentral/permissions.html",
@@ -494,7 +445,7 @@ def remove_sender(request: HttpRequest, seller: Seller, sender_id: int) -> HttpR
         if e.code != "sender.last_confirmed":
             raise
         # Asked, not refused: the page says what removing it means and offers both answers.
-        sender = AuthorizedSender.objects.get(seller=seller, pk=sender_id)
+        sender = ms.access_sender_for_seller(seller, sender_id)
         return render(
             request,
             "sellercentral/remove_sender.html",
@@ -526,9 +477,7 @@ def mail_client_help(request: HttpRequest, seller: Seller) -> HttpResponse:
             request,
             seller,
             "help",
-            senders=AuthorizedSender.objects.filter(seller=seller, confirmed_at__isnull=False).order_by(
-                "email"
-            ),
+            senders=ms.authorized_senders(seller, confirmed=True),
             max_bytes_mb=10,
         ),
     )

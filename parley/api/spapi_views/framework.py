@@ -20,7 +20,7 @@ from parley.core import textcheck, time
 from parley.core.errors import ActionError
 from parley.core.ids import is_order_id
 from parley.marketplace import selectors as ms
-from parley.marketplace.models import Marketplace, Order
+from parley.marketplace.models import Order
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class Ctx:
         if not is_order_id(order_id):
             raise SpApiError(400, "InvalidInput", "Invalid Input", f"{order_id!r} is not an Amazon order id.")
         ids = self.marketplace_ids()
-        unknown = [i for i in ids if not Marketplace.objects.filter(id=i).exists()]
+        unknown = ms.unknown_marketplaces(ids)
         if unknown:
             raise SpApiError(400, "InvalidInput", "Invalid Input", f"Unknown marketplace id: {unknown[0]}.")
         order = ms.access_order_for_seller(self.seller, order_id)

@@ -10,6 +10,7 @@ from parley.conversations.models import Message
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Order
 from parley.policy import available_reasons
+from parley.policy import selectors as policy_selectors
 from parley.policy.models import ContactReason
 
 # --- reasons and actions --------------------------------------------------------------------------
@@ -17,7 +18,7 @@ from parley.policy.models import ContactReason
 
 def reason_for(op: spapi.Operation) -> ContactReason | None:
     names = {op.operation_id.lower(), op.action.lower()}
-    for reason in ContactReason.objects.exclude(sp_api_action="").filter(active=True):
+    for reason in policy_selectors.sp_api_reasons():
         if reason.sp_api_action.lower() in names:
             return reason
     return None
@@ -33,7 +34,7 @@ def _op_for_reason(reason: ContactReason, model: str) -> spapi.Operation | None:
 
 def available_actions(order: Order, model: str, now: Any) -> list[spapi.Operation]:
     """The operations of `model` whose contact reason the catalog offers for this order now."""
-    reasons = {r.code: r for r in ContactReason.objects.exclude(sp_api_action="").filter(active=True)}
+    reasons = {r.code: r for r in policy_selectors.sp_api_reasons()}
     offered = available_reasons([r.spec() for r in reasons.values()], ms.order_facts(order, now=now), now)
     ops: list[spapi.Operation] = []
     for item in offered:

@@ -7,8 +7,7 @@ import math
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from parley.api import actions, auth, ratelimit
-from parley.api.models import ApiCredential
+from parley.api import actions, auth, ratelimit, selectors
 from parley.api.spapi_views.framework import json_response
 from parley.core import time
 
@@ -24,7 +23,7 @@ TOKEN_BY_CLIENT = ("lwaToken:client", ratelimit.Plan(0.2, 5))
 def _token_throttled(request: HttpRequest) -> HttpResponse | None:
     client_id = request.POST.get("client_id", "")
     checks = [(f"addr:{request.META.get('REMOTE_ADDR', '')}", *TOKEN_BY_ADDRESS)]
-    if client_id and ApiCredential.objects.filter(client_id=client_id).exists():
+    if client_id and selectors.credential_exists(client_id):
         checks.append((f"client:{auth.digest(client_id)}", *TOKEN_BY_CLIENT))
     for key, operation, default in checks:
         plan = ratelimit.plan_for(operation, default)

@@ -8,10 +8,11 @@ import logging
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils.translation import get_language
 
 from parley.api.auth import Principal
+from parley.conversations import selectors as cs
 from parley.conversations.models import Message
 from parley.core.errors import ActionError
 
@@ -28,15 +29,6 @@ def request_seller(request: HttpRequest) -> Any:
 
 def _zh() -> bool:
     return (get_language() or "en").startswith("zh")
-
-
-def awaiting_q() -> Q:
-    return Q(
-        direction=Message.Direction.BUYER_TO_SELLER,
-        state=Message.State.DELIVERED,
-        responded_at__isnull=True,
-        no_response_needed=False,
-    )
 
 
 def message_out(request: HttpRequest, m: Message) -> dict[str, Any]:
@@ -121,12 +113,4 @@ def paginate(qs: QuerySet[Any], field: str, cursor: str | None, limit: int) -> t
 
 def message_for_seller(seller: Any, message_id: str) -> Message:
     """The seller's own message (either direction), or 404 for not-yours and not-there alike."""
-    m = (
-        Message.objects.select_related("conversation", "decision", "in_reply_to")
-        .prefetch_related("attachments")
-        .filter(public_id=message_id, seller=seller)
-        .first()
-    )
-    if m is None:
-        raise Http404("No such message.")
-    return m
+    return cs.access_message_for_seller(seller, message_id, attachments=True)

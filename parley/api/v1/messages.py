@@ -6,16 +6,14 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
-from django.db.models import Count, Exists, OuterRef, Subquery
-from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from ninja import Query, Router
 
 from parley.api import actions
 from parley.api.spapi_views.framework import INPUT_HIT_PREFIXES
 from parley.api.v1.framework import READ, SELLER_AUTH, WRITE, Bucket, errors
-from parley.api.v1.helpers import awaiting_q, message_for_seller, message_out, paginate, request_seller
+from parley.api.v1.helpers import message_for_seller, message_out, paginate, request_seller
 from parley.api.v1.schemas import (
     ConversationFilters,
     ConversationPage,
@@ -25,7 +23,8 @@ from parley.api.v1.schemas import (
     ReplyIn,
 )
 from parley.conversations import actions as conv_actions
-from parley.conversations.models import Attachment, Conversation, Message
+from parley.conversations import selectors as cs
+from parley.conversations.models import Message
 from parley.core import time
 from parley.core.errors import ActionError
 from parley.core.storage import file_response
@@ -46,22 +45,9 @@ seller_router = Router(auth=SELLER_AUTH, tags=["messages"])
 )
 def list_conversations(request: HttpRequest, f: Query[ConversationFilters]) -> dict[str, Any]:  # type: ignore[type-arg]
     order, state, awaiting_response, cursor, limit = f.order, f.state, f.awaiting_response, f.cursor, f.limit
-    seller = request_seller(request)
-    waiting = Exists(Message.objects.filter(awaiting_q(), conversation=OuterRef("pk")))
-    count = Message.objects.filter(conversation=OuterRef("pk")).values("conversation").annotate(n=Count("pk"))
-    # One query per page: counts and the awaiting flag are subqueries, not a query per row.
-    qs = Conversation.objects.filter(seller=seller).select_related("buyer")
-    qs = qs.annotate(
-        ts=Coalesce("last_message_at", "created_at"),
-        awaiting=waiting,
-        message_count=Coalesce(Subquery(count.values("n")), 0),
+    qs = cs.seller_conversations(
+        request_seller(request), order=order, state=state, awaiting=awaiting_response
     )
-    if order:
-        qs = qs.filter(order_id=order)
-    if state:
-        qs = qs.filter(Exists(Message.objects.filter(conversation=OuterRef("pk"), state=state)))
-    if awaiting_response is not None:
-        qs = qs.filter(awaiting=awaiting_response)
     rows, nxt = paginate(qs, "ts", cursor, limit)
     items = [
         {
@@ -86,20 +72,9 @@ def list_conversations(request: HttpRequest, f: Query[ConversationFilters]) -> d
 def list_messages(request: HttpRequest, f: Query[MessageFilters]) -> dict[str, Any]:  # type: ignore[type-arg]
     order, state, direction, cursor, limit = f.order, f.state, f.direction, f.cursor, f.limit
     awaiting_response = f.awaiting_response
-    seller = request_seller(request)
-    qs = (
-        Message.objects.filter(seller=seller)
-        .select_related("conversation", "decision", "in_reply_to")
-        .prefetch_related("attachments")
+    qs = cs.seller_messages(
+        request_seller(request), order=order, state=state, direction=direction, awaiting=awaiting_response
     )
-    if order:
-        qs = qs.filter(conversation__order_id=order)
-    if state:
-        qs = qs.filter(state=state)
-    if direction:
-        qs = qs.filter(direction=direction)
-    if awaiting_response is not None:
-        qs = qs.filter(awaiting_q()) if awaiting_response else qs.exclude(awaiting_q())
     rows, nxt = paginate(qs, "created_at", cursor, limit)
     return {"items": [message_out(request, m) for m in rows], "next_cursor": nxt}
 
@@ -122,9 +97,7 @@ def read_message(request: HttpRequest, message_id: str) -> dict[str, Any]:
 )
 def download_attachment(request: HttpRequest, message_id: str, attachment_id: str) -> HttpResponseBase:
     m = message_for_seller(request_seller(request), message_id)
-    att = Attachment.objects.filter(message=m, public_id=attachment_id, quarantined=False).first()
-    if att is None:
-        raise Http404("No such attachment.")
+    att = cs.access_message_attachment(m, attachment_id)
     response = file_response(att.file, content_type=att.content_type)
     # Always a download: a seller's browser must not render a buyer's file inline.
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(att.filename)}"

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Router
 
 from parley.api import actions
 from parley.api.v1.framework import READ, SELLER_AUTH, WRITE, Bucket, errors
 from parley.api.v1.helpers import request_seller
 from parley.api.v1.schemas import DeliveryOut, WebhookIn, WebhookOut
-from parley.delivery.models import WebhookDelivery, WebhookEndpoint
+from parley.delivery import selectors as delivery_selectors
+from parley.delivery.models import WebhookEndpoint
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
@@ -40,10 +41,7 @@ def _webhook_out(ep: WebhookEndpoint, secret: bool = False) -> dict[str, Any]:
     throttle=Bucket("list_webhooks", READ),
 )
 def list_webhooks(request: HttpRequest) -> list[dict[str, Any]]:
-    return [
-        _webhook_out(ep)
-        for ep in WebhookEndpoint.objects.filter(seller=request_seller(request)).order_by("id")
-    ]
+    return [_webhook_out(ep) for ep in delivery_selectors.webhooks_of(request_seller(request))]
 
 
 @webhook_router.post(
@@ -58,13 +56,6 @@ def create_webhook(request: HttpRequest, payload: WebhookIn) -> tuple[int, dict[
     return 201, _webhook_out(ep, secret=True)
 
 
-def _webhook_for_seller(seller: Any, webhook_id: str) -> WebhookEndpoint:
-    ep = WebhookEndpoint.objects.filter(public_id=webhook_id, seller=seller).first()
-    if ep is None:
-        raise Http404("No such webhook.")
-    return ep
-
-
 @webhook_router.delete(
     "/webhooks/{webhook_id}",
     response={204: None, **errors(404)},
@@ -72,7 +63,9 @@ def _webhook_for_seller(seller: Any, webhook_id: str) -> WebhookEndpoint:
     throttle=Bucket("delete_webhook", WRITE),
 )
 def delete_webhook(request: HttpRequest, webhook_id: str) -> tuple[int, None]:
-    actions.do_delete_webhook(endpoint=_webhook_for_seller(request_seller(request), webhook_id))
+    actions.do_delete_webhook(
+        endpoint=delivery_selectors.access_webhook_for_seller(request_seller(request), webhook_id)
+    )
     return 204, None
 
 
@@ -83,8 +76,8 @@ def delete_webhook(request: HttpRequest, webhook_id: str) -> tuple[int, None]:
     throttle=Bucket("list_deliveries", READ),
 )
 def list_deliveries(request: HttpRequest, webhook_id: str) -> list[dict[str, Any]]:
-    ep = _webhook_for_seller(request_seller(request), webhook_id)
-    rows = WebhookDelivery.objects.filter(endpoint=ep).order_by("-id")[:100]
+    ep = delivery_selectors.access_webhook_for_seller(request_seller(request), webhook_id)
+    rows = delivery_selectors.recent_deliveries(ep)
     return [
         {
             "id": r.public_id,
