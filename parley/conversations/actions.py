@@ -278,8 +278,10 @@ def check_send_message(*, request: SendRequest) -> SendResult:
     """Validate one message from any channel, then decide, record and queue it (do_send_message).
 
     Refuses (ActionError, nothing recorded) what is not a message at all: an order that is not the
-    sender's, an unknown contact reason or reply target, text that is not text, a file over 10 MB.
-    Everything else is decided by the policy engine and recorded, whatever the verdict."""
+    sender's, an unknown or missing contact reason or reply target, text that is not text, no text
+    and no file (body.empty), a file over 10 MB. Everything else, a file refused by its name or
+    content included, is decided by the policy engine and recorded, whatever the verdict: the same
+    for every channel, so no channel refuses a message on its own."""
     sender = request.sender
     if request.order is not None:
         order = request.order
@@ -307,7 +309,15 @@ def check_send_message(*, request: SendRequest) -> SendResult:
     else:
         in_reply_to = _referenced(order, request.references)
     if from_seller and request.channel != Message.Channel.EMAIL and reason is None and in_reply_to is None:
-        raise ActionError("reason.missing", "Choose a contact reason.", "请选择联系原因。", field="reason")
+        raise ActionError(
+            "reason.missing",
+            "Choose one of the available contact reasons.",
+            "请选择一个可用的联系原因。",
+            field="reason",
+        )
+    if not request.body.strip() and not request.attachments and not request.upload_ids:
+        # Nothing to send at all, from any channel: refused like a form left blank, never recorded.
+        raise ActionError("body.empty", "Write a message.", "请填写消息内容。", field="body")
     files = tuple(_checked_files(request.attachments))
     uploads = _uploads(sender, request.upload_ids)
     if request.subject is not None:
