@@ -196,7 +196,8 @@ class CheckedSend:
     raw_subject: str | None
     in_reply_to: Message | None
     files: tuple[NewAttachment, ...]
-    uploads: tuple[Attachment, ...]
+    # An earlier upload (SP-API, /api/v1) with its bytes, judged under the name the message gives it.
+    uploads: tuple[tuple[Attachment, NewAttachment], ...]
     now: dt.datetime
 
 
@@ -255,7 +256,12 @@ def _referenced(order: Order, wanted: Sequence[str]) -> Message | None:
     return None
 
 
-def _uploads(sender: Seller | Buyer, upload_ids: Sequence[str]) -> tuple[Attachment, ...]:
+def _uploads(
+    sender: Seller | Buyer, upload_ids: Sequence[str]
+) -> tuple[tuple[Attachment, NewAttachment], ...]:
+    """The sender's unused uploads, each with its bytes under the name the message gave it: judged by
+    name and content here, exactly as a file sent with the message (an upload is not refused when it
+    arrives, so the same file gets the same decision and record from every channel)."""
     if not upload_ids:
         return ()
     uploads: tuple[Attachment, ...] = ()
@@ -271,7 +277,7 @@ def _uploads(sender: Seller | Buyer, upload_ids: Sequence[str]) -> tuple[Attachm
             status=400,
             field="attachments",
         )
-    return uploads
+    return tuple((u, NewAttachment(filename=u.filename, data=files.read(u.file))) for u in uploads)
 
 
 def check_send_message(*, request: SendRequest) -> SendResult:
@@ -396,9 +402,7 @@ def do_send_message(*, send: CheckedSend) -> SendResult:
     raw_subject = send.raw_subject
     if raw_subject is not None and subject != send.subject:
         raw_subject = subject  # the engine reads the subject the recipient will get
-    facts = [a.facts() for a in send.files] + [
-        AttachmentFacts(filename=u.filename, content_type=u.content_type, size=u.size) for u in send.uploads
-    ]
+    facts = [a.facts() for a in (*send.files, *(f for _, f in send.uploads))]
     sender = request.sender
     # The sender as the order was read with it (fresh), unless the order is someone else's.
     seller = order.seller if not isinstance(sender, Seller) or sender.pk == order.seller_id else sender
@@ -567,8 +571,13 @@ def _record(
             sha256=sha256,
             file=name,
         )
-    if send.uploads:
-        Attachment.objects.filter(pk__in=[u.pk for u in send.uploads]).update(message=msg)
+    for upload, f in send.uploads:
+        Attachment.objects.filter(pk=upload.pk).update(
+            message=msg,
+            filename=f.inspection.name,
+            content_type=f.content_type,
+            quarantined=not f.inspection.allowed,
+        )
     if not new_conversation:
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     effects.record(effects.MessageRecorded(msg))  # rows in the webhook outbox, committed with the message
