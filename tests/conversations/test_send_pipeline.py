@@ -307,6 +307,60 @@ def test_a_refused_file_is_recorded_blocked_and_quarantined_alike_by_every_chann
     assert env["web"].get(f"/sellercentral/attachments/{att.public_id}/").status_code == 404
 
 
+def _buyer_web(order: Order, text: str, files: Files) -> tuple[int, str]:
+    web = Client()
+    assert order.buyer.user is not None
+    web.force_login(order.buyer.user)
+    data = {"body": text, "attachments": [SimpleUploadedFile(n, c) for n, c in files]}
+    r = web.post(f"/buyers/orders/{order.id}/", data, follow=True)
+    return r.status_code, r.content.decode()
+
+
+def _buyer_mail(gateway: tuple[str, int], order: Order, text: str, files: Files) -> tuple[int, str]:
+    to = do_relay_address(buyer=order.buyer, seller=order.seller, kind=RelayAddress.Kind.SELLER).address()
+    m = EmailMessage(policy=email.policy.SMTP)
+    m["From"] = order.buyer.email
+    m["To"] = to
+    m["Subject"] = f"Order {order.id}"
+    m.set_content(text)
+    for name, content in files:
+        m.add_attachment(content, maintype="application", subtype="octet-stream", filename=name)
+    code, answer = send(gateway, order.buyer.email, to, m.as_bytes())
+    return code, " ".join(answer.split())
+
+
+def _buyers(order: Order) -> list[Message]:
+    return list(Message.objects.filter(conversation__order=order, direction="buyer_to_seller"))
+
+
+@pytest.mark.parametrize("case", ["empty", *sorted(REFUSED_FILES)])
+def test_a_buyers_empty_message_or_refused_file_gets_the_same_outcome_by_web_and_email(
+    gateway: tuple[str, int], transactional_db: None, case: str
+) -> None:
+    seller = testing.seller()
+    buyer = testing.buyer()
+    by_web, by_mail = (testing.order(seller=seller, buyer=buyer, status="Shipped") for _ in range(2))
+    if case == "empty":
+        web = _buyer_web(by_web, " \n", ())
+        mail = _buyer_mail(gateway, by_mail, " \n", ())
+        assert (web[0], mail[0]) == (400, 550)
+        assert '<li class="error">Write a message.</li>' in web[1] and "Write a message." in mail[1]
+        assert _buyers(by_web) == _buyers(by_mail) == []
+        return
+    file, code, en, _zh = REFUSED_FILES[case]
+    web = _buyer_web(by_web, "My invoice", [file])
+    mail = _buyer_mail(gateway, by_mail, "My invoice", [file])
+    assert (web[0], mail[0]) == (200, 550)
+    assert escape(en) in web[1] and en in mail[1]
+    records = []
+    for order in (by_web, by_mail):
+        [msg] = _buyers(order)
+        [att] = msg.attachments.all()
+        hits = [(h["code"], h["en"]) for h in msg.decision.hits if h["code"].startswith("attachments.")]
+        records.append((msg.state_code, hits, att.filename, att.content_type, att.quarantined))
+    assert records[0] == records[1] == (code, [(code, en)], file[0], "application/octet-stream", True)
+
+
 @pytest.mark.django_db
 def test_the_ownership_rule_judges_an_order_given_with_another_seller() -> None:
     # A channel that finds the order itself (email: by the relay address) hands it to the pipeline;
