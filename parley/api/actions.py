@@ -32,7 +32,7 @@ from parley.core.errors import ActionError
 from parley.delivery.models import WebhookEndpoint
 from parley.marketplace import selectors as ms
 from parley.marketplace.models import Seller
-from parley.policy.filecheck import inspect_file, name_problem, safe_name
+from parley.policy.filecheck import inspect_file
 
 MAX_UPLOAD_BYTES = conv_actions.MAX_FILE_BYTES
 UPLOAD_TTL = dt.timedelta(minutes=15)  # like the X-Amz-Expires=900 of Amazon's pre-signed URLs
@@ -204,9 +204,10 @@ def check_store_upload(
             "The MD5 of the uploaded file does not match the contentMD5 given for the destination.",
             "上传文件的 MD5 与创建上传地址时给出的 contentMD5 不一致。",
         )
-    found = inspect_file("upload", data)  # named later, by the message that uses it
-    if not found.allowed:
-        raise ActionError("UnsupportedMediaType", found.en, found.zh, status=415, field="file")
+    # Judged again, with the name the message gives it, by the send that uses it: refused there and
+    # recorded like the same file sent by email or the web. Until then a refused one is nobody's
+    # to download.
+    found = inspect_file("upload", data)
     content_type = found.content_type
     sha256, name = files.put(data)  # durable before the row naming it commits
     with transaction.atomic():
@@ -226,6 +227,7 @@ def check_store_upload(
             seller=dest.seller,
             filename="upload",  # named by the message that uses it (its fileName)
             content_type=content_type,
+            quarantined=not found.allowed,
             size=len(data),
             sha256=sha256,
             file=name,
@@ -248,21 +250,14 @@ def check_send_api_message(
     in_reply_to_id: str | None = None,
     now: dt.datetime | None = None,
 ) -> Message:
-    """A send through the API: name the uploads as the message says, then the one send action."""
+    """A send through the API: name the uploads as the message says, then the one send action (which
+    judges each file by that name and its content, as for email)."""
     with transaction.atomic():
         for ref in uploads:
             # Only the seller's own unused uploads; anything else is reported by the send action.
-            upload = Attachment.objects.filter(
-                public_id=ref.upload_id, seller=seller, message__isnull=True
-            ).first()
-            if upload is None:
-                continue
-            refused = name_problem(ref.filename)
-            if refused is not None:
-                raise ActionError("attachments.name", refused.en, refused.zh, status=415, field="attachments")
-            # A safe name, its extension matching the type found in the bytes at upload.
-            upload.filename = safe_name(conv_actions.clean_filename(ref.filename), upload.content_type)
-            upload.save(update_fields=["filename"])
+            Attachment.objects.filter(public_id=ref.upload_id, seller=seller, message__isnull=True).update(
+                filename=conv_actions.clean_filename(ref.filename)
+            )
         return conv_actions.check_send_message(
             request=conv_actions.SendRequest(
                 channel=Message.Channel.API,

@@ -79,8 +79,6 @@ def thread(request: HttpRequest, buyer: Buyer, order_id: str) -> HttpResponse:
             files = [
                 conv_actions.NewAttachment(filename=name, data=data) for name, data in read_uploads(request)
             ]
-            if not body.strip() and not files:
-                raise ActionError("body.empty", "Write a message first.", "请先填写消息。", field="body")
             msg = conv_actions.check_send_message(
                 request=conv_actions.SendRequest(
                     channel="web",

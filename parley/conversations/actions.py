@@ -196,7 +196,8 @@ class CheckedSend:
     raw_subject: str | None
     in_reply_to: Message | None
     files: tuple[NewAttachment, ...]
-    uploads: tuple[Attachment, ...]
+    # An earlier upload (SP-API, /api/v1) with its bytes, judged under the name the message gives it.
+    uploads: tuple[tuple[Attachment, NewAttachment], ...]
     now: dt.datetime
 
 
@@ -255,7 +256,12 @@ def _referenced(order: Order, wanted: Sequence[str]) -> Message | None:
     return None
 
 
-def _uploads(sender: Seller | Buyer, upload_ids: Sequence[str]) -> tuple[Attachment, ...]:
+def _uploads(
+    sender: Seller | Buyer, upload_ids: Sequence[str]
+) -> tuple[tuple[Attachment, NewAttachment], ...]:
+    """The sender's unused uploads, each with its bytes under the name the message gave it: judged by
+    name and content here, exactly as a file sent with the message (an upload is not refused when it
+    arrives, so the same file gets the same decision and record from every channel)."""
     if not upload_ids:
         return ()
     uploads: tuple[Attachment, ...] = ()
@@ -271,15 +277,17 @@ def _uploads(sender: Seller | Buyer, upload_ids: Sequence[str]) -> tuple[Attachm
             status=400,
             field="attachments",
         )
-    return uploads
+    return tuple((u, NewAttachment(filename=u.filename, data=files.read(u.file))) for u in uploads)
 
 
 def check_send_message(*, request: SendRequest) -> SendResult:
     """Validate one message from any channel, then decide, record and queue it (do_send_message).
 
     Refuses (ActionError, nothing recorded) what is not a message at all: an order that is not the
-    sender's, an unknown contact reason or reply target, text that is not text, a file over 10 MB.
-    Everything else is decided by the policy engine and recorded, whatever the verdict."""
+    sender's, an unknown or missing contact reason or reply target, text that is not text, no text
+    and no file (body.empty), a file over 10 MB. Everything else, a file refused by its name or
+    content included, is decided by the policy engine and recorded, whatever the verdict: the same
+    for every channel, so no channel refuses a message on its own."""
     sender = request.sender
     if request.order is not None:
         order = request.order
@@ -307,7 +315,15 @@ def check_send_message(*, request: SendRequest) -> SendResult:
     else:
         in_reply_to = _referenced(order, request.references)
     if from_seller and request.channel != Message.Channel.EMAIL and reason is None and in_reply_to is None:
-        raise ActionError("reason.missing", "Choose a contact reason.", "请选择联系原因。", field="reason")
+        raise ActionError(
+            "reason.missing",
+            "Choose one of the available contact reasons.",
+            "请选择一个可用的联系原因。",
+            field="reason",
+        )
+    if not request.body.strip() and not request.attachments and not request.upload_ids:
+        # Nothing to send at all, from any channel: refused like a form left blank, never recorded.
+        raise ActionError("body.empty", "Write a message.", "请填写消息内容。", field="body")
     files = tuple(_checked_files(request.attachments))
     uploads = _uploads(sender, request.upload_ids)
     if request.subject is not None:
@@ -386,9 +402,7 @@ def do_send_message(*, send: CheckedSend) -> SendResult:
     raw_subject = send.raw_subject
     if raw_subject is not None and subject != send.subject:
         raw_subject = subject  # the engine reads the subject the recipient will get
-    facts = [a.facts() for a in send.files] + [
-        AttachmentFacts(filename=u.filename, content_type=u.content_type, size=u.size) for u in send.uploads
-    ]
+    facts = [a.facts() for a in (*send.files, *(f for _, f in send.uploads))]
     sender = request.sender
     # The sender as the order was read with it (fresh), unless the order is someone else's.
     seller = order.seller if not isinstance(sender, Seller) or sender.pk == order.seller_id else sender
@@ -557,8 +571,13 @@ def _record(
             sha256=sha256,
             file=name,
         )
-    if send.uploads:
-        Attachment.objects.filter(pk__in=[u.pk for u in send.uploads]).update(message=msg)
+    for upload, f in send.uploads:
+        Attachment.objects.filter(pk=upload.pk).update(
+            message=msg,
+            filename=f.inspection.name,
+            content_type=f.content_type,
+            quarantined=not f.inspection.allowed,
+        )
     if not new_conversation:
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     effects.record(effects.MessageRecorded(msg))  # rows in the webhook outbox, committed with the message

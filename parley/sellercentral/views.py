@@ -192,19 +192,10 @@ def reason_choices(order: Order, now: dt.datetime) -> list[presenters.ReasonChoi
     return out
 
 
-def _uploads(request: HttpRequest) -> list[Any]:
-    """The uploaded files as NewAttachment, refusing oversize ones before reading them."""
-    out = []
-    for filename, data in read_uploads(request):
-        f = NewAttachment(filename=clean_filename(filename), data=data)
-        found = f.inspection
-        if not found.allowed:
-            # Refused here, by name and content, so a file never delivered is never stored either.
-            raise ActionError(
-                f"attachments.{found.problem}", found.en, found.zh, status=415, field="attachments"
-            )
-        out.append(f)
-    return out
+def _uploads(request: HttpRequest) -> list[NewAttachment]:
+    """The uploaded files as NewAttachment, refusing oversize ones before reading them. A file refused
+    by its name or content is the policy's to judge, as for email: recorded, quarantined."""
+    return [NewAttachment(filename=clean_filename(name), data=data) for name, data in read_uploads(request)]
 
 
 @seller_view
@@ -230,17 +221,8 @@ def contact(request: HttpRequest, seller: Seller, order_id: str) -> HttpResponse
         chosen = chosen or (prev.reason_id or "")
     if request.method == "POST":
         try:
-            if not chosen:
-                raise ActionError(
-                    "reason.missing",
-                    "Choose one of the available contact reasons.",
-                    "请选择一个可用的联系原因。",
-                    field="reason",
-                )
-            if not body.strip():
-                raise ActionError("body.empty", "Write a message.", "请填写消息内容。", field="body")
-
-            # An unavailable reason is the policy's to refuse, and recorded like any refusal.
+            # A missing reason or an empty message is the send action's to refuse, as from every
+            # channel; an unavailable reason or a refused file the policy's, recorded like any refusal.
             msg = check_send_message(
                 request=SendRequest(
                     channel="web",
@@ -354,9 +336,6 @@ def reply(request: HttpRequest, seller: Seller, message_id: str) -> HttpResponse
     target = _buyer_message(seller, message_id)
     body = request.POST.get("body", "")
     try:
-        if not body.strip():
-            raise ActionError("body.empty", "Write a message.", "请填写消息内容。", field="body")
-
         msg = check_send_message(
             request=SendRequest(
                 channel="web",

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 import pytest
+from django.test import Client
 
 from parley import testing
 from parley.api.models import UploadDestination
@@ -243,7 +244,6 @@ def test_another_sellers_upload_cannot_be_attached(api: Api, seller: Seller) -> 
 
 def test_upload_checks_type_by_content_size_digest_and_key(api: Api, seller: Seller) -> None:
     order = testing.order(seller=seller, status="Shipped")
-    exe = b"MZ\x90\x00" + b"\x00" * 100
 
     def destination(data: bytes) -> str:
         r = api.post(
@@ -254,9 +254,6 @@ def test_upload_checks_type_by_content_size_digest_and_key(api: Api, seller: Sel
         assert r["Content-Type"] == "application/json"
         return urlparse(r.json()["payload"]["url"]).path
 
-    # An executable named PDF is refused by its bytes.
-    r = api.client.put(destination(exe), exe, content_type="application/pdf")
-    assert r.status_code == 415
     # Digest mismatch.
     r = api.client.put(destination(PDF), PDF + b" ", content_type="application/pdf")
     assert r.status_code == 400
@@ -376,32 +373,49 @@ def test_body_must_be_json(api: Api, seller: Seller) -> None:
     assert json.loads(r.content)["errors"][0]["code"] == "InvalidInput"
 
 
-def _put(api: Api, order_id: str, data: bytes) -> Any:
-    r = api.post(
-        f"/uploads/2020-11-01/uploadDestinations/messaging/v1/orders/{order_id}/messages/invoice"
-        f"?contentMD5={quote(md5(data))}&contentType=application/pdf"
-    )
-    return api.client.put(urlparse(r.json()["payload"]["url"]).path, data, content_type="application/pdf")
-
-
-def test_upload_refuses_polyglots_and_active_content_with_a_reason(api: Api, seller: Seller) -> None:
+@pytest.mark.parametrize(
+    ("data", "code", "why"),
+    [
+        (
+            b"MZ\x90\x00" + b"\x00" * 100,
+            "attachments.content",
+            "“x.pdf” is a Windows program, so it cannot be sent.",
+        ),
+        (
+            PDF + testing.zip_bytes("setup.exe", testing.EXE),
+            "attachments.content",
+            "“x.pdf” has a ZIP archive hidden inside it, so it cannot be sent.",
+        ),
+        (b"%PDF-1.4\nnot a pdf\n", "attachments.content", "“x.pdf” is not a PDF that can be opened."),
+    ],
+)
+def test_an_upload_refused_by_its_content_is_quarantined_and_the_send_blocked_with_the_reason(
+    api: Api, seller: Seller, data: bytes, code: str, why: str
+) -> None:
+    # Decided by the send that uses it, as the same file by email or the web (issue 13).
     order = testing.order(seller=seller, status="Shipped")
-    r = _put(api, order.id, PDF + testing.zip_bytes("setup.exe", testing.EXE))
-    assert r.status_code == 415
-    assert r.json()["errors"][0] == {
-        "code": "UnsupportedMediaType",
-        "message": "“upload” has a ZIP archive hidden inside it, so it cannot be sent.",
-        "details": "file",
-    }
-    r = _put(api, order.id, b"<html><script>alert(1)</script></html>")
-    assert r.status_code == 415
-    assert "is markup or a script" in r.json()["errors"][0]["message"]
-    r = _put(api, order.id, b"%PDF-1.4\nnot a pdf\n")
-    assert (r.status_code, r.json()["errors"][0]["message"]) == (
-        415,
-        "“upload” is not a PDF that can be opened.",
+    upload_id = upload(api, order.id, data)
+    kept = Attachment.objects.get(public_id=upload_id)
+    assert (kept.message_id, kept.quarantined) == (None, True)
+    web = Client()
+    web.force_login(seller.user)  # type: ignore[arg-type]
+    assert web.get(f"/sellercentral/attachments/{upload_id}/").status_code == 404
+    r = api.post(
+        f"/messaging/v1/orders/{order.id}/messages/invoice",
+        {"attachments": [{"uploadDestinationId": upload_id, "fileName": "x.pdf"}]},
     )
-    assert not Attachment.objects.exists()
+    assert r.status_code == 400, r.content
+    assert r.json()["errors"][0] == {"code": code, "message": why, "details": "field=attachments"}
+    msg = Message.objects.get()
+    assert (msg.state, msg.state_code) == ("blocked", code)
+    att = Attachment.objects.get()
+    assert (att.public_id, att.message_id, att.quarantined, att.filename, att.content_type) == (
+        upload_id,
+        msg.pk,
+        True,
+        "x.pdf",
+        "application/octet-stream",
+    )
 
 
 def test_upload_named_by_the_message_gets_a_safe_name_and_no_active_one(api: Api, seller: Seller) -> None:
@@ -411,17 +425,20 @@ def test_upload_named_by_the_message_gets_a_safe_name_and_no_active_one(api: Api
         f"/messaging/v1/orders/{order.id}/messages/invoice",
         {"attachments": [{"uploadDestinationId": upload_id, "fileName": "invoice.hta"}]},
     )
-    assert r.status_code == 415
+    # Judged by the policy with the name the message gives it: recorded, the file quarantined.
+    assert r.status_code == 400
     assert r.json()["errors"][0]["code"] == "attachments.name"
     assert r.json()["errors"][0]["message"] == (
         "“invoice.hta”: .hta files can run code or show active content, so they cannot be sent."
     )
-    assert not Message.objects.exists()
+    refused = Message.objects.get()
+    assert (refused.state, refused.state_code) == ("blocked", "attachments.name")
+    assert list(refused.attachments.values_list("filename", "quarantined")) == [("invoice.hta", True)]
     r = api.post(
         f"/messaging/v1/orders/{order.id}/messages/invoice",
-        {"attachments": [{"uploadDestinationId": upload_id, "fileName": "invoice-42"}]},
+        {"attachments": [{"uploadDestinationId": upload(api, order.id, PDF), "fileName": "invoice-42"}]},
     )
     assert r.status_code == 201, r.content
-    assert list(Message.objects.get().attachments.values_list("filename", "content_type")) == [
+    assert list(Message.objects.latest("id").attachments.values_list("filename", "content_type")) == [
         ("invoice-42.pdf", "application/pdf")
     ]

@@ -274,18 +274,30 @@ def test_oversize_upload_is_a_clear_error_not_a_500(client_en: Client, seller: S
     assert Attachment.objects.count() == 0
 
 
-def test_upload_checked_by_content_before_anything_is_stored(client_en: Client, seller: Seller) -> None:
+def test_a_file_refused_by_its_content_is_blocked_and_quarantined_by_the_policy(
+    client_en: Client, seller: Seller
+) -> None:
+    # Decided as for email (issue 13): recorded as blocked with the file kept for operators only,
+    # and the outcome page says why, in the seller's language.
     o = testing.order(seller=seller, status=Order.Status.UNSHIPPED)
     exe = SimpleUploadedFile("invoice.pdf", b"MZ\x90\x00" + b"\x00" * 200, content_type="application/pdf")
     resp = client_en.post(
         f"/sellercentral/orders/{o.id}/contact/",
         {"reason": "additionalInformation", "body": "See attached", "attachments": [exe]},
+        follow=True,
     )
-    assert resp.status_code == 415
-    assert "“invoice.pdf” is a Windows program, so it cannot be sent." in resp.content.decode()
-    assert ">See attached</textarea>" in resp.content.decode()
-    assert Message.objects.count() == 0
-    assert Attachment.objects.count() == 0
+    msg = Message.objects.get()
+    assert resp.redirect_chain == [(f"/sellercentral/orders/{o.id}/messages/{msg.public_id}/", 302)]
+    assert (msg.state, msg.state_code) == ("blocked", "attachments.content")
+    html = resp.content.decode()
+    assert outcome(html) == "blocked"
+    assert (
+        '<li data-code="attachments.content">“invoice.pdf” is a Windows program, so it cannot be sent.</li>'
+    ) in html
+    att = Attachment.objects.get()
+    assert (att.message_id, att.quarantined, att.content_type) == (msg.pk, True, "application/octet-stream")
+    assert client_en.get(f"/sellercentral/attachments/{att.public_id}/").status_code == 404
+    assert OutboundMail.objects.count() == 0
     zh = zh_client(seller).post(
         f"/sellercentral/orders/{o.id}/contact/",
         {
@@ -293,8 +305,11 @@ def test_upload_checked_by_content_before_anything_is_stored(client_en: Client, 
             "body": "x",
             "attachments": [SimpleUploadedFile("a.pdf", b"MZ" + b"\x00" * 50)],
         },
+        follow=True,
     )
-    assert "“a.pdf”是 Windows 程序，不能发送。" in zh.content.decode()
+    assert (
+        '<li data-code="attachments.content">“a.pdf”是 Windows 程序，不能发送。</li>' in zh.content.decode()
+    )
 
 
 def test_attachment_sent_and_downloadable_only_by_its_seller(client_en: Client, seller: Seller) -> None:
