@@ -298,9 +298,9 @@ class Scan:
         "_groups",
         "_hay",
         "_low",
-        "_map",
         "_matches",
         "_norm",
+        "_normalized",
         "_phone_word",
         "_proj",
         "_tld",
@@ -310,8 +310,9 @@ class Scan:
     def __init__(self, text: str) -> None:
         self.text = text
         # What the scan reads, made on the first group's scan (_haystack): the normalised text, its
-        # map to the original, its ASCII projection and lowered form.
-        self._map = normalize.Normalized(text, None)
+        # map to the original (None while it is the text itself: most texts need no normalising),
+        # its ASCII projection and lowered form.
+        self._normalized: normalize.Normalized | None = None
         self._norm = text
         self._proj = b""
         self._low: str | None = None
@@ -325,6 +326,10 @@ class Scan:
         # To another process (a receiver scans, the writer decides): the text and what was found; the
         # rest is remade there, at a fraction of a scan's cost, should another group be asked for.
         return _remade, (self.text, self._groups)
+
+    @property
+    def _map(self) -> normalize.Normalized:
+        return self._normalized or normalize.Normalized(self.text, None)
 
     def find(self, kind: Kind) -> tuple[Finding, ...]:
         """Every finding of `kind`, in text order, at most MAX_FINDINGS_PER_KIND."""
@@ -393,25 +398,27 @@ class Scan:
         # offsets, and the fast bytes methods look for ASCII triggers.
         self._proj = text.encode("ascii", "replace").lower()
         hay, matches, found = self._search()
-        fold = not text.isascii() and (
-            _FOLD in found
-            or (_NEAR in found and normalize.folds_near_letters(text, self._proj))
-            or (_ASTRAL in found and normalize.foldable(text))
-        )
-        if fold or _OBFUSCATION in found:
-            self._map = normalize.normalize(text, self._proj, fold=fold)
-            if self._map.index is not None:
-                self._norm = self._map.text
+        if found:  # (most texts: none of the roles, nothing more to do)
+            fold = not text.isascii() and (
+                _FOLD in found
+                or (_NEAR in found and normalize.folds_near_letters(text, self._proj))
+                or (_ASTRAL in found and normalize.foldable(text))
+            )
+            if fold or _OBFUSCATION in found:
+                normalized = normalize.normalize(text, self._proj, fold=fold)
+                if normalized.index is not None:
+                    self._normalized = normalized
+                    self._norm = normalized.text
+                    self._proj = self._norm.encode("ascii", "replace").lower()
+                    hay, matches, found = self._search()
+            if _LEET in found:  # rare
+                self._norm = _LEET_RE.sub(lambda m: _LEET_OF[m.group().lower().encode()].decode(), self._norm)
                 self._proj = self._norm.encode("ascii", "replace").lower()
                 hay, matches, found = self._search()
-        if _LEET in found:  # rare
-            self._norm = _LEET_RE.sub(lambda m: _LEET_OF[m.group().lower().encode()].decode(), self._norm)
-            self._proj = self._norm.encode("ascii", "replace").lower()
-            hay, matches, found = self._search()
+            self._phone_word = _PHONE_WORD in found
+            self._tld = _TLD in found
         self._hay = hay
         self._matches = matches
-        self._phone_word = _PHONE_WORD in found
-        self._tld = _TLD in found
         return hay
 
     def _lower(self) -> str:
@@ -598,8 +605,10 @@ class Scan:
                 continue
             kept.append((s, e))
         out = []
+        normalized = self._normalized
         for s, e in kept[:MAX_FINDINGS_PER_KIND]:
-            s, e = self._map.span(s, e)  # back into the original text
+            if normalized is not None:
+                s, e = normalized.span(s, e)  # back into the original text
             out.append(Finding(kind, s, e, self.text[s:e]))
         return tuple(out)
 
