@@ -555,7 +555,8 @@ class Scan:
         shape = self._proj.translate(_DIGIT_TABLE)
         spans: set[tuple[int, int]] = set()
         # Every phone form has 7+ digits outside order ids (which are common in messages).
-        if shape.count(b"0") - 17 * shape.count(b"000-0000000-0000000") < 7:
+        digits = shape.count(b"0")
+        if digits < 7 or digits - 17 * shape.count(b"000-0000000-0000000") < 7:
             return spans
         low: str | None = None
         n = len(shape)
