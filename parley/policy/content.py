@@ -564,7 +564,7 @@ class Scan:
         rounds = 0
         # every phone form has a run of 3+ digits: each run from its first three digits to the next
         # character that is neither a digit nor a separator
-        for run in _runs(shape):
+        for run in _RUNS.finditer(shape):
             p = run.start()
             rounds += 1
             if rounds > _MAX_TRIGGER_POSITIONS:
@@ -618,20 +618,6 @@ def _remade(text: str, groups: dict[int, dict[Kind, tuple[Finding, ...]]]) -> Sc
     scan = Scan(text)
     scan._groups = groups
     return scan
-
-
-def _runs(shape: bytes) -> Iterator[re.Match[bytes]]:
-    """What _RUNS.finditer(shape) yields. Every match starts with "000" and there is one wherever
-    "000" is (its last branch may match nothing more): bytes.find goes from one to the next far faster
-    than the regex engine looks for the literal."""
-    i = shape.find(b"000")
-    while i >= 0:
-        run = _RUNS.match(shape, i)
-        if run is None:  # (cannot happen, see above; finditer would look on)
-            i = shape.find(b"000", i + 1)
-            continue
-        yield run
-        i = shape.find(b"000", run.end())
 
 
 def _whole(hay: bytes, start: int, end: int, n: int) -> bool:

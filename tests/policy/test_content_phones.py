@@ -3,8 +3,6 @@ one run of three digits to the next did."""
 
 from __future__ import annotations
 
-import re
-
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -93,24 +91,3 @@ def test_phones_are_those_of_the_plain_walk(text: str) -> None:
     scan = Scan(text)
     scan._haystack()
     assert scan._phones() == reference(Scan(text))
-
-
-def _spans(matches: list[re.Match[bytes]]) -> list[tuple[tuple[int, int], bytes | None]]:
-    return [(m.span(), m.group(1)) for m in matches]
-
-
-shapes = st.lists(
-    st.sampled_from(
-        [b"0", b"000", b"x", b" ", b"-", b".", b"(", b")", b"+", b"000-0000000-0000000", b"0000-00-00"]
-    ),
-    max_size=30,
-).map(b"".join)
-
-
-@settings(max_examples=500, deadline=None)
-@given(shape=shapes)
-@example(shape=b"x000-0000000-0000000 0000-00-00 00x00000")
-@example(shape=b"0" * 60)
-def test_runs_are_those_of_the_regex_scan(shape: bytes) -> None:
-    # the runs found by bytes.find and a match at each "000" are those finditer finds
-    assert _spans(list(content._runs(shape))) == _spans(list(content._RUNS.finditer(shape)))
