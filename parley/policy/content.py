@@ -558,13 +558,18 @@ class Scan:
         digits = shape.count(b"0")
         if digits < 7 or digits - 17 * shape.count(b"000-0000000-0000000") < 7:
             return spans
+        # Every run starts with "000" (and the look-behind sees the text before `first`): the regex
+        # engine need not look for it in the text before the first, which bytes.find passes far faster.
+        first = shape.find(b"000")
+        if first < 0:
+            return spans
         low: str | None = None
         n = len(shape)
         announces: bool | None = None
         rounds = 0
         # every phone form has a run of 3+ digits: each run from its first three digits to the next
         # character that is neither a digit nor a separator
-        for run in _RUNS.finditer(shape):
+        for run in _RUNS.finditer(shape, first):
             p = run.start()
             rounds += 1
             if rounds > _MAX_TRIGGER_POSITIONS:
