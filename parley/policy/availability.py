@@ -45,12 +45,9 @@ def _with_catalog_text(en: str, zh: str, reason: ReasonSpec) -> tuple[str, str]:
     return en, zh
 
 
-def _window_hit(reason: ReasonSpec, order: OrderFacts, now: dt.datetime) -> Hit | None:
-    start, end = reason.window_start_days, reason.window_end_days
-    if start is None and end is None:
-        return None
-    anchor: dt.datetime | None = getattr(order, _ANCHOR_FIELD[reason.window_anchor])
-    noun, verb = _ANCHOR_EN[reason.window_anchor]
+def _window_text(reason: ReasonSpec, start: int | None, end: int | None) -> tuple[str, str]:
+    """The window of `reason` in words (`start` and `end`: its days, not both None)."""
+    noun = _ANCHOR_EN[reason.window_anchor][0]
     zh_anchor = _ANCHOR_ZH[reason.window_anchor]
     if start is not None and end is not None:
         if start == 0:
@@ -66,8 +63,20 @@ def _window_hit(reason: ReasonSpec, order: OrderFacts, now: dt.datetime) -> Hit 
         assert end is not None
         en = f"This contact reason can only be used within {_days(end)} after {noun}."
         zh = f"此联系原因只能在{zh_anchor}后 {end} 天内使用。"
-    # No anchor date (not shipped / delivered yet): the window has not opened.
+    return en, zh
+
+
+def _window_hit(reason: ReasonSpec, order: OrderFacts, now: dt.datetime) -> Hit | None:
+    start, end = reason.window_start_days, reason.window_end_days
+    if start is None and end is None:
+        return None
+    anchor: dt.datetime | None = getattr(order, _ANCHOR_FIELD[reason.window_anchor])
+    # (The words are made only for a hit: most orders are inside the window.) No anchor date (not
+    # shipped / delivered yet): the window has not opened.
     if anchor is None:
+        en, zh = _window_text(reason, start, end)
+        verb = _ANCHOR_EN[reason.window_anchor][1]
+        zh_anchor = _ANCHOR_ZH[reason.window_anchor]
         return Hit(
             RULE,
             "reason.window",
@@ -80,6 +89,7 @@ def _window_hit(reason: ReasonSpec, order: OrderFacts, now: dt.datetime) -> Hit 
     # The window is [anchor + start, anchor + end): it opens at the start and is closed at the end.
     if start is not None and now < anchor + dt.timedelta(days=start):
         opens = anchor + dt.timedelta(days=start)
+        en, zh = _window_text(reason, start, end)
         return Hit(
             RULE,
             "reason.window",
@@ -90,6 +100,7 @@ def _window_hit(reason: ReasonSpec, order: OrderFacts, now: dt.datetime) -> Hit 
         )
     if end is not None and now >= anchor + dt.timedelta(days=end):
         closed = anchor + dt.timedelta(days=end)
+        en, zh = _window_text(reason, start, end)
         return Hit(
             RULE,
             "reason.window",

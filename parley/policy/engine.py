@@ -58,5 +58,8 @@ def decide(sub: Submission, *, chains: Mapping[str, Sequence[str]] | None = None
         if found:
             hits.extend(found)
     return Decision(
-        action=action_for(sub.channel, hits), critical=ctx.critical, tagged=ctx.tagged, hits=tuple(hits)
+        action=action_for(sub.channel, hits) if hits else "deliver",
+        critical=ctx.critical,
+        tagged=ctx.tagged,
+        hits=tuple(hits),
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from parley.policy.content import ENTRIES, GROUPS, KINDS, MAX_FINDINGS_PER_KIND, Scan, asks_for_something
@@ -340,3 +342,36 @@ def test_a_mixed_message_reports_every_kind() -> None:
 def test_what_normalisation_leaves_alone(text: str) -> None:
     scan = Scan(text)
     assert scan.find("link") == scan.find("email_address") == ()
+
+
+# asks_for_something as it was written first: one regex per language, searched over the whole text.
+_ASKS_EN = re.compile(
+    r"\bplease\s+(?:confirm|provide|reply|respond|let\s+(?:us|me)\s+know|send|choose|select|verify|"
+    r"check|tell)\b|\b(?:could|can|would)\s+you\b|\bwe\s+need\b",
+    re.ASCII,
+)
+_ASKS_ZH = re.compile(r"请您?(?:确认|提供|回复|告知|选择|核实|发送|告诉)|能否|是否|麻烦您|需要您")
+
+
+def asks_reference(text: str) -> bool:
+    if "?" in text or "？" in text:
+        return True
+    if not text.isascii() and _ASKS_ZH.search(text):
+        return True
+    return _ASKS_EN.search(text.lower()) is not None
+
+
+_ASKING_FRAGMENTS = [
+    "please", "Please", "confirm", "let us know", "let me  know", "could", "can", "would", "you", "we",
+    "need", "scan", "awe", "_", "1", " ", "\n", ".", "é", "İ", "请", "请您", "确认", "回复", "能否", "是否",
+    "麻烦您", "需要您", "需要", "您", "x",
+]  # fmt: skip
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=st.lists(st.sampled_from(_ASKING_FRAGMENTS), max_size=12).map("".join) | st.text(max_size=20))
+@example(text="Can you")
+@example(text="_please confirm")
+@example(text="éwe need")
+def test_asks_for_something_is_the_single_regex_search(text: str) -> None:
+    assert asks_for_something(text) is asks_reference(text)

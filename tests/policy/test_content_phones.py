@@ -91,3 +91,24 @@ def test_phones_are_those_of_the_plain_walk(text: str) -> None:
     scan = Scan(text)
     scan._haystack()
     assert scan._phones() == reference(Scan(text))
+
+
+shapes = st.lists(
+    st.sampled_from(
+        [b"0", b"000", b"x", b" ", b"-", b".", b"(", b"+", b"000-0000000-0000000", b"0000-00-00"]
+    ),
+    max_size=30,
+).map(b"".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(shape=shapes)
+@example(shape=b"x000-0000000-0000000 0000-00-00 00x00000")
+def test_runs_from_the_first_three_digits_are_all_the_runs(shape: bytes) -> None:
+    first = shape.find(b"000")
+    every = [(m.span(), m.group(1)) for m in content._RUNS.finditer(shape)]
+    assert (
+        [(m.span(), m.group(1)) for m in content._RUNS.finditer(shape, first)] == every
+        if first >= 0
+        else not every
+    )

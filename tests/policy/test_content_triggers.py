@@ -157,3 +157,20 @@ def test_triggers_are_those_of_the_plain_search(text: str) -> None:
         assert scan._phone_word == bool(
             {b"tel", b"telephone", b"phone", b"mobile", b"cell"} & set(_TOKEN.findall(proj))
         )
+
+
+projections = st.lists(
+    st.sampled_from(
+        [b"(", b")", b"[", b"]", b"{", b"}", b"<", b">", b" ", b".", b"dot", b"at", b"@", b"?", b"a"]
+    ),
+    max_size=40,
+).map(b"".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(proj=projections)
+@example(proj=b"(" * 40 + b"[.]")
+@example(proj=b"< " * 20 + b"(at)")
+def test_bracket_probe_is_the_regex_search(proj: bytes) -> None:
+    # tried at each bracket found with bytes.find, as the regex's own scan would find it
+    assert normalize._bracketed(proj) == (normalize._BRACKET_PROBE.search(proj) is not None)
