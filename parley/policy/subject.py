@@ -110,6 +110,15 @@ def _payload(kind: str, text: str) -> bytes | None:
 
 
 def _decode_words(text: str) -> str:
+    whole = _ENCODED_WORD.fullmatch(text)
+    if whole is not None:  # the commonest encoded subject: one word and nothing around it
+        payload = _payload(whole.group(2), whole.group(3))
+        return text if payload is None else _decode_bytes(payload, _codecs_for(whole.group(1).lower()))
+    return _decode_runs(text)
+
+
+def _decode_runs(text: str) -> str:
+    """_decode_words for any text: the reference for its one-word shortcut."""
     # Literal text stays a str; a decodable encoded-word becomes (charset, bytes).
     parts: list[str | tuple[str, bytes]] = []
     pos = 0

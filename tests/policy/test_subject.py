@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from parley.policy import subject as subject_module
 from parley.policy.subject import decode_subject, find_tag, has_tag
 
 WORDS = ("Important", "重要")
@@ -250,3 +251,28 @@ def test_important_inserted_anywhere_is_tagged(text: str, data: st.DataObject) -
 @given(st.text(alphabet=st.characters(exclude_characters="[]［］\ufe47\ufe48")))
 def test_no_square_bracket_no_tag(text: str) -> None:
     assert tagged(text) is False
+
+
+_WORD_PARTS = st.sampled_from(["utf-8", "UTF-8", "gb2312", "iso-8859-1", "utf-8*en", "x-unknown", "base64"])
+
+
+@st.composite
+def _encoded_subjects(draw: st.DrawFn) -> str:
+    """Encoded-words, whole or broken, with or without text around them."""
+    charset = draw(_WORD_PARTS)
+    data = draw(st.binary(max_size=30))
+    if draw(st.booleans()):
+        word = f"=?{charset}?B?{base64.b64encode(data).decode()}?="
+    else:
+        word = f"=?{charset}?Q?{quopri.encodestring(data, header=True).decode()}?="
+    if draw(st.booleans()):  # broken payloads and stray text: the reference path
+        word = word.replace("?=", draw(st.sampled_from(["?=", "!?=", "?= x", "\u00e9?="])), 1)
+    before = draw(st.sampled_from(["", "", "Re: ", " "]))
+    after = draw(st.sampled_from(["", "", " ", " =?utf-8?B?5aW9?="]))
+    return before + word + after
+
+
+@settings(deadline=None)
+@given(_encoded_subjects())
+def test_one_word_shortcut_decodes_as_the_general_path(raw: str) -> None:
+    assert subject_module._decode_words(raw) == subject_module._decode_runs(raw)
