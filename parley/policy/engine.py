@@ -57,9 +57,7 @@ def decide(sub: Submission, *, chains: Mapping[str, Sequence[str]] | None = None
             found = [Hit(name, "engine.rule_error", "hold", *_RULE_ERROR)]
         if found:
             hits.extend(found)
+    # Positional arguments: a keyword call of a frozen dataclass costs more (docs/policy.md).
     return Decision(
-        action=action_for(sub.channel, hits) if hits else "deliver",
-        critical=ctx.critical,
-        tagged=ctx.tagged,
-        hits=tuple(hits),
+        action_for(sub.channel, hits) if hits else "deliver", ctx.critical, ctx.tagged, tuple(hits)
     )
