@@ -197,7 +197,7 @@ def split_headers(raw: bytes) -> tuple[list[tuple[str, bytes]], bytes]:
     return headers, body if sep else b""
 
 
-def filename_of(part: Message) -> str:
+def _filename(part: Message) -> str:
     """A part's file name, decoded; "" if none."""
     try:
         name = part.get_filename()
@@ -208,6 +208,20 @@ def filename_of(part: Message) -> str:
     if isinstance(name, tuple):  # RFC 2231 value compat32 could not decode
         name = decode_text(name[2].encode("latin-1", "replace"), name[0])
     return decode_words(str(name))
+
+
+def leaf(part: Message) -> tuple[str, str, bytes]:
+    """How a part without sub-parts is read: its kind ("text": displayed inline; "file": recorded as
+    an attachment; "": neither, an empty part without a name), its file name and its decoded bytes.
+    The relay rebuilds a mail by the same test, so both meet the same parts in the same order."""
+    filename = _filename(part)
+    disposition = (part.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        data = b""
+    if disposition != "attachment" and part.get_content_type() in ("text/plain", "text/html"):
+        return "text", filename, data
+    return ("file" if data or filename else ""), filename, data
 
 
 def _walk(part: Message, found: Incoming, depth: int, prefix: str) -> None:
@@ -222,14 +236,9 @@ def _walk(part: Message, found: Incoming, depth: int, prefix: str) -> None:
             if isinstance(sub, Message):
                 _walk(sub, found, depth + 1, inner)
         return
-    filename = filename_of(part)
-    disposition = (part.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
-    data = part.get_payload(decode=True)
-    if not isinstance(data, bytes):
-        data = b""
-    is_text = ctype in ("text/plain", "text/html")
-    if disposition == "attachment" or not is_text:
-        if data or filename:
+    kind, filename, data = leaf(part)
+    if kind != "text":
+        if kind == "file":
             found.attachments.append(Part(filename or f"attachment-{len(found.attachments) + 1}", data))
         return
     # A text part shown inline is read, with or without a file name.

@@ -29,7 +29,7 @@ from parley.core import time
 from parley.delivery import conf
 from parley.delivery.outbox import OutboundSpec, enqueue
 from parley.mailgate import htmltext
-from parley.mailgate.parse import Incoming, codecs_for, filename_of, split_headers
+from parley.mailgate.parse import Incoming, codecs_for, leaf, split_headers
 from parley.policy.subject import decode_subject
 
 log = logging.getLogger(__name__)
@@ -271,13 +271,12 @@ def _rebuilt(part: MimePart, found: _Files) -> MimePart | None:
         out["Content-Type"] = part.get_content_type()
         out.set_payload(list[MimePart | str](kept))  # a new boundary is made when the tree is written
         return out
-    disposition = (part.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
-    if disposition != "attachment" and part.get_content_type() in ("text/plain", "text/html"):
+    kind, _, _ = leaf(part)
+    if kind == "text":
         source, shown = found.texts[found.next_text]
         found.next_text += 1
         return _displayed(part, source, shown)
-    data = part.get_payload(decode=True)
-    if not data and not filename_of(part):
+    if not kind:
         return None  # not recorded either
     row = found.rows[found.next_file]
     found.next_file += 1
@@ -295,7 +294,12 @@ def _recorded(msg: Message, rows: Sequence[Attachment]) -> tuple[list[bytes], by
                 files.read(att.file), maintype=maintype, subtype=subtype, filename=att.filename
             )
     mail["MIME-Version"] = "1.0"
-    head, body = split_headers(mail.as_bytes())
+    return _mime_head(mail.as_bytes())
+
+
+def _mime_head(raw: bytes) -> tuple[list[bytes], bytes]:
+    """A built mail's MIME headers (as header lines) and its body."""
+    head, body = split_headers(raw)
     return [
         name.encode("ascii") + b":" + value for name, value in head if name.lower() in _MIME_HEADERS
     ], body
@@ -331,15 +335,11 @@ def _with_checked_files(
         log.warning("relay of message %s: parts differ from the record; sent as text and files", msg.pk)
         return _recorded(msg, rows)
     if rebuilt is None:  # every file quarantined and no text: the recorded text alone
-        text = EmailPart(policy=SMTP)
-        text.set_content(msg.body)
-        rebuilt = email.message_from_bytes(text.as_bytes(), policy=compat32)
+        return _recorded(msg, rows)
     rebuilt["MIME-Version"] = "1.0"
     out = BytesIO()
     BytesGenerator(out, mangle_from_=False, policy=compat32.clone(linesep="\r\n")).flatten(rebuilt)
-    head, body = split_headers(out.getvalue())
-    headers = [name.encode("ascii") + b":" + value for name, value in head if name.lower() in _MIME_HEADERS]
-    return headers, body
+    return _mime_head(out.getvalue())
 
 
 def relay(
