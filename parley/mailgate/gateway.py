@@ -87,10 +87,6 @@ def reply(code: str, status: str, text: str) -> str:
     return "\r\n".join(out)
 
 
-def _sender_is_authorized(seller_id: str, address: str) -> bool:
-    return ms.sender_is_authorized(seller_id, address)
-
-
 def check_rcpt(*, mail_from: str, rcpt: str, taken: Route | None) -> tuple[str, Route | None]:
     """The answer to RCPT TO:<rcpt> in a transaction from `mail_from`."""
     local, _, domain = rcpt.rpartition("@")
@@ -295,7 +291,7 @@ def _seller_to_buyer(*, route: Route, mail_from: str, incoming: Incoming, peer_i
     senders = incoming.addresses("From")
     # The envelope sender was checked at RCPT; a From equal to it needs no second look-up.
     if len(senders) != 1 or (
-        senders[0].lower() != mail_from.lower() and not _sender_is_authorized(route.seller_id, senders[0])
+        senders[0].lower() != mail_from.lower() and not ms.sender_is_authorized(route.seller_id, senders[0])
     ):
         shown = ", ".join(senders) or "(none)"
         return reply(
