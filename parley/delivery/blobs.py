@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 from django.core.files.base import ContentFile
+from django.core.signals import setting_changed
 
 from parley.core.storage import BLOCK, attachments
 from parley.delivery import conf
@@ -19,8 +21,17 @@ def key(sha256: str) -> str:
     return f"{TOP}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
+@functools.cache
 def inline_max() -> int:
+    """PARLEY_OUTBOX_INLINE_MAX, read once: it is asked for every mail queued."""
     return int(conf.number("OUTBOX_INLINE_MAX"))
+
+
+def _settings_changed(**kwargs: Any) -> None:
+    inline_max.cache_clear()
+
+
+setting_changed.connect(_settings_changed)
 
 
 def put(data: bytes) -> str:
