@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -42,6 +42,20 @@ class Collected:
     removed: int
 
 
+# Other files kept in the attachments storage, each kind under a folder of its own with the question
+# which of its names rows still refer to (delivery's stored mails): the collector asks each.
+_kinds: dict[str, Callable[[list[str]], set[str]]] = {}
+
+
+def add_kind(top: str, named: Callable[[list[str]], set[str]]) -> None:
+    """Have collect() also look under `top`, keeping the files `named` says a row refers to."""
+    _kinds[top] = named
+
+
+def _named_attachments(names: list[str]) -> set[str]:
+    return set(Attachment.objects.filter(file__in=names).values_list("file", flat=True))
+
+
 def _walk(storage: Storage, top: str) -> Iterator[str]:
     try:
         dirs, names = storage.listdir(top)
@@ -54,7 +68,8 @@ def _walk(storage: Storage, top: str) -> Iterator[str]:
 
 
 def collect(*, grace: dt.timedelta, now: dt.datetime, dry_run: bool = False) -> Collected:
-    """Remove the files no Attachment row names that were last written before now - grace.
+    """Remove the files no Attachment row (nor, for the other kinds, their rows) names that were last
+    written before now - grace.
 
     For each file: first the rows are asked, then the file's modification time, then it is removed.
     A send that stores bytes already there renews that time before its row commits, so a file is
@@ -62,21 +77,22 @@ def collect(*, grace: dt.timedelta, now: dt.datetime, dry_run: bool = False) -> 
     storage = attachments()
     cutoff = now - grace
     kept = young = removed = 0
-    names = _walk(storage, "sha256")
-    while batch := list(itertools.islice(names, 500)):
-        named = set(Attachment.objects.filter(file__in=batch).values_list("file", flat=True))
-        for name in batch:
-            if name in named:
-                kept += 1
-                continue
-            try:
-                written = storage.get_modified_time(name)
-            except FileNotFoundError:
-                continue
-            if written > cutoff:
-                young += 1
-                continue
-            if not dry_run:
-                storage.delete(name)
-            removed += 1
+    for top, ask in {"sha256": _named_attachments, **_kinds}.items():
+        names = _walk(storage, top)
+        while batch := list(itertools.islice(names, 500)):
+            named = ask(batch)
+            for name in batch:
+                if name in named:
+                    kept += 1
+                    continue
+                try:
+                    written = storage.get_modified_time(name)
+                except FileNotFoundError:
+                    continue
+                if written > cutoff:
+                    young += 1
+                    continue
+                if not dry_run:
+                    storage.delete(name)
+                removed += 1
     return Collected(kept=kept, young=young, removed=removed)

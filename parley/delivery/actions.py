@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from parley.conversations.models import Message
 from parley.core import time
-from parley.delivery import bounces, conf, journal, store
+from parley.delivery import blobs, bounces, conf, journal, store
 from parley.delivery.dsn import build_dsn, enhanced_status, visible_recipient
 from parley.delivery.models import DeliveryReport, OutboundMail, WebhookDelivery, WebhookEndpoint
 from parley.delivery.outbox import OutboundSpec, enqueue
@@ -73,6 +73,7 @@ def do_claim(*, worker: str, limit: int, now: dt.datetime | None = None) -> list
                 data=bytes(r[5]),
                 created_at=r[6],
                 message_id=r[7] or "",
+                data_ref=r[8],
             )
             for r in rows
         }
@@ -158,7 +159,7 @@ def do_bounce(*, row: OutboundMail, outcome: Outcome, now: dt.datetime) -> None:
         alias_rcpt=alias,
         code=code,
         text=outcome.text + (" (gave up after repeated failures)" if outcome.kind == "temp" else ""),
-        original=bytes(row.data),
+        original=blobs.original(row),
         arrival=row.created_at,
         now=now,
     )
@@ -209,7 +210,7 @@ def _notify_author(row: OutboundMail, *, status: str, now: dt.datetime) -> None:
         alias_rcpt=visible_recipient(row.message, real),
         code=int(status[0]) * 100 + 50,
         text="",
-        original=bytes(row.data),
+        original=blobs.original(row),
         arrival=row.created_at,
         now=now,
         late_status=status,

@@ -30,7 +30,10 @@ class OutboundMail(models.Model):
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
     mail_from = models.CharField(max_length=320, blank=True)  # envelope sender; "" is the null sender
     rcpt_to = models.JSONField(default=list)
-    data = models.BinaryField()  # the complete RFC 5322 message, as it goes on the wire
+    data = models.BinaryField()  # the complete RFC 5322 message, as it goes on the wire ...
+    # ... or, for a mail above PARLEY_OUTBOX_INLINE_MAX, "" there and the name of that message in the
+    # attachments storage here (delivery.blobs), written before this row committed.
+    data_ref = models.CharField(max_length=200, blank=True, default="")
     # Where a delivery status notification goes if this mail bounces ("" = nobody): the author's
     # envelope sender for mail that came in by email.
     dsn_to = models.CharField(max_length=320, blank=True, default="")

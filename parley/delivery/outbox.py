@@ -11,8 +11,9 @@ from django.db.models import Count, Min
 
 from parley.conversations.models import Message
 from parley.core import metrics, time
-from parley.delivery import store
+from parley.delivery import blobs, store
 from parley.delivery.models import OutboundMail
+from parley.delivery.transports import _crlf
 
 # In-process workers register here so a commit wakes them at once instead of at their next poll.
 _wakers: list[Callable[[], None]] = []
@@ -44,14 +45,19 @@ class OutboundSpec:
 def enqueue(
     *, spec: OutboundSpec, message: Message | None = None, now: dt.datetime | None = None
 ) -> OutboundMail:
-    """Store one outbound mail; it is sent only if the surrounding transaction commits."""
+    """Store one outbound mail; it is sent only if the surrounding transaction commits. A mail above
+    PARLEY_OUTBOX_INLINE_MAX goes to the storage first, and its row keeps only its name there."""
     at = now or time.now()
+    data, ref = spec.data, ""
+    if len(data) > blobs.inline_max():
+        data, ref = b"", blobs.put(_crlf(data))  # as it goes on the wire: its size is the SMTP SIZE
     row = store.insert_outbound(
         message=message,
         purpose=spec.purpose,
         mail_from=spec.mail_from,
         rcpt_to=spec.rcpt_to,
-        data=spec.data,
+        data=data,
+        data_ref=ref,
         dsn_to=spec.extra.get("dsn_to", ""),
         now=at,
     )

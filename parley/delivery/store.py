@@ -26,6 +26,7 @@ COLUMNS = (
     "data",
     "created_at",
     "message__public_id",
+    "data_ref",
 )
 
 DueRow = tuple[Any, ...]
@@ -40,6 +41,7 @@ def insert_outbound(
     data: bytes,
     dsn_to: str,
     now: dt.datetime,
+    data_ref: str = "",
 ) -> OutboundMail:
     """A new queued mail, due at `now`."""
     return inserts.create(
@@ -49,6 +51,7 @@ def insert_outbound(
         mail_from=mail_from,
         rcpt_to=rcpt_to,
         data=data,
+        data_ref=data_ref,
         dsn_to=dsn_to,
         next_attempt_at=now,
         created_at=now,
@@ -64,6 +67,7 @@ def insert_outbound_orm(
     data: bytes,
     dsn_to: str,
     now: dt.datetime,
+    data_ref: str = "",
 ) -> OutboundMail:
     """insert_outbound() through the ORM: the reference it is tested against."""
     return OutboundMail.objects.create(
@@ -72,6 +76,7 @@ def insert_outbound_orm(
         mail_from=mail_from,
         rcpt_to=rcpt_to,
         data=data,
+        data_ref=data_ref,
         dsn_to=dsn_to,
         next_attempt_at=now,
         created_at=now,

@@ -7,6 +7,7 @@ import collections
 import datetime as dt
 import os
 import re
+import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import Protocol, cast
 import aiosmtplib
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
-from parley.delivery import conf
+from parley.core.storage import BLOCK
+from parley.delivery import blobs, conf
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class Job:
     data: bytes
     created_at: dt.datetime
     message_id: str = ""  # the public id of the message this mail carries, for the logs ("" for a DSN)
+    # A mail above PARLEY_OUTBOX_INLINE_MAX: its name in the storage (delivery.blobs), `data` empty.
+    # It is read from there piece by piece as it goes out, never whole (but through aiosmtplib).
+    data_ref: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,12 @@ class MaildirTransport:
             tmp = self.path / "tmp" / name
             head = f"Return-Path: <{job.mail_from}>\r\nDelivered-To: {rcpt}\r\n".encode("utf-8", "replace")
             with open(tmp, "wb") as f:
-                f.write(head + job.data)
+                f.write(head)
+                if job.data_ref:
+                    with blobs.open_blob(job.data_ref) as stored:
+                        shutil.copyfileobj(stored, f, BLOCK)
+                else:
+                    f.write(job.data)
                 f.flush()
                 os.fsync(f.fileno())
             os.rename(tmp, self.path / "new" / name)
@@ -116,6 +126,7 @@ class _Replies(asyncio.Protocol):
         self._buffer = bytearray()
         self._replies: collections.deque[tuple[int, str]] = collections.deque()
         self._waiter: asyncio.Future[None] | None = None
+        self._writable: asyncio.Future[None] | None = None  # set while the transport's buffer is full
         self.lost: BaseException | None = None
         transport.set_protocol(self)
 
@@ -142,6 +153,26 @@ class _Replies(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = exc or ConnectionResetError("the smarthost closed the connection")
         self._wake()
+        self.resume_writing()
+
+    def pause_writing(self) -> None:
+        if self._writable is None:
+            self._writable = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_result(None)
+        self._writable = None
+
+    async def drain(self, timeout: float) -> None:
+        """Wait until the transport has sent what it holds down to its low-water mark: a stored mail
+        is written piece by piece, not queued whole in the transport's buffer."""
+        if self._writable is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._writable), timeout)
+            except TimeoutError:
+                self.transport.close()
+                raise
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -286,10 +317,13 @@ class SmtpTransport:
             return await self._pipelined(conn, conn.pipe, job)
         client = conn.client
         try:
+            data = job.data
+            if job.data_ref:  # aiosmtplib sends bytes: the rare mail it sends is read whole
+                data = await asyncio.get_running_loop().run_in_executor(None, _read, job.data_ref)
             options = []
-            if not job.data.isascii() and client.supports_extension("8bitmime"):
+            if not data.isascii() and client.supports_extension("8bitmime"):
                 options.append("BODY=8BITMIME")
-            errors, reply = await client.sendmail(job.mail_from, job.rcpt_to, job.data, mail_options=options)
+            errors, reply = await client.sendmail(job.mail_from, job.rcpt_to, data, mail_options=options)
         except aiosmtplib.SMTPRecipientsRefused as e:
             self._idle.append(conn)
             first = e.recipients[0]
@@ -315,11 +349,21 @@ class SmtpTransport:
     async def _pipelined(self, conn: _Connection, pipe: _Replies, job: Job) -> Outcome | None:
         # What aiosmtplib's sendmail sends, with the same outcomes: the message with its line ends
         # made CRLF and its leading dots doubled; SIZE and BODY=8BITMIME where offered.
-        message = _crlf(job.data)
+        loop = asyncio.get_running_loop()
+        if job.data_ref:  # stored with CRLF line ends (outbox.enqueue)
+            try:
+                size, ascii = await loop.run_in_executor(None, _measure, job.data_ref)
+            except OSError as e:
+                self._idle.append(conn)  # nothing was said on it
+                return Outcome("temp", 0, f"stored mail unreadable: {type(e).__name__}: {e}")
+            message = b""
+        else:
+            message = _crlf(job.data)
+            size, ascii = len(message), job.data.isascii()
         options = b""
         if conn.client.supports_extension("size"):
-            options += b" SIZE=%d" % len(message)
-        if not job.data.isascii() and conn.client.supports_extension("8bitmime"):
+            options += b" SIZE=%d" % size
+        if not ascii and conn.client.supports_extension("8bitmime"):
             options += b" BODY=8BITMIME"
         envelope = [b"MAIL FROM:<%s>%s\r\n" % (job.mail_from.encode(), options)]
         envelope += [b"RCPT TO:<%s>\r\n" % rcpt.encode() for rcpt in job.rcpt_to]
@@ -339,7 +383,10 @@ class SmtpTransport:
                 self._idle.append(conn)
                 code, text = mail if mail[0] != 250 else rcpts[0] if not any(accepted) else data
                 return Outcome(_kind(code), code, text)
-            pipe.write(_dots_doubled(message) + b".\r\n")
+            if job.data_ref:
+                await self._stream(pipe, job.data_ref)
+            else:
+                pipe.write(_dots_doubled(message) + b".\r\n")
             code, text = await pipe.reply(self.timeout)
         except aiosmtplib.SMTPServerDisconnected as e:
             conn.close()
@@ -362,6 +409,20 @@ class SmtpTransport:
         ]
         return Outcome("sent", 250, f"{text}; refused: {'; '.join(refused)}" if refused else text)
 
+    async def _stream(self, pipe: _Replies, name: str) -> None:
+        """Write the stored mail `name`, its leading dots doubled, then the end of the data; one piece
+        of it in memory at a time, and no more than that in the transport's buffer."""
+        loop = asyncio.get_running_loop()
+        f = await loop.run_in_executor(None, blobs.open_blob, name)
+        try:
+            pieces = blobs.blocks(f)
+            while piece := await loop.run_in_executor(None, next, pieces, b""):
+                pipe.write(_dots_doubled(piece))
+                await pipe.drain(self.timeout)
+        finally:
+            f.close()
+        pipe.write(b".\r\n")
+
     async def close(self) -> None:
         for conn in self._idle:
             try:
@@ -375,6 +436,21 @@ class SmtpTransport:
             except Exception:
                 conn.close()
         self._idle.clear()
+
+
+def _read(name: str) -> bytes:
+    with blobs.open_blob(name) as f:
+        return f.read()
+
+
+def _measure(name: str) -> tuple[int, bool]:
+    """The stored mail's size and whether it is all ASCII, read piece by piece."""
+    size, ascii = 0, True
+    with blobs.open_blob(name) as f:
+        while piece := f.read(BLOCK):
+            size += len(piece)
+            ascii = ascii and piece.isascii()
+    return size, ascii
 
 
 def make_transport() -> Transport:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -461,7 +461,16 @@ def do_reinstate(*, seller: Seller, reason: str, actor: User | None, now: dt.dat
 
 # --- the importer's writes (marketplace/importer.py validates the records and calls these) -----------
 
+T = TypeVar("T")
+
 IMPORT_CHUNK = 500  # ids per IN (...) query and rows per bulk statement: well under SQLite's variable limit
+
+
+def _chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """`values` in consecutive slices of IMPORT_CHUNK, for the IN (...) lists of the importer's queries."""
+    for start in range(0, len(values), IMPORT_CHUNK):
+        yield values[start : start + IMPORT_CHUNK]
+
 
 # An order item as the importer stores it: sku, title, group, tree node id, quantity.
 Item = tuple[str, str, str | None, int | None, int]
@@ -478,8 +487,8 @@ def do_upsert(
     manager = model._default_manager
     existing: dict[str, Any] = {}
     ids = list(rows)
-    for start in range(0, len(ids), IMPORT_CHUNK):
-        existing.update({obj.pk: obj for obj in manager.filter(pk__in=ids[start : start + IMPORT_CHUNK])})
+    for chunk in _chunks(ids):
+        existing.update({obj.pk: obj for obj in manager.filter(pk__in=chunk)})
     new, changed, fields = [], [], set()
     fresh: list[dict[str, Any]] = []
     created, updated = set(), set()
@@ -520,9 +529,9 @@ def do_sync_categories(
     for mid, market_rows in by_market.items():
         have = {
             obj.code: obj
-            for start in range(0, len(market_rows), IMPORT_CHUNK)
+            for chunk in _chunks(market_rows)
             for obj in MarketplaceCategory.objects.filter(
-                marketplace_id=mid, code__in=[r["code"] for r in market_rows[start : start + IMPORT_CHUNK]]
+                marketplace_id=mid, code__in=[r["code"] for r in chunk]
             )
         }
         new, changed = [], []
@@ -559,8 +568,8 @@ def do_sync_senders(*, sellers: dict[str, dict[str, Any]]) -> set[str]:
     wanted = {sid: row["authorized_senders"] for sid, row in sellers.items() if "authorized_senders" in row}
     have: dict[str, dict[str, int]] = {sid: {} for sid in wanted}
     ids = list(wanted)
-    for start in range(0, len(ids), IMPORT_CHUNK):
-        rows = AuthorizedSender.objects.filter(seller_id__in=ids[start : start + IMPORT_CHUNK])
+    for chunk in _chunks(ids):
+        rows = AuthorizedSender.objects.filter(seller_id__in=chunk)
         for pk, sid, email in rows.values_list("pk", "seller_id", "email"):
             have[sid][email.lower()] = pk
     # Imported senders are the operator's word: they count as confirmed.
@@ -595,17 +604,15 @@ def do_sync_items(*, wanted: dict[str, list[Item]]) -> set[str]:
     """Replace an order's items when the wanted list differs from the stored one; return those orders."""
     ids = list(wanted)
     have: dict[str, list[Item]] = {oid: [] for oid in ids}
-    for start in range(0, len(ids), IMPORT_CHUNK):
-        rows = OrderItem.objects.filter(order_id__in=ids[start : start + IMPORT_CHUNK]).order_by(
-            "order_id", "id"
-        )
+    for chunk in _chunks(ids):
+        rows = OrderItem.objects.filter(order_id__in=chunk).order_by("order_id", "id")
         for oid, sku, title, cat, node, qty in rows.values_list(
             "order_id", "sku", "title", "category_id", "marketplace_category_id", "quantity"
         ):
             have[oid].append((sku, title, cat, node, qty))
     replace = [oid for oid in ids if have[oid] != wanted[oid]]
-    for start in range(0, len(replace), IMPORT_CHUNK):
-        OrderItem.objects.filter(order_id__in=replace[start : start + IMPORT_CHUNK]).delete()
+    for chunk in _chunks(replace):
+        OrderItem.objects.filter(order_id__in=chunk).delete()
     store.insert_items(
         [(oid, sku, title, qty, cat, node) for oid in replace for sku, title, cat, node, qty in wanted[oid]]
     )

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from parley.delivery import conf
+from parley.delivery import blobs, conf
 from parley.delivery.transports import Job, Outcome, SmtpTransport, _crlf, _dots_doubled
 
 T0 = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
@@ -127,6 +128,21 @@ def test_a_multiline_reply_and_8bit_data() -> None:
     assert outcomes == [Outcome("sent", 250, "2.0.0 queued\n2.0.0 as B7")]
     assert reads[0][1].startswith(b"MAIL FROM:<bounces+1@relay.example> SIZE=27 BODY=8BITMIME\r\n")
     assert reads[0][2] == "Subject: 你好\r\n\r\n到了\r\n.\r\n".encode()
+
+
+def test_a_stored_mail_goes_out_as_the_same_mail_inline_does() -> None:
+    # Over three pieces of the file, a doubled dot on every line, 8-bit: SIZE, BODY and the dots as inline.
+    data = "Subject: 你好\r\n\r\n".encode() + b"".join(b".%d a dotted line\r\n" % n for n in range(12000))
+    replies = [b"250 Ok\r\n", b"250 Ok\r\n", b"354 go on\r\n"]
+    _, inline = asyncio.run(run(transaction_script(replies), job(data=data)))
+    outcomes, stored = asyncio.run(
+        run(transaction_script(replies), replace(job(data=b""), data_ref=blobs.put(data)))
+    )
+    assert outcomes == [Outcome("sent", 250, "2.0.0 queued as A1")]
+    assert stored[0][1].startswith(
+        b"MAIL FROM:<bounces+1@relay.example> SIZE=%d BODY=8BITMIME\r\n" % len(data)
+    )
+    assert b"".join(stored[0]) == b"".join(inline[0])
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,7 @@ def _spec(message: Message | None, n: int) -> dict[str, Any]:
         "data": b"Subject: x\r\n\r\n\xe4\xbd\xa0\r\n",
         "dsn_to": "" if message is None else "seller@example.com",
         "now": NOW + dt.timedelta(seconds=n),
+        "data_ref": f"outbox/ab/cd/abcd{n}" if n == 3 else "",  # a mail kept in the storage
     }
 
 
@@ -79,7 +80,7 @@ def test_the_due_rows_are_the_same_both_ways() -> None:
         mine, orm = store.due_rows(limit=10, now=at), store.due_rows_orm(limit=10, now=at)
         assert [r[0] for r in mine] == [rows[3].id, rows[2].id]
         assert [(*r[:5], bytes(r[5]), *r[6:]) for r in mine] == [(*r[:5], bytes(r[5]), *r[6:]) for r in orm]
-        assert mine[0][7] == msg.public_id
+        assert (mine[0][7], mine[0][8], mine[1][8]) == (msg.public_id, "outbox/ab/cd/abcd3", "")
         assert store.due_rows(limit=1, now=at) == store.due_rows_orm(limit=1, now=at) == mine[:1]
         assert store.due_rows(limit=10, now=NOW - dt.timedelta(days=1)) == []
 

@@ -1,4 +1,4 @@
-"""`parley collect-attachments`: remove attachment files no message or upload refers to any more."""
+"""`parley collect-attachments`: remove attachment files (and stored mails) nothing refers to any more."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from parley.core import time
 
 class Command(BaseCommand):
     help = (
-        "Remove attachment files that no attachment row names and that were last written longer ago "
-        "than the grace period (PARLEY_ATTACHMENT_GRACE_HOURS, 24 by default)."
+        "Remove attachment files that no attachment row names, and composed mails kept in the same "
+        "storage that no outbox row names, last written longer ago than the grace period "
+        "(PARLEY_ATTACHMENT_GRACE_HOURS, 24 by default)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
