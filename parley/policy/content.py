@@ -306,6 +306,7 @@ class Scan:
     """
 
     __slots__ = (
+        "_capitals",
         "_groups",
         "_hay",
         "_low",
@@ -326,6 +327,7 @@ class Scan:
         self._normalized: normalize.Normalized | None = None
         self._norm = text
         self._proj = b""
+        self._capitals = False  # an ASCII capital letter in the text as it now reads (_project)
         self._low: str | None = None
         self._hay: bytes | None = None
         self._matches: list[tuple[int, int, int]] = []
@@ -367,7 +369,15 @@ class Scan:
         non-ASCII character is never a letter or digit, as "?" is not in the projection.
         """
         norm = self._norm
-        hay = self._proj if norm.isascii() else norm.encode("utf-8", "surrogatepass").lower()
+        if norm.isascii():
+            hay = self._proj
+        else:
+            hay = norm.encode("utf-8", "surrogatepass")
+            # No byte of a non-ASCII character in UTF-8 is an ASCII letter: without an ASCII capital
+            # in the text the bytes are their own lowered form, and lowering them is a pass for
+            # nothing (the text is often Chinese, three bytes a character).
+            if self._capitals:
+                hay = hay.lower()
         spec = _GROUP_TRIGGERS[0]
         matches = spec.automaton.find_matches_as_indexes(hay, overlapping=True) if spec.automaton else []
         found: set[int] = set()
@@ -407,7 +417,7 @@ class Scan:
         text = self.text
         # One byte per character (non-ASCII becomes "?"), lowercased: byte offsets are character
         # offsets, and the fast bytes methods look for ASCII triggers.
-        self._proj = text.encode("ascii", "replace").lower()
+        self._proj, self._capitals = _project(text)
         hay, matches, found = self._search()
         if found:  # (most texts: none of the roles, nothing more to do)
             fold = not text.isascii() and (
@@ -420,11 +430,11 @@ class Scan:
                 if normalized.index is not None:
                     self._normalized = normalized
                     self._norm = normalized.text
-                    self._proj = self._norm.encode("ascii", "replace").lower()
+                    self._proj, self._capitals = _project(self._norm)
                     hay, matches, found = self._search()
             if _LEET in found:  # rare
                 self._norm = _LEET_RE.sub(lambda m: _LEET_OF[m.group().lower().encode()].decode(), self._norm)
-                self._proj = self._norm.encode("ascii", "replace").lower()
+                self._proj, self._capitals = _project(self._norm)
                 hay, matches, found = self._search()
             self._phone_word = _PHONE_WORD in found
             self._tld = _TLD in found
@@ -628,6 +638,14 @@ class Scan:
                 s, e = normalized.span(s, e)  # back into the original text
             out.append(Finding(kind, s, e, self.text[s:e]))
         return tuple(out)
+
+
+def _project(text: str) -> tuple[bytes, bool]:
+    """The ASCII projection of `text` (one byte a character, "?" for a non-ASCII one, ASCII letters
+    lowered) and whether lowering changed it: whether the text has an ASCII capital letter."""
+    raw = text.encode("ascii", "replace")
+    proj = raw.lower()
+    return proj, proj != raw
 
 
 def _remade(text: str, groups: dict[int, dict[Kind, tuple[Finding, ...]]]) -> Scan:

@@ -58,9 +58,9 @@ class Context:
         "tagged",
     )
 
+    # Positional parameters: classify makes one per decision, and a call with keywords costs more.
     def __init__(
         self,
-        *,
         body: str,
         subject: str,
         tagged: bool,
@@ -143,26 +143,11 @@ def classify(sub: Submission) -> Context:
             except Exception:  # a subject must never stop a decision
                 span = None
         tagged = span is not None
-        return Context(
-            body=sub.body,
-            subject=subject,
-            tagged=tagged,
-            tag_span=span,
-            critical=tagged,
-            reason=None,
-            scan_subject=True,
-            scans=sub.scans,
-        )
+        # (body, subject, tagged, tag_span, critical, reason, scan_subject, scans)
+        return Context(sub.body, subject, tagged, span, tagged, None, True, sub.scans)
     reason = sub.reason
     return Context(
-        body=sub.body,
-        subject=sub.subject,
-        tagged=False,
-        tag_span=None,
-        critical=reason is not None and reason.critical,
-        reason=reason,
-        scan_subject=False,
-        scans=sub.scans,
+        sub.body, sub.subject, False, None, reason is not None and reason.critical, reason, False, sub.scans
     )
 
 

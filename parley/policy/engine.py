@@ -23,6 +23,13 @@ def resolve(names: Sequence[str]) -> tuple[tuple[str, Check], ...]:
 
 
 _DEFAULT = {direction: resolve(names) for direction, names in CHAINS.items()}
+# Most decisions have no hit, and those are one of four: a Decision is immutable, so they are shared
+# rather than made anew (making a frozen dataclass is dear: docs/policy.md).
+_WITHOUT_HITS: dict[tuple[bool, bool], Decision] = {
+    (critical, tagged): Decision("deliver", critical, tagged, ())
+    for critical in (False, True)
+    for tagged in (False, True)
+}
 
 
 def action_for(channel: Channel, hits: Sequence[Hit]) -> Action:
@@ -57,6 +64,10 @@ def decide(sub: Submission, *, chains: Mapping[str, Sequence[str]] | None = None
             found = [Hit(name, "engine.rule_error", "hold", *_RULE_ERROR)]
         if found:
             hits.extend(found)
+    if not hits:
+        shared = _WITHOUT_HITS.get((ctx.critical, ctx.tagged))
+        if shared is not None:
+            return shared
     # Positional arguments: a keyword call of a frozen dataclass costs more (docs/policy.md).
     return Decision(
         action_for(sub.channel, hits) if hits else "deliver", ctx.critical, ctx.tagged, tuple(hits)

@@ -62,6 +62,7 @@ _STRAY_EOL = re.compile(r"[\r\n]")
 _WS_ONLY = re.compile(r"[ \t\r\n]*")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*")
 _SURROGATES = re.compile(r"[\udc80-\udcff]")
+_BINARY = (bytes, bytearray, memoryview)  # (a tuple made once: `bytes | ...` would make a union per call)
 
 
 @lru_cache(maxsize=256)
@@ -168,7 +169,7 @@ def decode_subject(raw: str | bytes) -> str:
     ``bytes.decode(errors="surrogateescape")``) is treated the same way.
     """
     try:
-        if isinstance(raw, bytes | bytearray | memoryview):
+        if isinstance(raw, _BINARY):
             text = _from_bytes(bytes(raw))
         else:
             text = str(raw)

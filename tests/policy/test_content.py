@@ -375,3 +375,26 @@ _ASKING_FRAGMENTS = [
 @example(text="éwe need")
 def test_asks_for_something_is_the_single_regex_search(text: str) -> None:
     assert asks_for_something(text) is asks_reference(text)
+
+
+def _haystack_as_before(scan: Scan) -> bytes:
+    # The reference: the UTF-8 of the text as it reads after the scan, every ASCII letter lowered.
+    norm = scan._norm
+    return (
+        norm.encode("ascii", "replace").lower()
+        if norm.isascii()
+        else norm.encode("utf-8", "surrogatepass").lower()
+    )
+
+
+@given(
+    st.text(alphabet=st.sampled_from("aZ Q9.-[(好電\u0130\U0001f600\ud800ＡＢ"), max_size=60)
+    | st.text(max_size=60)
+)
+@example("订单 ABC-123 已发货")
+@example("订单 abc-123 已发货")
+@example("c0upon 好")
+def test_the_haystack_is_the_lowered_utf8_of_the_text(text: str) -> None:
+    # A text without ASCII capitals is not lowered again (Scan._search): the haystack is the same.
+    scan = Scan(text)
+    assert scan._haystack() == _haystack_as_before(scan)

@@ -16,7 +16,7 @@ from parley.policy.chains import CHAINS
 from parley.policy.codes import HIT_CODES
 from parley.policy.engine import action_for
 from parley.policy.rules import RULES
-from parley.policy.types import BuyerFacts, Hit, SellerFacts
+from parley.policy.types import BuyerFacts, Decision, Hit, SellerFacts
 
 from .helpers import codes, make_sub, run
 
@@ -118,6 +118,25 @@ def test_custom_chains() -> None:
     assert codes(decide(sub, chains={"seller_to_buyer": ("length",)})) == ["length.empty"]
     with pytest.raises(KeyError):
         decide(sub, chains={"seller_to_buyer": ("no_such_rule",)})
+
+
+@pytest.mark.parametrize(
+    ("channel", "reason", "subject", "critical", "tagged"),
+    [
+        ("web", "generalQuestion", "", False, False),
+        ("web", "confirmOrderDetails", "", True, False),
+        ("email", None, "[Important] Your order", True, True),
+    ],
+)
+def test_a_decision_without_hits_is_the_one_it_would_have_made(
+    channel: str, reason: str | None, subject: str, critical: bool, tagged: bool
+) -> None:
+    # Decisions without hits are shared (engine._WITHOUT_HITS): each must be what would be made.
+    sub = make_sub(channel=channel, reason=reason, subject=subject)
+    decision = decide(sub, chains={"seller_to_buyer": ("content", "length")})
+    assert decision == Decision("deliver", critical, tagged, ())
+    assert (decision.critical, decision.tagged, decision.hits) == (critical, tagged, ())
+    assert decide(sub, chains={"seller_to_buyer": ("content", "length")}) is decision
 
 
 def test_rules_table_is_read_only() -> None:

@@ -42,9 +42,15 @@ def test_too_long_points_at_the_excess() -> None:
     assert hit.zh == "您的消息长度为 2005 个字符，上限为 2000 个字符。"
 
 
-@pytest.mark.parametrize("body", ["", "   ", "\n\t "])
+@pytest.mark.parametrize("body", ["", "   ", "\n\t ", "\u3000\u00a0\u2028"])
 def test_empty(body: str) -> None:
     assert codes(run(body=body)) == ["length.empty"]
+
+
+@pytest.mark.parametrize("body", [" x ", "\u3000好", "\u200b"])
+def test_not_empty(body: str) -> None:
+    # (what str.strip() leaves: a zero-width space is not whitespace)
+    assert codes(run(body=body)) == []
 
 
 def test_empty_body_with_an_attachment_is_fine() -> None:

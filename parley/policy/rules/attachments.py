@@ -13,6 +13,8 @@ NAME = "attachments"
 def check(sub: Submission, ctx: Context) -> list[Hit]:
     files = sub.attachments
     reason = ctx.reason
+    if not files and (reason is None or reason.attachments != "required"):
+        return []  # most messages (sooner than the checks below, which say the same)
     hits: list[Hit] = []
     if reason is not None and reason.attachments == "required" and not files:
         hits.append(

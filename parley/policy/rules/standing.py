@@ -16,6 +16,9 @@ def check(sub: Submission, ctx: Context) -> list[Hit]:
     # A restricted or blocked seller may answer a buyer's message only within the marketplace's reply
     # bound (answers per buyer message, days after it), whether or not the buyer opted out: otherwise
     # one buyer message would lift the restriction for good.
+    seller = sub.seller
+    if seller.status == "active" and seller.proactive_blocked_until is None:
+        return []  # what standing_hits says of an active seller never blocked (most messages), sooner
     return standing_hits(
         status=sub.seller.status,
         blocked_until=sub.seller.proactive_blocked_until,
