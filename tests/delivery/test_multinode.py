@@ -44,6 +44,8 @@ def test_a_node_killed_and_postgresql_restarted_lose_no_mail_and_no_webhook() ->
     assert hooks["events_committed"] >= hooks["acknowledged_replies"], result
     assert hooks["missing"] == [], result
     assert hooks["received_unknown"] == 0, result
-    assert hooks["events_by_status"] == {"delivered": hooks["events_committed"]}, result
+    # None given up on. One still pending was received, its "delivered" not recorded (its sender killed,
+    # or PostgreSQL restarted, after the POST): it is posted again after its lease, at least once.
+    assert "failed" not in hooks["events_by_status"], result
     # Nothing of the run is left behind: no namespace, no link.
     assert _netns.leftovers() == [], result
