@@ -218,6 +218,9 @@ class Node:
         # Every process in the namespace, whatever group it is in: the whole host goes.
         killed = self.network.kill(self.index)
         self.proc.wait()
+        end = time.monotonic() + 5
+        while self.network.processes(self.index) and time.monotonic() < end:
+            time.sleep(0.05)  # the killed children are reaped by init, not by us
         return f"{killed} processes in its namespace, {self.network.processes(self.index)} left"
 
     def stop(self) -> None:
