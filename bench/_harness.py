@@ -28,11 +28,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_port(port: int, timeout: float = 60) -> None:
+def wait_port(port: int, timeout: float = 60, host: str = "127.0.0.1") -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
+            with socket.create_connection((host, port), timeout=1):
                 return
         except OSError:
             time.sleep(0.1)
@@ -42,7 +42,8 @@ def wait_port(port: int, timeout: float = 60) -> None:
 class SmtpSink:
     """Postfix's smtp-sink: accepts and discards, counting messages (-c) on stdout."""
 
-    def __init__(self, workdir: Path, name: str) -> None:
+    def __init__(self, workdir: Path, name: str, host: str = "127.0.0.1") -> None:
+        self.host = host  # another address than loopback: reached from other network namespaces
         self.port = free_port()
         self.out = workdir / f"{name}.sink.out"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -53,9 +54,9 @@ class SmtpSink:
             dump_dir.mkdir(parents=True, exist_ok=True)
             os.chmod(dump_dir, 0o777)
             args += ["-d", str(dump_dir) + "/%M."]
-        args += [f"127.0.0.1:{self.port}", "256"]
+        args += [f"{self.host}:{self.port}", "256"]
         self.proc = subprocess.Popen(args, stdout=open(self.out, "wb"), stderr=subprocess.STDOUT)
-        wait_port(self.port)
+        wait_port(self.port, host=self.host)
         return self
 
     def count(self) -> int:

@@ -66,18 +66,23 @@ class Load:
             self._n += 1
             return self._n
 
+    def envelope(self, n: int) -> tuple[str, str, bytes]:
+        """Message `n`: its sender, its recipient and its data (a seller writing to a buyer)."""
+        rcpt = f"{1 + n % ADDRESSES}{BASE_LOCAL}@{RELAY_DOMAIN}"
+        data = (
+            f"From: <{SENDER}>\r\nTo: <{rcpt}>\r\nSubject: crash {n}\r\n"
+            f"Message-ID: <crash{n}@seller.bench>\r\n\r\nParcel update {n}.\r\n"
+        ).encode()
+        return SENDER, rcpt, data
+
     def _run(self) -> None:
         while not self._stop.is_set():
             n = self._next()
-            rcpt = f"{1 + n % ADDRESSES}{BASE_LOCAL}@{RELAY_DOMAIN}"
-            data = (
-                f"From: <{SENDER}>\r\nTo: <{rcpt}>\r\nSubject: crash {n}\r\n"
-                f"Message-ID: <crash{n}@seller.bench>\r\n\r\nParcel update {n}.\r\n"
-            ).encode()
+            sender, rcpt, data = self.envelope(n)
             try:
                 with smtplib.SMTP(self.hosts[n % len(self.hosts)], self.port, timeout=20) as s:
                     s.ehlo("crash.test")
-                    s.mail(SENDER)
+                    s.mail(sender)
                     code, _ = s.rcpt(rcpt)
                     if code != 250:
                         self.refused[f"rcpt {code}"] += 1
@@ -150,7 +155,7 @@ def drain_and_count(
     }
 
 
-def _until_acknowledged(load: Load, count: int, deadline: float = 180) -> None:
+def until_acknowledged(load: Load, count: int, deadline: float = 180) -> None:
     """Wait until the load has `count` messages acknowledged (or the deadline passed): a slow, loaded
     machine gets there later, not with fewer messages at risk."""
     end = time.monotonic() + deadline
@@ -200,7 +205,7 @@ def run(
             # Phase 1: kill -9 the gateway and the worker at random moments, restarting each.
             for i in range(kills):
                 time.sleep(rng.uniform(0.3, 1.0) * seconds / (2 * kills))
-                _until_acknowledged(load, (i + 1) * min_acknowledged // (kills + 2))
+                until_acknowledged(load, (i + 1) * min_acknowledged // (kills + 2))
                 name = ("smtpd", "worker")[i % 2]
                 procs[name].send_signal(signal.SIGKILL)
                 procs[name].wait()
@@ -218,7 +223,7 @@ def run(
             sink.start(dump_dir=dump)
             events.append(f"{time.monotonic() - t0:6.1f}s smarthost up again")
             time.sleep(seconds / 4)
-            _until_acknowledged(load, min_acknowledged)
+            until_acknowledged(load, min_acknowledged)
         finally:
             load.stop()
         events.append(f"{time.monotonic() - t0:6.1f}s load stopped: {len(load.acked)} acknowledged")

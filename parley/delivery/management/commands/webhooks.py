@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import time as _time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
 
 from parley.delivery.webhooks import deliver_due
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -23,7 +27,13 @@ class Command(BaseCommand):
             return
         try:
             while True:
-                deliver_due()
+                # A database that went away (restarted, failed over) is waited for, not fatal: a
+                # sender that exits leaves every event in the outbox until someone restarts it.
+                try:
+                    close_old_connections()
+                    deliver_due()
+                except Exception:
+                    log.exception("webhook delivery failed; retrying shortly")
                 _time.sleep(opts["poll"])
         except KeyboardInterrupt:
             pass
