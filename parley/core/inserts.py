@@ -83,7 +83,12 @@ def _column(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> _Column:
         name=field.name,
         attname=field.attname,
         related=field.is_relation,
-        default=field.get_default,
+        # Field.get_default only calls the callable it keeps (a field that says otherwise is asked).
+        default=(
+            field._get_default  # type: ignore[attr-defined]
+            if type(field).get_default is Field.get_default
+            else field.get_default
+        ),
         as_is=_AS_IS.get(target.get_internal_type(), ()),
         pre_save=bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)),
         utc=_utc(field, connection),
@@ -187,6 +192,10 @@ def _build(
         if col.pre_save:
             attrs[col.attname] = value
             value = col.field.pre_save(obj, True)
+        elif value is None or (col.as_is and type(value) in col.as_is):
+            attrs[col.attname] = value  # neither an expression nor in need of preparation
+            params.append(value)
+            continue
         elif hasattr(value, "resolve_expression"):
             return None
         attrs[col.attname] = value
