@@ -142,6 +142,18 @@ def _cases() -> list[tuple[str, Op, Op, bool]]:
             lambda: conversations.insert_message_orm(**message),
             True,
         ),
+        (
+            "conversations.mark_responded",
+            lambda: conversations.mark_responded(conversation_id=conversation.pk, now=now),
+            lambda: conversations.mark_responded_orm(conversation_id=conversation.pk, now=now),
+            True,
+        ),
+        (
+            "conversations.touch_conversation",
+            lambda: conversations.touch_conversation(conversation_id=conversation.pk, now=now),
+            lambda: conversations.touch_conversation_orm(conversation_id=conversation.pk, now=now),
+            True,
+        ),
     ]
 
 

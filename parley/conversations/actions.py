@@ -455,12 +455,7 @@ def do_send_message(*, send: CheckedSend) -> SendResult:
         ):
             # Any answer the seller actually delivers stops the buyer's 24-hour clock; an
             # automatic reply (out-of-office, "we got your mail") is not an answer.
-            Message.objects.filter(
-                conversation=msg.conversation,
-                direction=Message.Direction.BUYER_TO_SELLER,
-                responded_at__isnull=True,
-                created_at__lte=now,
-            ).update(responded_at=now)
+            store.mark_responded(conversation_id=msg.conversation_id, now=now)
         if msg.state == Message.State.DELIVERED:
             if request.outbound is not None:
                 request.outbound(msg)
@@ -579,7 +574,7 @@ def _record(
             quarantined=not f.inspection.allowed,
         )
     if not new_conversation:
-        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+        store.touch_conversation(conversation_id=conversation.pk, now=now)
     effects.record(effects.MessageRecorded(msg))  # rows in the webhook outbox, committed with the message
     # Counted once the message is durable (a rolled-back savepoint drops the count with it).
     codes = [h.code for h in decision.hits]

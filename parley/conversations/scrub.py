@@ -35,23 +35,37 @@ def _pattern(addresses: tuple[str, ...]) -> re.Pattern[str]:
     )
 
 
-def _wanted(addresses: Iterable[str]) -> tuple[str, ...]:
+@functools.lru_cache(maxsize=1024)
+def _wanted_of(addresses: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted({a.strip().lower() for a in addresses if a and "@" in a}, key=lambda a: (-len(a), a)))
+
+
+def _wanted(addresses: Iterable[str]) -> tuple[str, ...]:
+    return _wanted_of(addresses if type(addresses) is tuple else tuple(addresses))
+
+
+# The last text found without any of its addresses, and those addresses: a message's text is
+# looked at more than once for the same addresses (the stored text, then the relayed copy's part).
+_clean: tuple[str, tuple[str, ...]] = ("", ())
 
 
 def scrub(text: str, addresses: Iterable[str], alias: str) -> str:
     """`text` with every one of `addresses` replaced by `alias`; the same object if none occurs."""
+    global _clean
     wanted = _wanted(addresses)
     if not wanted or not text:
         return text
+    last = _clean  # one read: another thread may set it meanwhile
+    if last[0] is text and last[1] == wanted:
+        return text
     lowered = text.lower()
     # Cheap test first: an address can only hide behind an entity or an escape, else it is literal.
-    if "&" not in text and "%" not in text and not any(a in lowered for a in wanted):
+    if ("&" not in text and "%" not in text and not any(a in lowered for a in wanted)) or (
+        _pattern(wanted).search(text) is None
+    ):
+        _clean = (text, wanted)
         return text
-    found = _pattern(wanted)
-    if found.search(text) is None:
-        return text
-    return found.sub(lambda _m: alias, text)
+    return _pattern(wanted).sub(lambda _m: alias, text)
 
 
 def occurs(text: str, addresses: Iterable[str]) -> bool:

@@ -1,14 +1,15 @@
-"""The rows every message writes on the send path, each INSERT built once (parley.core.inserts)."""
+"""The rows every message writes on the send path: each INSERT built once (parley.core.inserts), the UPDATEs written out."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from parley.conversations.models import Attachment, Conversation, Message, PolicyDecision, Violation
-from parley.core import inserts
+from parley.core import driver, inserts
 from parley.marketplace.models import Order
 
 
@@ -75,3 +76,49 @@ def insert_violation(**values: Any) -> Violation:
 def insert_violation_orm(**values: Any) -> Violation:
     """insert_violation() through the ORM: the reference it is tested against."""
     return Violation.objects.create(**values)
+
+
+@functools.lru_cache(maxsize=4)
+def _responded_sql(vendor: str) -> str:
+    qn = connection.ops.quote_name
+    return (
+        f"UPDATE {qn(Message._meta.db_table)} SET {qn('responded_at')} = %s"  # noqa: S608 (names from here; values are parameters)
+        f" WHERE {qn('conversation_id')} = %s AND {qn('direction')} = %s"
+        f" AND {qn('responded_at')} IS NULL AND {qn('created_at')} <= %s"
+    )
+
+
+def mark_responded(*, conversation_id: int, now: dt.datetime) -> int:
+    """The conversation's buyer messages written until `now` and not answered yet: answered at `now`.
+    How many were."""
+    at = connection.ops.adapt_datetimefield_value(now)
+    params = [at, conversation_id, Message.Direction.BUYER_TO_SELLER, at]
+    return driver.execute(connection, _responded_sql(connection.vendor), params)
+
+
+def mark_responded_orm(*, conversation_id: int, now: dt.datetime) -> int:
+    """mark_responded() through the ORM: the reference it is tested against."""
+    return Message.objects.filter(
+        conversation_id=conversation_id,
+        direction=Message.Direction.BUYER_TO_SELLER,
+        responded_at__isnull=True,
+        created_at__lte=now,
+    ).update(responded_at=now)
+
+
+@functools.lru_cache(maxsize=4)
+def _touch_sql(vendor: str) -> str:
+    qn = connection.ops.quote_name
+    table = qn(Conversation._meta.db_table)
+    return f"UPDATE {table} SET {qn('last_message_at')} = %s WHERE {qn('id')} = %s"  # noqa: S608 (names from here; values are parameters)
+
+
+def touch_conversation(*, conversation_id: int, now: dt.datetime) -> int:
+    """The conversation's last message is at `now`. How many rows changed (1, or 0 if it is gone)."""
+    at = connection.ops.adapt_datetimefield_value(now)
+    return driver.execute(connection, _touch_sql(connection.vendor), [at, conversation_id])
+
+
+def touch_conversation_orm(*, conversation_id: int, now: dt.datetime) -> int:
+    """touch_conversation() through the ORM: the reference it is tested against."""
+    return Conversation.objects.filter(pk=conversation_id).update(last_message_at=now)

@@ -50,6 +50,7 @@ class _Column:
     related: bool  # a foreign key: given as an instance (cached on the new object) or as an id
     default: Callable[[], Any]  # the value of a field not named, as Model(**values) gives it
     as_is: tuple[type, ...]  # value types written without Django's preparation
+    text: bool  # a text field: any str (a TextChoices member too) is written as it is, as Django does
     pre_save: bool  # auto_now / auto_now_add: the field sets its own value
     utc: str  # a DateTimeField: how a datetime in UTC is written (_UTC_TEXT, _UTC_OBJECT), else ""
 
@@ -83,8 +84,14 @@ def _column(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> _Column:
         name=field.name,
         attname=field.attname,
         related=field.is_relation,
-        default=field.get_default,
+        # Field.get_default only calls the callable it keeps (a field that says otherwise is asked).
+        default=(
+            field._get_default  # type: ignore[attr-defined]
+            if type(field).get_default is Field.get_default
+            else field.get_default
+        ),
         as_is=_AS_IS.get(target.get_internal_type(), ()),
+        text=_AS_IS.get(target.get_internal_type()) == (str,),
         pre_save=bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)),
         utc=_utc(field, connection),
     )
@@ -187,6 +194,10 @@ def _build(
         if col.pre_save:
             attrs[col.attname] = value
             value = col.field.pre_save(obj, True)
+        elif value is None or type(value) in col.as_is or (col.text and isinstance(value, str)):
+            attrs[col.attname] = value  # neither an expression nor in need of preparation
+            params.append(value)
+            continue
         elif hasattr(value, "resolve_expression"):
             return None
         attrs[col.attname] = value

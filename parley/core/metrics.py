@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -52,20 +53,41 @@ log = logging.getLogger(__name__)
 _STATUS = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
 
 
-def smtp_reply(reply: str) -> None:
-    """Count one reply sent to an SMTP client (a multi-line reply, in one push or line by line, once: at its last line)."""
+# The labelled children, by their label values: Counter.labels() checks and converts its arguments
+# and takes a lock on every call, and these are counted several times for every message.
+_children: dict[tuple[Counter, tuple[str, ...]], Counter] = {}
+
+
+def _child(counter: Counter, *values: str) -> Counter:
+    key = (counter, values)
+    found = _children.get(key)
+    if found is None:
+        found = _children[key] = counter.labels(*values)
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _reply_counter(reply: str) -> Counter | None:
+    # By the reply itself: the lines of a session are mostly the same ones ("250 OK", "354 ...").
     line = reply.rstrip("\r\n").rpartition("\n")[2]
     code = line[:3]
     if (len(line) > 3 and line[3] == "-") or not code.isdigit():
-        return
+        return None
     status = line[4:].split(" ", 1)[0]
-    SMTP_REPLIES.labels(code, status if _STATUS.fullmatch(status) else "").inc()
+    return _child(SMTP_REPLIES, code, status if _STATUS.fullmatch(status) else "")
+
+
+def smtp_reply(reply: str) -> None:
+    """Count one reply sent to an SMTP client (a multi-line reply, in one push or line by line, once: at its last line)."""
+    counter = _reply_counter(reply)
+    if counter is not None:
+        counter.inc()
 
 
 def decided(channel: str, direction: str, action: str, codes: Iterable[str]) -> None:
-    DECISIONS.labels(channel, direction, action).inc()
+    _child(DECISIONS, channel, direction, action).inc()
     for code in codes:
-        DECISION_HITS.labels(channel, action, code).inc()
+        _child(DECISION_HITS, channel, action, code).inc()
 
 
 @dataclass(frozen=True)

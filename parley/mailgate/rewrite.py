@@ -103,7 +103,8 @@ def _dkim_key(path: str) -> bytes:
 
 def dkim_sign(data: bytes) -> bytes:
     """Prepend a DKIM-Signature of the relay domain when PARLEY_DKIM_KEY_FILE/SELECTOR are set."""
-    key_file, selector = conf.get("DKIM_KEY_FILE"), conf.get("DKIM_SELECTOR")
+    key_file = conf.get("DKIM_KEY_FILE")
+    selector = conf.get("DKIM_SELECTOR") if key_file else ""
     if not key_file or not selector:
         return data
     signature = dkim.sign(
@@ -254,7 +255,13 @@ def _file(part: MimePart, row: Attachment, found: _Files) -> MimePart:
         filename=row.filename,
         cid=f"<{cid}>" if shown else None,
     )
-    return email.message_from_bytes(out.as_bytes(), policy=compat32)
+    # The relayed tree is compat32's: the headers are written out and read back as such, and the
+    # encoded file goes over as it is (read back, it would be split and joined again line by line).
+    encoded = out.get_payload()
+    out.set_payload("")
+    relayed = email.message_from_bytes(out.as_bytes(), policy=compat32)
+    relayed.set_payload(encoded)
+    return relayed
 
 
 def _rebuilt(part: MimePart, found: _Files) -> MimePart | None:

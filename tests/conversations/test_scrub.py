@@ -40,3 +40,14 @@ def test_text_without_the_address_is_the_same_object() -> None:
     text = "50% off & more"
     assert scrub(text, ADDR, "r@relay.example") is text
     assert scrub(text, [], "r@relay.example") is text
+
+
+def test_a_text_found_clean_for_some_addresses_is_still_scrubbed_for_others() -> None:
+    text = "Write to li@shop.example or to wang@shop.example."
+    assert scrub(text, ["zhao@shop.example"], "alias@relay") is text
+    assert scrub(text, ["zhao@shop.example"], "alias@relay") is text
+    assert scrub(text, ["li@shop.example"], "alias@relay") == (
+        "Write to alias@relay or to wang@shop.example."
+    )
+    assert occurs(text, ("wang@shop.example",))
+    assert not occurs(text, ("zhao@shop.example",))

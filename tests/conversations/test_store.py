@@ -11,7 +11,7 @@ from django.db import models
 
 from parley import testing
 from parley.conversations import store
-from parley.conversations.models import Message
+from parley.conversations.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +131,61 @@ def test_a_violation_is_the_same_row_both_ways() -> None:
         "created_at": NOW,
     }
     _pair(store.insert_violation, store.insert_violation_orm, **values)
+
+
+def _thread() -> tuple[int, list[Message]]:
+    """A conversation with buyer messages before, at and after NOW (one of them answered already), a
+    seller message, and a buyer message of another conversation."""
+    seed = _message()
+    hour = dt.timedelta(hours=1)
+
+    def buyer(at: dt.datetime, *, of: Message = seed, **kw: Any) -> Message:
+        return store.insert_message_orm(
+            conversation=of.conversation,
+            seller_id=of.seller_id,
+            buyer_id=of.buyer_id,
+            direction=Message.Direction.BUYER_TO_SELLER,
+            channel="email",
+            body="?",
+            created_at=at,
+            **kw,
+        )
+
+    msgs = [
+        seed,
+        buyer(NOW - hour),
+        buyer(NOW - 2 * hour, responded_at=NOW - hour),
+        buyer(NOW),
+        buyer(NOW.replace(microsecond=0)),  # written by the database without its microseconds
+        buyer(NOW + hour),
+        buyer(NOW - hour, of=_message()),
+    ]
+    return seed.conversation_id, msgs
+
+
+def _responded(msgs: list[Message]) -> list[dt.datetime | None]:
+    return [Message.objects.get(pk=m.pk).responded_at for m in msgs]
+
+
+@pytest.mark.parametrize("at", [NOW, NOW.replace(microsecond=0)])
+def test_marking_a_conversation_answered_changes_the_same_rows_both_ways(at: dt.datetime) -> None:
+    conv_a, a = _thread()
+    conv_b, b = _thread()
+    assert store.mark_responded(conversation_id=conv_a, now=at) == store.mark_responded_orm(
+        conversation_id=conv_b, now=at
+    )
+    assert _responded(a) == _responded(b)
+    hour = dt.timedelta(hours=1)
+    assert _responded(a) == [None, at, NOW - hour, at if at == NOW else None, at, None, None]
+
+
+def test_touching_a_conversation_changes_the_same_row_both_ways() -> None:
+    conv_a, _ = _thread()
+    conv_b, _ = _thread()
+    later = NOW + dt.timedelta(minutes=5)
+    assert store.touch_conversation(conversation_id=conv_a, now=later) == 1
+    assert store.touch_conversation_orm(conversation_id=conv_b, now=later) == 1
+    got = [Conversation.objects.get(pk=pk).last_message_at for pk in (conv_a, conv_b)]
+    assert got == [later, later]
+    assert store.touch_conversation(conversation_id=-1, now=later) == 0
+    assert store.touch_conversation_orm(conversation_id=-1, now=later) == 0

@@ -7,11 +7,14 @@ import email
 import email.message
 import email.policy
 import quopri
+from email.generator import BytesGenerator
 from email.message import EmailMessage
+from io import BytesIO
 
 import pytest
 
 from parley import testing
+from parley.conversations import files
 from parley.conversations.models import Attachment, Message
 from parley.delivery.models import OutboundMail
 from parley.mailgate import rewrite
@@ -443,3 +446,35 @@ def test_a_mail_whose_parts_differ_from_the_record_is_relayed_as_recorded(
         ("application/pdf", "a.pdf")
     ]
     assert copy.get_body(preferencelist=("plain",)).get_content().strip() == "Invoice attached."  # type: ignore[attr-defined]
+
+
+def _written(part: email.message.Message) -> bytes:
+    out = BytesIO()
+    BytesGenerator(out, mangle_from_=False, policy=email.policy.compat32.clone(linesep="\r\n")).flatten(part)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "name", ["invoice.pdf", "十一月的发票，订单明细和一个很长很长很长很长很长很长的文件名.pdf"]
+)
+@pytest.mark.parametrize("size", [0, 57, 100_000])
+@pytest.mark.parametrize("cid", ["", "img1@shop.example"])
+def test_a_relayed_file_is_the_part_the_email_package_writes_for_it(name: str, size: int, cid: str) -> None:
+    data = (bytes(range(256)) * (size // 256 + 1))[:size]
+    _, stored = files.put(data)
+    row = Attachment(content_type="application/pdf", filename=name, file=stored)
+    source = email.message.Message()
+    if cid:
+        source["Content-ID"] = f"<{cid}>"
+    found = rewrite._Files(texts=[], rows=[row], cids={cid} if cid else set(), hide=[], alias="a@relay")
+    reference = email.message.MIMEPart(policy=email.policy.SMTP)
+    reference.set_content(
+        data,
+        maintype="application",
+        subtype="pdf",
+        disposition="inline" if cid else "attachment",
+        filename=name,
+        cid=f"<{cid}>" if cid else None,
+    )
+    written = email.message_from_bytes(reference.as_bytes(), policy=email.policy.compat32)
+    assert _written(rewrite._file(source, row, found)) == _written(written)
