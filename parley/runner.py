@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from time import monotonic, sleep
 from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection
+from waitress import wasyncore
 from waitress.server import create_server
 
 from parley import config
@@ -41,11 +43,31 @@ def web_server(host: str, port: int) -> Any:
 
 def start_web() -> Stop:
     host, port = config.listen("PARLEY_HTTP_LISTEN", settings.HTTP_LISTEN)
-    server = web_server(host, port)
+    stop = serve(web_server(host, port))
+    log.info("web listening on http://%s:%s/", host, port)
+    return stop
+
+
+def serve(server: Any, grace: float = 5.0) -> Stop:
+    """Run a waitress server in a thread of its own; the function returned stops it gracefully."""
     thread = threading.Thread(target=server.run, name="web", daemon=True)
     thread.start()
-    log.info("web listening on http://%s:%s/", host, port)
-    return server.close
+
+    def stop() -> None:
+        # Requests in progress finish first: closing the server under them (its trigger, their
+        # sockets) would drop their answers and make waitress log each one as a traceback.
+        server.task_dispatcher.shutdown(timeout=grace)
+        deadline = monotonic() + grace
+        while any(getattr(ch, "total_outbufs_len", 0) for ch in list(server._map.values())):
+            if monotonic() >= deadline:
+                break
+            sleep(0.01)
+        # Closed from the server's own loop, which then ends: closing the sockets from this thread
+        # would pull them from under its select().
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(timeout=grace)
+
+    return stop
 
 
 def start_housekeeping(interval: float = 60.0) -> Stop:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 import requests
 from django.conf import settings
 from django.test import Client
-from waitress import wasyncore
 
 from parley import testing
 from parley.conversations.models import Message
 from parley.core.uploads import MAX_FILE_BYTES
-from parley.runner import web_server
+from parley.runner import serve, web_server
 
 MB = 1024 * 1024
 CSRF = "a" * 32
@@ -24,15 +22,9 @@ CSRF = "a" * 32
 @pytest.fixture
 def web(transactional_db: None) -> Iterator[str]:
     server = web_server("127.0.0.1", 0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    stop = serve(server)
     yield f"127.0.0.1:{server.effective_port}"
-    # Closed from the server's own loop, which then ends (closing it from here would pull the sockets
-    # from under its select()).
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-    thread.join(timeout=10)
-    server.task_dispatcher.shutdown()
-    assert not thread.is_alive()
+    stop()
 
 
 def declared(address: str, method: str, path: str, length: int, head: str = "") -> tuple[int, bytes, float]:
