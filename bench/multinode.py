@@ -155,8 +155,12 @@ EVENTS = r"""
 import json, django
 django.setup()
 from parley.delivery.models import WebhookDelivery
-rows = WebhookDelivery.objects.values_list("public_id", "status")
-print(json.dumps({"ids": [r[0] for r in rows], "status": {s: sum(1 for r in rows if r[1] == s) for _, s in rows}}))
+rows = list(WebhookDelivery.objects.values_list("public_id", "status", "attempts", "next_attempt_at", "last_error"))
+print(json.dumps({
+    "ids": [r[0] for r in rows],
+    "status": {s: sum(1 for r in rows if r[1] == s) for _, s, *_ in rows},
+    "undelivered": {r[0]: [r[1], r[2], r[3].isoformat(), r[4][:200]] for r in rows if r[1] != "delivered"},
+}))
 """
 
 
@@ -373,8 +377,10 @@ def _run(
             load.stop()
         events.append(f"{time.monotonic() - t0:6.1f}s load stopped: {len(load.acked)} acknowledged")
 
-        # Webhooks first, with the nodes still running: every event in the outbox must arrive.
-        deadline = time.monotonic() + drain
+        # Webhooks first, with the nodes still running: every event in the outbox must arrive. An event
+        # whose sender was killed waits out its lease, and one whose POST failed its backoff, so they
+        # get longer than the mail.
+        deadline = time.monotonic() + 2 * drain
         committed = webhook_events(setup)
         while time.monotonic() < deadline and not set(committed["ids"]) <= set(receiver.received):
             time.sleep(1)
@@ -398,6 +404,8 @@ def _run(
             "received_distinct": len(receiver.received),
             "received_total": receiver.posts,
             "missing": missing[:20],
+            # What the outbox says of each missing event: status, attempts, next attempt, last error.
+            "missing_rows": {i: committed["undelivered"].get(i) for i in missing[:20]},
             "missing_count": len(missing),
             "received_twice_count": len(twice),
             "received_unknown": len(set(receiver.received) - ids),
