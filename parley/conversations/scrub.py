@@ -44,9 +44,10 @@ def _wanted(addresses: Iterable[str]) -> tuple[str, ...]:
     return _wanted_of(addresses if type(addresses) is tuple else tuple(addresses))
 
 
-# The last text found without any of its addresses, and those addresses: a message's text is
-# looked at more than once for the same addresses (the stored text, then the relayed copy's part).
-_clean: tuple[str, tuple[str, ...]] = ("", ())
+# The last two texts found without any of their addresses, with those addresses: a message's text
+# is looked at more than once for the same addresses (the stored text, then the relayed copy's part),
+# and its subject is looked at in between, which would push the text out of a single slot.
+_clean: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def scrub(text: str, addresses: Iterable[str], alias: str) -> str:
@@ -56,14 +57,15 @@ def scrub(text: str, addresses: Iterable[str], alias: str) -> str:
     if not wanted or not text:
         return text
     last = _clean  # one read: another thread may set it meanwhile
-    if last[0] is text and last[1] == wanted:
-        return text
+    for seen, clean_of in last:
+        if seen is text and clean_of == wanted:
+            return text
     lowered = text.lower()
     # Cheap test first: an address can only hide behind an entity or an escape, else it is literal.
     if ("&" not in text and "%" not in text and not any(a in lowered for a in wanted)) or (
         _pattern(wanted).search(text) is None
     ):
-        _clean = (text, wanted)
+        _clean = ((text, wanted), *last[:1])
         return text
     return _pattern(wanted).sub(lambda _m: alias, text)
 

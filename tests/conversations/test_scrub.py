@@ -51,3 +51,25 @@ def test_a_text_found_clean_for_some_addresses_is_still_scrubbed_for_others() ->
     )
     assert occurs(text, ("wang@shop.example",))
     assert not occurs(text, ("zhao@shop.example",))
+
+
+class _Counted(str):
+    """A text that counts how often it is lowercased (scrub's first step on a text it has not seen clean)."""
+
+    lowered = 0
+
+    def lower(self) -> str:
+        type(self).lowered += 1
+        return str.lower(self)
+
+
+def test_a_text_found_clean_is_not_searched_again_after_its_subject() -> None:
+    # As do_send_message and the relayed copy do: the text, the subject, then the text again.
+    text = _Counted("Your parcel ships today. " * 80)
+    subject = "Order update"
+    _Counted.lowered = 0
+    assert scrub(text, ADDR, "r@relay.example") is text
+    assert scrub(subject, ADDR, "r@relay.example") is subject
+    assert scrub(text, ADDR, "r@relay.example") is text
+    assert _Counted.lowered == 1
+    assert scrub("write to li.wei@buyer.example", ADDR, "r@relay.example") == "write to r@relay.example"
