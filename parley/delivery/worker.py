@@ -168,8 +168,12 @@ class Worker:
             results = [item for item in batch if item is not None]
             if not results:
                 continue
+            # The worker's own journal says whether there are marks to remove: the setting is read once.
+            marked = isinstance(self._journal_for(), journal.DatabaseJournal)
             try:
-                recorded = await self._in_db(actions.do_record, worker=self.name, results=results)
+                recorded = await self._in_db(
+                    actions.do_record, worker=self.name, results=results, marked=marked
+                )
             except BaseException:
                 self._journal_for().keep = True
                 failed.set()
