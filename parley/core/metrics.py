@@ -7,9 +7,11 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.registry import Collector
 
 # Seconds: from a few milliseconds (an SMTP answer, a page) to the hours a retried mail can wait.
@@ -55,15 +57,16 @@ _STATUS = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
 
 # The labelled children, by their label values: Counter.labels() checks and converts its arguments
 # and takes a lock on every call, and these are counted several times for every message.
-_children: dict[tuple[Counter, tuple[str, ...]], Counter] = {}
+_children: dict[tuple[MetricWrapperBase, tuple[str, ...]], Any] = {}
+M = TypeVar("M", Counter, Histogram)
 
 
-def _child(counter: Counter, *values: str) -> Counter:
+def _child(counter: M, *values: str) -> M:
     key = (counter, values)
     found = _children.get(key)
     if found is None:
         found = _children[key] = counter.labels(*values)
-    return found
+    return cast(M, found)
 
 
 @functools.lru_cache(maxsize=256)
@@ -82,6 +85,12 @@ def smtp_reply(reply: str) -> None:
     counter = _reply_counter(reply)
     if counter is not None:
         counter.inc()
+
+
+def delivered(outcome: str, latency: float) -> None:
+    """Count one delivery attempt's outcome ("sent", "deferred", "bounced") and its latency in seconds."""
+    _child(DELIVERIES, outcome).inc()
+    _child(DELIVERY_LATENCY, outcome).observe(latency)
 
 
 def decided(channel: str, direction: str, action: str, codes: Iterable[str]) -> None:

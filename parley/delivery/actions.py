@@ -81,15 +81,21 @@ def do_claim(*, worker: str, limit: int, now: dt.datetime | None = None) -> list
 
 
 def do_record(
-    *, worker: str, results: list[tuple[Job, Outcome]], now: dt.datetime | None = None
+    *,
+    worker: str,
+    results: list[tuple[Job, Outcome]],
+    now: dt.datetime | None = None,
+    marked: bool | None = None,
 ) -> list[Recorded]:
     """Write the outcomes of several attempts in one transaction (one durable commit for all); what
-    became of each mail `worker` still held."""
+    became of each mail `worker` still held. `marked`: whether `worker` keeps its journal in the
+    database, whose marks of the mails sent this commit removes (None: as the setting says)."""
     now = now or time.now()
     give_up = dt.timedelta(seconds=conf.number("DELIVERY_GIVE_UP"))
     sent = [job.id for job, outcome in results if outcome.kind == "sent"]
     recorded: list[Recorded] = [(job, "sent") for job, outcome in results if outcome.kind == "sent"]
-    marked = journal.mode() == "database"
+    if marked is None:
+        marked = journal.mode() == "database"
     with transaction.atomic():
         # Every mail sent since the last record in one statement (a row's lease is checked per row).
         for at in range(0, len(sent), 500):

@@ -23,11 +23,11 @@ T = TypeVar("T")
 def _report(recorded: list[actions.Recorded]) -> None:
     """Count and log outcomes once they are committed."""
     now = time.now()
+    info = log.isEnabledFor(logging.INFO)  # a log line's arguments are built only for a handler
     for job, kind in recorded:
         latency = max(0.0, (now - job.created_at).total_seconds())
-        metrics.DELIVERIES.labels(kind).inc()
-        metrics.DELIVERY_LATENCY.labels(kind).observe(latency)
-        if kind == "sent":
+        metrics.delivered(kind, latency)
+        if kind == "sent" and info:
             log.info(
                 "outbox %s sent %.3f s after it was queued",
                 job.id,
@@ -168,8 +168,12 @@ class Worker:
             results = [item for item in batch if item is not None]
             if not results:
                 continue
+            # The worker's own journal says whether there are marks to remove: the setting is read once.
+            marked = isinstance(self._journal_for(), journal.DatabaseJournal)
             try:
-                recorded = await self._in_db(actions.do_record, worker=self.name, results=results)
+                recorded = await self._in_db(
+                    actions.do_record, worker=self.name, results=results, marked=marked
+                )
             except BaseException:
                 self._journal_for().keep = True
                 failed.set()

@@ -62,3 +62,23 @@ def test_a_decision_counts_its_action_and_each_hit() -> None:
         _count(metrics.DECISION_HITS, "email", "bounce", "optout.not_critical"),
     )
     assert [b - a for a, b in zip(before, after, strict=True)] == [2.0, 2.0]
+
+
+def test_a_delivery_counts_its_outcome_and_its_latency_in_its_bucket() -> None:
+    sent = metrics.DELIVERY_LATENCY.labels("sent")
+    before = (
+        _count(metrics.DELIVERIES, "sent"),
+        _count(metrics.DELIVERIES, "deferred"),
+        float(sent._sum.get()),
+        float(sent._buckets[metrics._LATENCY.index(0.5)].get()),
+    )
+    metrics.delivered("sent", 0.3)
+    metrics.delivered("sent", 0.4)
+    metrics.delivered("deferred", 0.2)
+    after = (
+        _count(metrics.DELIVERIES, "sent"),
+        _count(metrics.DELIVERIES, "deferred"),
+        float(sent._sum.get()),
+        float(sent._buckets[metrics._LATENCY.index(0.5)].get()),
+    )
+    assert [round(b - a, 6) for a, b in zip(before, after, strict=True)] == [2.0, 1.0, 0.7, 2.0]

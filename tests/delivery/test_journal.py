@@ -86,6 +86,28 @@ def test_the_commit_that_records_sent_removes_the_marks(world: World, sink: Sink
     assert not (Path(settings.DATA_DIR) / "delivery-journal").exists()  # type: ignore[attr-defined]
 
 
+def test_a_worker_removes_its_marks_by_its_own_journal_when_the_setting_changed_since(
+    world: World, sink: Sink, settings: object
+) -> None:
+    settings.DELIVERY_JOURNAL = "database"  # type: ignore[attr-defined]
+    for n in range(3):
+        relay_row(world, n=n)
+    w = Worker(name="host-a:1:w", transport=smtp(sink))
+    assert isinstance(w._journal_for(), journal.DatabaseJournal)
+    settings.DELIVERY_JOURNAL = "file"  # type: ignore[attr-defined]
+
+    async def go() -> int:
+        try:
+            return await w.run_once()
+        finally:
+            await w.aclose()
+
+    assert asyncio.run(go()) == 3
+    assert len(sink.messages) == 3
+    assert set(OutboundMail.objects.values_list("state", flat=True)) == {"sent"}
+    assert _marks() == []
+
+
 def test_marks_are_written_in_one_insert_on_the_journals_own_connection(
     world: World, settings: object
 ) -> None:
