@@ -62,12 +62,15 @@ def scrub(text: str, addresses: Iterable[str], alias: str) -> str:
             return text
     lowered = text.lower()
     # Cheap test first: an address can only hide behind an entity or an escape, else it is literal.
-    if ("&" not in text and "%" not in text and not any(a in lowered for a in wanted)) or (
-        _pattern(wanted).search(text) is None
-    ):
+    if "&" not in text and "%" not in text and not any(a in lowered for a in wanted):
         _clean = ((text, wanted), *last[:1])
         return text
-    return _pattern(wanted).sub(lambda _m: alias, text)
+    # One pass: a search and then a sub would read a text that has an address twice.
+    replaced, count = _pattern(wanted).subn(lambda _m: alias, text)
+    if not count:
+        _clean = ((text, wanted), *last[:1])
+        return text
+    return replaced
 
 
 def occurs(text: str, addresses: Iterable[str]) -> bool:
