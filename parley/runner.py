@@ -19,6 +19,7 @@ from waitress.server import create_server
 
 from parley import config
 from parley.core import time
+from parley.delivery.actions import do_prune_outbox
 from parley.marketplace.actions import do_expire_blocks
 from parley.wsgi import application
 
@@ -71,7 +72,8 @@ def serve(server: Any, grace: float = 5.0) -> Stop:
 
 
 def start_housekeeping(interval: float = 60.0) -> Stop:
-    """Periodic chores: write down proactive-messaging blocks whose days are over."""
+    """Periodic chores: write down proactive-messaging blocks whose days are over; prune finished
+    outbox rows past their retention, a bounded number of batches each time."""
 
     done = threading.Event()
 
@@ -80,6 +82,7 @@ def start_housekeeping(interval: float = 60.0) -> Stop:
             while not done.wait(interval):
                 try:
                     do_expire_blocks(now=time.now())
+                    do_prune_outbox(now=time.now(), max_batches=50)
                 except Exception:  # a chore must never take the process down; it runs again next time
                     log.exception("housekeeping failed")
                 finally:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from email.utils import make_msgid
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 
 from parley.conversations.models import Message
 from parley.core import time
@@ -283,3 +284,84 @@ def do_record_webhook_failed(
         last_error=error,
         next_attempt_at=retry_at,
     )
+
+
+# A row in one of these states is never read again by a worker, the journal or a retry.
+FINISHED: dict[type[models.Model], tuple[str, tuple[str, ...]]] = {
+    OutboundMail: ("state", (OutboundMail.State.SENT, OutboundMail.State.BOUNCED)),
+    WebhookDelivery: ("status", (WebhookDelivery.Status.DELIVERED, WebhookDelivery.Status.FAILED)),
+}
+
+
+@dataclass(frozen=True)
+class Pruned:
+    mails: int  # outbox rows deleted (their delivery reports with them)
+    webhooks: int  # webhook deliveries deleted
+    batches: int  # windows of the primary key read
+    finished: bool  # False: the batch budget ran out before the first row younger than the cutoff
+
+
+def check_prune_outbox(*, days: float, batch: int) -> None:
+    if days < 0:
+        raise ValueError("The retention period cannot be negative.")
+    if batch < 1:
+        raise ValueError("A batch holds at least one row.")
+
+
+def retention_days() -> float:
+    return conf.number("OUTBOX_RETENTION_DAYS")
+
+
+def _prune(
+    model: type[models.Model], *, cutoff: dt.datetime, batch: int, budget: int | None
+) -> tuple[int, int, bool]:
+    field, final = FINISHED[model]
+    deleted = batches = 0
+    last = 0
+    while budget is None or batches < budget:
+        # A window of the primary key, not a search on state and age: no index is needed, and each
+        # window is read and deleted in a short transaction of its own while workers run.
+        window = list(
+            model._default_manager.filter(id__gt=last)
+            .order_by("id")
+            .values_list("id", field, "created_at")[:batch]
+        )
+        if not window:
+            return deleted, batches, True
+        batches += 1
+        last = window[-1][0]
+        ids = [i for i, state, at in window if state in final and at < cutoff]
+        if ids:
+            with transaction.atomic():
+                # The state is asked again: only a finished row goes, whatever changed since the read.
+                _, per_model = (
+                    model._default_manager.filter(id__in=ids, **{f"{field}__in": final}).only("id").delete()
+                )
+            deleted += per_model.get(model._meta.label, 0)
+        if window[-1][2] >= cutoff:  # ids grow with time: the rest of the table is younger
+            return deleted, batches, True
+    return deleted, batches, False
+
+
+def do_prune_outbox(
+    *,
+    now: dt.datetime | None = None,
+    days: float | None = None,
+    batch: int = 1000,
+    max_batches: int | None = None,
+) -> Pruned:
+    """Delete outbox mails sent or bounced, and webhook deliveries delivered or given up, created more
+    than `days` (PARLEY_OUTBOX_RETENTION_DAYS; 0: none) ago, `batch` rows of the primary key at a time,
+    each batch its own transaction; at most `max_batches` windows per table. A stored mail whose last
+    row goes is left to `parley collect-attachments`, which removes what no row names."""
+    now = now or time.now()
+    days = retention_days() if days is None else days
+    check_prune_outbox(days=days, batch=batch)
+    if days == 0:
+        return Pruned(mails=0, webhooks=0, batches=0, finished=True)
+    cutoff = now - dt.timedelta(days=days)
+    mails, b1, f1 = _prune(OutboundMail, cutoff=cutoff, batch=batch, budget=max_batches)
+    hooks, b2, f2 = _prune(WebhookDelivery, cutoff=cutoff, batch=batch, budget=max_batches)
+    if mails or hooks:
+        log.info("outbox pruned: %s mails, %s webhook deliveries older than %s", mails, hooks, cutoff)
+    return Pruned(mails=mails, webhooks=hooks, batches=b1 + b2, finished=f1 and f2)

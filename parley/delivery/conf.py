@@ -30,6 +30,7 @@ KNOBS: dict[str, tuple[str, str]] = {
     "OUTBOUND_TIMEOUT": ("PARLEY_OUTBOUND_TIMEOUT", "60"),  # seconds per SMTP command to the smarthost
     "OUTBOUND_CA_FILE": ("PARLEY_OUTBOUND_CA_FILE", ""),  # PEM CAs for the smarthost's cert; empty: system's
     "OUTBOX_INLINE_MAX": ("PARLEY_OUTBOX_INLINE_MAX", "262144"),  # bytes; a larger mail goes to the storage
+    "OUTBOX_RETENTION_DAYS": ("PARLEY_OUTBOX_RETENTION_DAYS", "30"),  # finished rows pruned after; 0: kept
 }
 
 
