@@ -70,6 +70,79 @@ class SmtpSink:
             self.proc.wait(10)
 
 
+class PipeliningSink:
+    """A smarthost in a process of its own offering PIPELINING, SIZE and 8BITMIME: counts the mails and
+    their data bytes and discards them. `delay` holds each end-of-DATA answer that long (with one
+    connection every outcome then has a commit of its own); `once` exits after the first QUIT."""
+
+    def __init__(self, *, delay: float = 0.0, once: bool = False) -> None:
+        self.once = once
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--sink", str(delay), str(int(once))],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+
+    def stop(self, timeout: float = 30) -> tuple[int, int]:
+        """(mails, data bytes) received: after the QUIT with `once`, else after SIGTERM."""
+        if not self.once and self.proc.poll() is None:
+            self.proc.terminate()
+        out, _ = self.proc.communicate(timeout=timeout)
+        mails, data = out.split()
+        return int(mails), int(data)
+
+
+def _sink(delay: float, once: bool) -> None:
+    import asyncio
+
+    mails = data = 0
+
+    async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal mails, data
+        writer.write(b"220 sink ESMTP\r\n")
+        in_data = False
+        while line := await reader.readline():
+            if in_data:
+                if line == b".\r\n":
+                    in_data = False
+                    if delay:
+                        await asyncio.sleep(delay)
+                    mails += 1
+                    writer.write(b"250 2.0.0 Ok: queued\r\n")
+                else:
+                    data += len(line)
+                    continue
+            elif (verb := line[:4].upper()) == b"EHLO":
+                writer.write(b"250-sink\r\n250-PIPELINING\r\n250-SIZE 52428800\r\n250 8BITMIME\r\n")
+            elif verb == b"DATA":
+                in_data = True
+                writer.write(b"354 go ahead\r\n")
+            elif verb == b"QUIT":
+                writer.write(b"221 bye\r\n")
+                await writer.drain()
+                writer.close()
+                if once:
+                    stop.set()
+                return
+            else:
+                writer.write(b"250 Ok\r\n")
+            await writer.drain()
+        writer.close()
+
+    async def main() -> None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        server = await asyncio.start_server(session, "127.0.0.1", 0, limit=1 << 20)
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await stop.wait()
+        server.close()
+        print(mails, data, flush=True)
+
+    stop = asyncio.Event()
+    asyncio.run(main())
+
+
 def parley_env(
     workdir: Path, *, smtp_port: int, outbound: str = "", extra: dict[str, str] | None = None
 ) -> dict[str, str]:
@@ -349,3 +422,7 @@ def wait_count(sink: SmtpSink, want: int, timeout: float) -> float:
         time.sleep(0.02)
     print(f"timeout: sink has {sink.count()} of {want}", file=sys.stderr)
     return time.perf_counter()
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--sink"]:
+    _sink(float(sys.argv[2]), sys.argv[3] == "1")

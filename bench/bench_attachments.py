@@ -13,6 +13,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import PipeliningSink
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 PHASES = ("send", "download", "deliver", "smtp")
@@ -99,12 +103,8 @@ def _child(phase: str, data_dir: str) -> None:
 
         # The same mail once more, now to a smarthost in a process of its own that discards it.
         OutboundMail.objects.update(state="queued", locked_until=None, locked_by="", sent_at=None)
-        server = subprocess.Popen(
-            [PYTHON, str(Path(__file__).resolve()), "--smarthost"], stdout=subprocess.PIPE, text=True
-        )
-        assert server.stdout is not None
-        port = int(server.stdout.readline())
-        host = conf.smarthost(f"smtp://127.0.0.1:{port}")
+        sink = PipeliningSink(once=True)
+        host = conf.smarthost(f"smtp://127.0.0.1:{sink.port}")
         assert host is not None
         worker = Worker(transport=SmtpTransport(host, 60))  # type: ignore[arg-type]
         before = _peak_kib()
@@ -117,54 +117,10 @@ def _child(phase: str, data_dir: str) -> None:
             return total
 
         sent = asyncio.run(go_smtp())
-        server.wait(timeout=30)
-        assert sent == 1 and OutboundMail.objects.filter(state="sent").count() == 1, sent
-        out.update(before=before, peak=_peak_kib(), bytes=int(server.stdout.readline() or 0))
+        mails, data = sink.stop()
+        assert sent == mails == 1 and OutboundMail.objects.filter(state="sent").count() == 1, sent
+        out.update(before=before, peak=_peak_kib(), bytes=data)
     print(json.dumps(out))
-
-
-def _smarthost() -> None:
-    """A smarthost offering PIPELINING that counts and discards what it gets; exits after one QUIT."""
-    import asyncio
-
-    got = 0
-
-    async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal got
-        writer.write(b"220 bench ESMTP\r\n")
-        in_data = False
-        while line := await reader.readline():
-            if in_data:
-                if line == b".\r\n":
-                    in_data = False
-                    writer.write(b"250 2.0.0 Ok\r\n")
-                else:
-                    got += len(line)
-                    continue
-            elif line[:4].upper() == b"EHLO":
-                writer.write(b"250-bench\r\n250-PIPELINING\r\n250-SIZE 52428800\r\n250 8BITMIME\r\n")
-            elif line[:4].upper() == b"DATA":
-                in_data = True
-                writer.write(b"354 go on\r\n")
-            elif line[:4].upper() == b"QUIT":
-                writer.write(b"221 bye\r\n")
-                await writer.drain()
-                writer.close()
-                stop.set()
-                return
-            else:
-                writer.write(b"250 Ok\r\n")
-            await writer.drain()
-
-    async def main() -> None:
-        server = await asyncio.start_server(session, "127.0.0.1", 0, limit=1 << 20)
-        print(server.sockets[0].getsockname()[1], flush=True)
-        await stop.wait()
-        server.close()
-        print(got, flush=True)
-
-    stop = asyncio.Event()
-    asyncio.run(main())
 
 
 def _run(tree: Path, phase: str, data_dir: str) -> dict[str, int]:
@@ -217,7 +173,5 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         _child(sys.argv[2], sys.argv[3])
-    elif sys.argv[1:] == ["--smarthost"]:
-        _smarthost()
     else:
         main()

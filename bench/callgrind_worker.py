@@ -28,12 +28,11 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import RELAY_DOMAIN, ROOT, SENDER, SmtpSink, parley_env
+from _harness import RELAY_DOMAIN, ROOT, SENDER, PipeliningSink, SmtpSink, parley_env
 
 FILL = r"""
 import sys, django
@@ -53,71 +52,6 @@ with transaction.atomic():
                                   rcpt_to=[f"buyer{i}@example.com"], data=data))
 print("queued", n)
 """
-
-
-# smtp-sink answers at once, so how many outcomes share a record commit depends on the threads'
-# timing, and with it the statements and instructions per mail. This sink answers the end of DATA
-# after --delay seconds: with one connection every mail's outcome is then recorded in a commit of
-# its own (a claim every 16 mails), the same in every run.
-SINK = r"""
-import asyncio, sys
-port_file, delay = sys.argv[1], float(sys.argv[2])
-count = 0
-async def session(reader, writer):
-    global count
-    writer.write(b"220 sink ESMTP\r\n")
-    in_data = False
-    while line := await reader.readline():
-        if in_data:
-            if line == b".\r\n":
-                in_data = False
-                await asyncio.sleep(delay)
-                count += 1
-                writer.write(b"250 2.0.0 Ok: queued\r\n")
-            continue
-        verb = line[:4].upper()
-        if verb == b"EHLO":
-            writer.write(b"250-sink\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 52428800\r\n")
-        elif verb == b"DATA":
-            in_data = True
-            writer.write(b"354 go ahead\r\n")
-        elif verb == b"QUIT":
-            writer.write(b"221 bye\r\n")
-            await writer.drain()
-            break
-        else:
-            writer.write(b"250 Ok\r\n")
-        await writer.drain()
-    writer.close()
-async def main():
-    server = await asyncio.start_server(session, "127.0.0.1", 0)
-    with open(port_file + ".tmp", "w") as f:
-        f.write(str(server.sockets[0].getsockname()[1]))
-    import os; os.rename(port_file + ".tmp", port_file)
-    async with server:
-        await server.serve_forever()
-try:
-    asyncio.run(main())
-except KeyboardInterrupt:
-    pass
-"""
-
-
-class PacedSink:
-    """SINK in a process of its own (outside callgrind); `count` is read from the smarthost's side."""
-
-    def __init__(self, work: Path, delay: float) -> None:
-        self.port_file = work / "sink.port"
-        self.proc = subprocess.Popen([sys.executable, "-c", SINK, str(self.port_file), str(delay)])
-        for _ in range(200):
-            if self.port_file.exists():
-                break
-            time.sleep(0.05)
-        self.port = int(self.port_file.read_text())
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
 
 
 def drive(mails: int) -> None:
@@ -189,7 +123,13 @@ def profile_threads() -> list[cProfile.Profile]:
 def _child(work: Path, root: Path, python: str, mails: int, size: int, mode: str, delay: float) -> str:
     """Fill a fresh outbox in one process, run the worker in another; that one's output."""
     work.mkdir(parents=True)
-    sink: SmtpSink | PacedSink = PacedSink(work, delay) if delay else SmtpSink(work, "worker").start()
+    # smtp-sink answers at once, so how many outcomes share a record commit depends on the threads'
+    # timing, and with it the statements and instructions per mail. The paced sink answers the end of DATA
+    # after --delay seconds: with one connection every mail's outcome is then recorded in a commit of
+    # its own (a claim every 16 mails), the same in every run.
+    sink: SmtpSink | PipeliningSink = (
+        PipeliningSink(delay=delay) if delay else SmtpSink(work, "worker").start()
+    )
     extra = {"PYTHONHASHSEED": "0", "PYTHONPATH": str(root)}
     if delay:
         extra["PARLEY_DELIVERY_CONNECTIONS"] = "1"
