@@ -17,6 +17,7 @@ KNOBS: dict[str, tuple[str, str]] = {
     "SMTP_HOSTNAME": ("PARLEY_SMTP_HOSTNAME", ""),  # EHLO/banner name; default: the relay domain
     "SMTP_DB_THREADS": ("PARLEY_SMTP_DB_THREADS", "0"),  # 0: 1 on SQLite (one writer), 8 on PostgreSQL
     "SMTP_REUSE_PORT": ("PARLEY_SMTP_REUSE_PORT", "0"),  # 1: several gateway processes share the port
+    "SMTP_XFORWARD_FROM": ("PARLEY_SMTP_XFORWARD_FROM", ""),  # proxies whose XFORWARD is honoured; empty: off
     "SMTP_RECEIVERS": ("PARLEY_SMTP_RECEIVERS", "0"),  # N: SMTP sessions in N processes, one writer
     "DKIM_KEY_FILE": ("PARLEY_DKIM_KEY_FILE", ""),
     "DKIM_SELECTOR": ("PARLEY_DKIM_SELECTOR", ""),
