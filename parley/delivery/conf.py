@@ -28,6 +28,8 @@ KNOBS: dict[str, tuple[str, str]] = {
     "DELIVERY_CONNECTIONS": ("PARLEY_DELIVERY_CONNECTIONS", "4"),  # parallel smarthost connections
     "DELIVERY_POLL": ("PARLEY_DELIVERY_POLL", "1.0"),  # seconds between outbox polls
     "DELIVERY_JOURNAL": ("PARLEY_DELIVERY_JOURNAL", ""),  # file or database; default: by the database
+    "WEBHOOK_TIMEOUT": ("PARLEY_WEBHOOK_TIMEOUT", "10"),  # seconds a webhook POST may take in all
+    "WEBHOOK_LEASE_MARGIN": ("PARLEY_WEBHOOK_LEASE_MARGIN", "20"),  # lease = timeout + this
     "OUTBOUND_TIMEOUT": ("PARLEY_OUTBOUND_TIMEOUT", "60"),  # seconds per SMTP command to the smarthost
     "OUTBOUND_CA_FILE": ("PARLEY_OUTBOUND_CA_FILE", ""),  # PEM CAs for the smarthost's cert; empty: system's
     "OUTBOX_INLINE_MAX": ("PARLEY_OUTBOX_INLINE_MAX", "262144"),  # bytes; a larger mail goes to the storage
