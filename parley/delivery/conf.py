@@ -17,6 +17,7 @@ KNOBS: dict[str, tuple[str, str]] = {
     "SMTP_HOSTNAME": ("PARLEY_SMTP_HOSTNAME", ""),  # EHLO/banner name; default: the relay domain
     "SMTP_DB_THREADS": ("PARLEY_SMTP_DB_THREADS", "0"),  # 0: 1 on SQLite (one writer), 8 on PostgreSQL
     "SMTP_REUSE_PORT": ("PARLEY_SMTP_REUSE_PORT", "0"),  # 1: several gateway processes share the port
+    "SMTP_XFORWARD_FROM": ("PARLEY_SMTP_XFORWARD_FROM", ""),  # proxies whose XFORWARD is honoured; empty: off
     "SMTP_RECEIVERS": ("PARLEY_SMTP_RECEIVERS", "0"),  # N: SMTP sessions in N processes, one writer
     "DKIM_KEY_FILE": ("PARLEY_DKIM_KEY_FILE", ""),
     "DKIM_SELECTOR": ("PARLEY_DKIM_SELECTOR", ""),
@@ -27,6 +28,8 @@ KNOBS: dict[str, tuple[str, str]] = {
     "DELIVERY_CONNECTIONS": ("PARLEY_DELIVERY_CONNECTIONS", "4"),  # parallel smarthost connections
     "DELIVERY_POLL": ("PARLEY_DELIVERY_POLL", "1.0"),  # seconds between outbox polls
     "DELIVERY_JOURNAL": ("PARLEY_DELIVERY_JOURNAL", ""),  # file or database; default: by the database
+    "WEBHOOK_TIMEOUT": ("PARLEY_WEBHOOK_TIMEOUT", "10"),  # seconds a webhook POST may take in all
+    "WEBHOOK_LEASE_MARGIN": ("PARLEY_WEBHOOK_LEASE_MARGIN", "20"),  # lease = timeout + this
     "OUTBOUND_TIMEOUT": ("PARLEY_OUTBOUND_TIMEOUT", "60"),  # seconds per SMTP command to the smarthost
     "OUTBOUND_CA_FILE": ("PARLEY_OUTBOUND_CA_FILE", ""),  # PEM CAs for the smarthost's cert; empty: system's
     "OUTBOX_INLINE_MAX": ("PARLEY_OUTBOX_INLINE_MAX", "262144"),  # bytes; a larger mail goes to the storage

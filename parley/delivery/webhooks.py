@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -25,7 +26,7 @@ from django.db.models import Min, Q
 from parley import config
 from parley.conversations.models import Message
 from parley.core import metrics, time
-from parley.delivery import actions
+from parley.delivery import actions, conf
 from parley.delivery.models import WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,22 @@ log = logging.getLogger(__name__)
 BACKOFF_BASE = 30  # seconds before the first retry; doubles each time
 BACKOFF_CAP = 6 * 3600
 MAX_ATTEMPTS = 12  # about two and a half days of retries in all
-LEASE = dt.timedelta(seconds=60)  # a claimed row is not picked up by another worker meanwhile
-TIMEOUT = 10
 BATCH = 50
 SIGNATURE_HEADER = "X-Parley-Signature"
 
 _wakers: list[Callable[[], None]] = []
+
+
+def timeout() -> float:
+    """PARLEY_WEBHOOK_TIMEOUT: seconds a POST may take in all, connection to the last byte."""
+    return conf.number("WEBHOOK_TIMEOUT")
+
+
+def lease() -> dt.timedelta:
+    """How long a claimed delivery is its sender's: the whole POST, and PARLEY_WEBHOOK_LEASE_MARGIN
+    for the database writes around it. A killed sender's delivery is due again after this; a live one
+    has given up on its POST before it ends, so no one else posts it meanwhile."""
+    return dt.timedelta(seconds=timeout() + conf.number("WEBHOOK_LEASE_MARGIN"))
 
 
 def emit(*, seller: Any, event: str, payload: dict[str, Any], dedupe_key: str = "") -> int:
@@ -288,29 +299,52 @@ def _public_error(exc: BaseException) -> str:
     return "the connection failed"
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST to the checked address; a redirect is a failed delivery (it could lead anywhere)."""
+def _post(url: str, body: bytes, headers: dict[str, str], *, within: float) -> int:
+    """POST to the checked address within `within` seconds in all; a redirect is a failed delivery
+    (it could lead anywhere)."""
     dest = resolve(url)
     default_port = 443 if dest.scheme == "https" else 80
     name = f"[{dest.host}]" if ":" in dest.host else dest.host
     host_header = name if dest.port == default_port else f"{name}:{dest.port}"
     conn: http.client.HTTPConnection
     if dest.scheme == "https":
-        conn = _PinnedHTTPSConnection(dest.address, dest.port, server_hostname=dest.host, timeout=TIMEOUT)
+        conn = _PinnedHTTPSConnection(dest.address, dest.port, server_hostname=dest.host, timeout=within)
     else:
-        conn = http.client.HTTPConnection(dest.address, dest.port, timeout=TIMEOUT)
+        conn = http.client.HTTPConnection(dest.address, dest.port, timeout=within)
+    # A socket timeout bounds each read, not the POST: an endpoint trickling its answer could hold
+    # the delivery past its lease. At the deadline the socket is shut, which ends any read at once.
+    cut = threading.Event()
+
+    def shut() -> None:
+        cut.set()
+        if conn.sock is not None:
+            with contextlib.suppress(OSError):
+                conn.sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(within, shut)
+    timer.daemon = True
+    timer.start()
     try:
         conn.request("POST", dest.target, body=body, headers={**headers, "Host": host_header})
         response = conn.getresponse()
         response.read(64 * 1024)
+        if cut.is_set():  # http.client takes the end of the stream for the end of the headers
+            raise TimeoutError(f"no complete answer within {within:g} s")
         return int(response.status)
+    except Exception as e:
+        if cut.is_set():
+            raise TimeoutError(f"no complete answer within {within:g} s") from e
+        raise
     finally:
+        timer.cancel()
         conn.close()
 
 
 def deliver_due(now: dt.datetime | None = None) -> int:
     """Post every due delivery once; returns how many were delivered. Safe to run in many processes."""
     at = now or time.now()
+    started = time.now()
+    within, leased_for = timeout(), lease()
     due = list(
         WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=at)
         .select_related("endpoint")
@@ -318,7 +352,8 @@ def deliver_due(now: dt.datetime | None = None) -> int:
     )
     delivered = 0
     for row in due:
-        if not actions.do_lease_webhook(row=row, until=at + LEASE):
+        # From this claim, not from the batch's start: the posts before it may have taken a while.
+        if not actions.do_lease_webhook(row=row, until=at + (time.now() - started) + leased_for):
             continue
         body = json.dumps(
             {
@@ -342,7 +377,7 @@ def deliver_due(now: dt.datetime | None = None) -> int:
         status: int | None = None
         error = ""
         try:
-            status = _post(row.endpoint.url, body, headers)
+            status = _post(row.endpoint.url, body, headers, within=within)
         except Exception as e:  # any network failure is retried
             error = _public_error(e)
             log.info("webhook %s to %s: %s: %s", row.public_id, row.endpoint.url, type(e).__name__, e)
@@ -431,6 +466,6 @@ def start(poll: float = 1.0) -> Callable[[], None]:
         wake.set()
         if wake.set in _wakers:
             _wakers.remove(wake.set)
-        thread.join(timeout=TIMEOUT + 5)
+        thread.join(timeout=timeout() + 5)
 
     return stop_fn

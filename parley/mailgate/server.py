@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import re
 import socket
@@ -43,6 +44,61 @@ _PLAIN_PATH = re.compile(
 )
 
 
+# XFORWARD (Postfix's XFORWARD_README): the attributes a trusted proxy may send about its client.
+XFORWARD_ATTRIBUTES = ("NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE")
+_UNAVAILABLE = ("[UNAVAILABLE]", "[TEMPUNAVAIL]")
+_XTEXT = re.compile(r"(?:[!-*,-<>-~]|\+[0-9A-F]{2})*")
+
+
+class XforwardError(ValueError):
+    """A malformed XFORWARD command; its text is the SMTP answer."""
+
+
+def xtext_decode(value: str) -> str:
+    """RFC 3461 xtext: printable ASCII but '+' and '=', with '+XX' (upper-case hex) for any other byte."""
+    if _XTEXT.fullmatch(value) is None:
+        raise XforwardError(f"the value {value!r} is not xtext")
+    return re.sub(r"\+([0-9A-F]{2})", lambda m: chr(int(m.group(1), 16)), value)
+
+
+def parse_xforward(arg: str) -> dict[str, str | None]:
+    """The attributes of one XFORWARD command, decoded; None for [UNAVAILABLE] or [TEMPUNAVAIL]."""
+    fields = arg.split()
+    if not fields:
+        raise XforwardError("XFORWARD needs at least one attribute=value")
+    out: dict[str, str | None] = {}
+    for field in fields:
+        name, eq, raw = field.partition("=")
+        name = name.upper()
+        if not eq or name not in XFORWARD_ATTRIBUTES:
+            raise XforwardError(f"{field!r} is not one of {', '.join(XFORWARD_ATTRIBUTES)} with a value")
+        value = xtext_decode(raw)
+        if value in _UNAVAILABLE:
+            out[name] = None
+            continue
+        if name == "ADDR":
+            bare = value[5:] if value.upper().startswith("IPV6:") else value
+            try:
+                value = str(ipaddress.ip_address(bare))
+            except ValueError:
+                raise XforwardError(f"ADDR {value!r} is not an IP address") from None
+        out[name] = value
+    return out
+
+
+def trusted_proxies() -> frozenset[str]:
+    """PARLEY_SMTP_XFORWARD_FROM: the proxies' addresses, normalised; empty (the default) is off."""
+    listed = [a.strip() for a in conf.get("SMTP_XFORWARD_FROM").split(",") if a.strip()]
+    return frozenset(str(ipaddress.ip_address(a)) for a in listed)
+
+
+def _normalised(address: str) -> str:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return address
+
+
 class _ShortDir:
     """dir() names only the class's attributes with the prefixes aiosmtpd looks for, and the instance's.
 
@@ -72,6 +128,8 @@ class ParleySMTP(_ShortDir, SMTP):
     """
 
     _dir_prefixes = ("smtp_", "auth_")
+    # Set by the factory: the proxies whose XFORWARD this session honours.
+    xforward_from: frozenset[str] = frozenset()
 
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
         plain = _PLAIN_PATH.fullmatch(arg)
@@ -89,9 +147,62 @@ class ParleySMTP(_ShortDir, SMTP):
         # The session's task is created in here: every line it logs carries the session's id.
         logs.run_bound(super().connection_made, transport, session_id=self.parley_session_id)
 
+    def xforward_trusted(self) -> bool:
+        peer = self.session.peer if self.session is not None else None
+        return isinstance(peer, tuple) and _normalised(str(peer[0])) in self.xforward_from
+
+    async def smtp_XFORWARD(self, arg: str) -> None:
+        """A trusted proxy names its client: that address and HELO stand for the proxy's from now on."""
+        if not self.xforward_from:
+            await self.push('500 Error: command "XFORWARD" not recognized')  # aiosmtpd's own answer
+            return
+        if not self.xforward_trusted():
+            await self.push(gateway.reply("550", "5.7.0", "XFORWARD is accepted only from a trusted proxy."))
+            return
+        assert self.session is not None
+        if not self.session.host_name:
+            await self.push(gateway.reply("503", "5.5.1", "Send EHLO first."))
+            return
+        if self.envelope is not None and self.envelope.mail_from is not None:
+            await self.push(
+                gateway.reply("503", "5.5.1", "XFORWARD is not allowed inside a mail transaction.")
+            )
+            return
+        try:
+            attributes = parse_xforward(arg or "")
+        except XforwardError as e:
+            await self.push(gateway.reply("501", "5.5.4", f"Bad XFORWARD: {e}."))
+            return
+        client = getattr(self.session, "parley_client", {})
+        self.session.parley_client = {**client, **attributes}  # type: ignore[attr-defined]
+        forwarded = self.session.parley_client  # type: ignore[attr-defined]
+        log.info(
+            "SMTP client %s (helo %s) via proxy %s",
+            forwarded.get("ADDR", client_address(self.session)) or "unknown",
+            forwarded.get("HELO", self.session.host_name) or "unknown",
+            self.session.peer[0] if isinstance(self.session.peer, tuple) else "",
+        )
+        await self.push("250 2.0.0 Ok")
+
     async def push(self, status: Any) -> None:
         metrics.smtp_reply(status if isinstance(status, str) else status.decode("ascii", "replace"))
         await super().push(status)
+
+
+def client_address(session: Session) -> str:
+    """The client's IP address: the one a trusted proxy forwarded (empty if it had none), else the peer's."""
+    forwarded = getattr(session, "parley_client", {})
+    if "ADDR" in forwarded:
+        return forwarded["ADDR"] or ""
+    return str(session.peer[0]) if isinstance(session.peer, tuple) else ""
+
+
+def client_helo(session: Session) -> str:
+    """The client's HELO name: the one a trusted proxy forwarded (empty if it had none), else the session's."""
+    forwarded = getattr(session, "parley_client", {})
+    if "HELO" in forwarded:
+        return forwarded["HELO"] or ""
+    return session.host_name or ""
 
 
 # The end of DATA: gateway.handle_data's arguments in, the SMTP answer out, once the message is
@@ -108,6 +219,14 @@ class Handler(_ShortDir):
     def __init__(self, readers: ThreadPoolExecutor, decide: Decide) -> None:
         self.readers = readers
         self.decide = decide
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if isinstance(server, ParleySMTP) and server.xforward_trusted():
+            responses.insert(-1, "250-XFORWARD " + " ".join(XFORWARD_ATTRIBUTES))
+        return responses
 
     async def _read(self, fn: Callable[..., Any], **kw: Any) -> Any:
         def call() -> Any:
@@ -140,7 +259,6 @@ class Handler(_ShortDir):
         route = getattr(envelope, "parley_route", None)
         if route is None:
             return gateway.reply("503", "5.5.1", "No valid recipient.")
-        peer = session.peer[0] if isinstance(session.peer, tuple) else ""
         try:
             # Resolves only once the batch holding this message is committed (or has failed).
             return str(
@@ -148,8 +266,8 @@ class Handler(_ShortDir):
                     route=route,
                     mail_from=envelope.mail_from or "",
                     raw=bytes(envelope.original_content or b""),
-                    peer_ip=peer,
-                    helo=session.host_name or "",
+                    peer_ip=client_address(session),
+                    helo=client_helo(session),
                     session_id=logs.current().get("session_id", ""),
                 )
             )
@@ -194,6 +312,7 @@ class Server:
         self.committer = committer.acquire() if writer is None else None
         self.handler = Handler(self.readers, self._commit if writer is None else writer.decide)
         self.tls = tls_context()
+        self.xforward_from = trusted_proxies()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
         self._thread: threading.Thread | None = None
@@ -207,7 +326,7 @@ class Server:
         return str(await self.committer.run(gateway.handle_data, **kw))
 
     def _factory(self) -> SMTP:
-        return ParleySMTP(
+        session = ParleySMTP(
             self.handler,
             data_size_limit=settings.MAX_MESSAGE_BYTES,
             enable_SMTPUTF8=True,
@@ -217,6 +336,8 @@ class Server:
             tls_context=self.tls,
             loop=self._loop,
         )
+        session.xforward_from = self.xforward_from
+        return session
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()

@@ -56,6 +56,7 @@ class Mx:
     sink: Sink  # the rest of the Internet: the buyers' and the sellers' mail servers
     database: Path
     ca: ssl.SSLContext  # trusts the MX's certificate
+    parley: subprocess.Popen[str]
 
     def to(self, address: str) -> list[Received]:
         return [m for m in self.sink.messages if address in m.rcpt_tos]
@@ -134,15 +135,17 @@ def mx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mx]:
         PARLEY_HTTP_LISTEN=f"127.0.0.1:{http}",
         PARLEY_OUTBOUND_SMTP=f"smtp://127.0.0.1:{outbound}",
         PARLEY_SMTP_HOSTNAME="mx.example.com",
+        # Postfix is the proxy: its XFORWARD names each client (docs/deploy.md).
+        PARLEY_SMTP_XFORWARD_FROM="127.0.0.1",
     )
     subprocess.run(["postfix", "-c", str(etc), "start"], check=True, capture_output=True)
     try:
-        with procs.running(["run"], env, ready_url=f"http://127.0.0.1:{http}/healthz"):
+        with procs.running(["run"], env, ready_url=f"http://127.0.0.1:{http}/healthz") as parley:
             for port in (mx_port, parley_smtp):
                 _wait_for_banner(port)
             context = ssl.create_default_context()
             ca.configure_trust(context)
-            yield Mx(mx_port, parley_smtp, world, sink, tmp / "parley" / "parley.sqlite3", context)
+            yield Mx(mx_port, parley_smtp, world, sink, tmp / "parley" / "parley.sqlite3", context, parley)
     finally:
         subprocess.run(["postfix", "-c", str(etc), "stop"], capture_output=True)
         sink.stop()
@@ -170,14 +173,21 @@ def _message(*, sender: str, to: str, subject: str, body: str = "Your parcel lea
 
 
 def _converse(
-    port: int, *, mail_from: str, rcpt: str, data: bytes | None = None, tls: ssl.SSLContext | None = None
+    port: int,
+    *,
+    mail_from: str,
+    rcpt: str,
+    data: bytes | None = None,
+    tls: ssl.SSLContext | None = None,
+    source: str = "127.0.0.1",
+    helo: str = "client.example",
 ) -> tuple[int, bytes]:
     """One transaction; the answer to RCPT if it refused, else the answer to DATA."""
-    with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
-        client.ehlo("client.example")
+    with smtplib.SMTP("127.0.0.1", port, timeout=60, source_address=(source, 0)) as client:
+        client.ehlo(helo)
         if tls is not None:
             client.starttls(context=tls)
-            client.ehlo("client.example")
+            client.ehlo(helo)
         code, text = client.mail(mail_from)
         assert code == 250, text
         code, text = client.rcpt(rcpt)
@@ -277,3 +287,20 @@ def test_a_dsn_from_postfix_comes_back_to_parley_as_a_delivery_report(mx: Mx) ->
     # bounce goes to the mail's bounces+ address, which Postfix hands straight to Parley's gateway.
     _until(lambda: reports(), "Postfix's DSN reaches Parley as a delivery report")
     assert reports() == [("5.1.1",)]
+
+
+def test_parley_sees_the_client_postfix_proxies_for_not_postfix(mx: Mx) -> None:
+    buyer = mx.world["buyer"]
+    data = _message(sender=procs.SELLER_ADDR, to=buyer, subject="Your order ships tomorrow")
+    # A client of its own address (loopback has all of 127/8): Postfix connects to Parley from 127.0.0.1.
+    code, text = _converse(
+        mx.port,
+        mail_from=procs.SELLER_ADDR,
+        rcpt=buyer,
+        data=data,
+        source="127.0.0.77",
+        helo="out.seller.example",
+    )
+    assert code == 250, text
+    line = "SMTP client 127.0.0.77 (helo out.seller.example) via proxy 127.0.0.1"
+    _until(lambda: line in procs.logs_so_far(mx.parley), "Parley logs the client Postfix forwarded", 30)

@@ -112,9 +112,10 @@ def test_a_session_has_the_commands_and_auth_mechanisms_aiosmtpd_gives_it() -> N
             return None
 
     ours_, theirs_ = ParleySMTP(handler=Hooks()), SMTP(handler=Hooks())
-    assert sorted(ours_._smtp_methods) == sorted(theirs_._smtp_methods)
+    # Parley's one command of its own: XFORWARD, from a trusted proxy.
+    assert sorted(ours_._smtp_methods) == sorted([*theirs_._smtp_methods, "XFORWARD"])
     assert all(
-        ours_._smtp_methods[k].__func__ is theirs_._smtp_methods[k].__func__ for k in ours_._smtp_methods
+        ours_._smtp_methods[k].__func__ is theirs_._smtp_methods[k].__func__ for k in theirs_._smtp_methods
     )
     assert sorted(ours_._auth_methods) == sorted(theirs_._auth_methods) == ["CUSTOM", "LOGIN", "PLAIN"]
     assert sorted(ours_._handle_hooks) == sorted(theirs_._handle_hooks) == ["RCPT"]
@@ -130,7 +131,7 @@ def test_parleys_handler_gives_aiosmtpd_the_hooks_a_full_dir_gives() -> None:
 
     with ThreadPoolExecutor(max_workers=1) as readers:
         ours_, theirs_ = SMTP(handler=Handler(readers, decide)), SMTP(handler=FullDir(readers, decide))
-    assert sorted(ours_._handle_hooks) == sorted(theirs_._handle_hooks) == ["DATA", "RCPT"]
+    assert sorted(ours_._handle_hooks) == sorted(theirs_._handle_hooks) == ["DATA", "EHLO", "RCPT"]
     assert sorted(ours_._auth_methods) == sorted(theirs_._auth_methods) == ["LOGIN", "PLAIN"]
 
 

@@ -107,6 +107,7 @@ def running(
         proc = subprocess.Popen(
             [PARLEY, *args], env=env, stdout=out, stderr=err, text=True, start_new_session=True
         )
+        proc.log_file = err  # type: ignore[attr-defined]  # for logs_so_far
         try:
             if ready_url:
                 wait_until_up(ready_url, proc, err)
@@ -122,6 +123,12 @@ def running(
             out.seek(0)
             err.seek(0)
             proc.output, proc.logs = out.read(), err.read()  # type: ignore[attr-defined]
+
+
+def logs_so_far(proc: subprocess.Popen[str]) -> str:
+    """What a process from running() has logged until now; pread leaves the offset it shares alone."""
+    fd = proc.log_file.fileno()  # type: ignore[attr-defined]
+    return os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", "replace")
 
 
 def scrape(url: str) -> dict[str, float]:
